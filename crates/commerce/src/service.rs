@@ -1,0 +1,639 @@
+//! The retail service: each action runs in one store transaction that loads
+//! the aggregates, applies a pure rule from [`crate::rules`], saves, writes an
+//! audit record and commits. A failed rule drops the transaction, so nothing
+//! changes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hc_domain::{
+    Address, AuditRecord, Customer, ItemId, Order, OrderId, OrderItem, OrderStatus, Payment,
+    PaymentMethodId, Product, ProductId, TransactionType, UserId, now_ms,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tracing::instrument;
+
+use crate::error::{Error, Result};
+use crate::ports::{Actor, Page, PageRequest, RetailStore, RetailTx};
+use crate::rules::{self, Products};
+use crate::text::fold;
+
+/// Per-tenant policy parameters the retail actions honour.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetailPolicy {
+    /// Reasons a customer may give to cancel a pending order.
+    pub cancel_reasons: Vec<String>,
+}
+
+impl Default for RetailPolicy {
+    fn default() -> Self {
+        Self {
+            cancel_reasons: vec!["no longer needed".into(), "ordered by mistake".into()],
+        }
+    }
+}
+
+/// One line of a new order.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLine {
+    pub item_id: ItemId,
+    #[serde(default = "one")]
+    pub quantity: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The retail actions over a store.
+#[derive(Clone)]
+pub struct Retail {
+    store: Arc<dyn RetailStore>,
+    policy: RetailPolicy,
+}
+
+/// Shipment summary returned by `track_order`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tracking {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub shipments: Vec<Shipment>,
+    pub unshipped_item_ids: Vec<ItemId>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Shipment {
+    pub tracking_ids: Vec<String>,
+    pub items: Vec<String>,
+}
+
+impl Retail {
+    pub fn new(store: Arc<dyn RetailStore>, policy: RetailPolicy) -> Self {
+        Self { store, policy }
+    }
+
+    pub fn store(&self) -> &Arc<dyn RetailStore> {
+        &self.store
+    }
+
+    pub fn policy(&self) -> &RetailPolicy {
+        &self.policy
+    }
+
+    // ----- reads -------------------------------------------------------------
+
+    pub async fn find_user_id_by_email(&self, actor: &Actor, email: &str) -> Result<UserId> {
+        self.store
+            .find_by_email(&actor.tenant, &fold(email))
+            .await?
+            .ok_or(Error::UserNotMatched("email"))
+    }
+
+    pub async fn find_user_id_by_name_zip(
+        &self,
+        actor: &Actor,
+        first: &str,
+        last: &str,
+        zip: &str,
+    ) -> Result<UserId> {
+        self.store
+            .find_by_name_zip(&actor.tenant, &fold(first), &fold(last), zip.trim())
+            .await?
+            .ok_or(Error::UserNotMatched("name and zip"))
+    }
+
+    pub async fn customer(&self, actor: &Actor, id: &UserId) -> Result<Customer> {
+        self.store
+            .customer(&actor.tenant, id)
+            .await?
+            .ok_or_else(|| Error::UserNotFound(id.clone()))
+    }
+
+    pub async fn order(&self, actor: &Actor, id: &OrderId) -> Result<Order> {
+        self.store
+            .order(&actor.tenant, id)
+            .await?
+            .ok_or_else(|| Error::OrderNotFound(id.clone()))
+    }
+
+    pub async fn product(&self, actor: &Actor, id: &ProductId) -> Result<Product> {
+        self.store
+            .product(&actor.tenant, id)
+            .await?
+            .ok_or_else(|| Error::ProductNotFound(id.clone()))
+    }
+
+    pub async fn item(&self, actor: &Actor, id: &ItemId) -> Result<hc_domain::Variant> {
+        self.store
+            .product_of_item(&actor.tenant, id)
+            .await?
+            .and_then(|mut p| p.variants.shift_remove(id))
+            .ok_or_else(|| Error::ItemNotFound(id.clone()))
+    }
+
+    /// Product name → product id, sorted by name.
+    pub async fn product_types(&self, actor: &Actor) -> Result<BTreeMap<String, ProductId>> {
+        Ok(self
+            .store
+            .product_names(&actor.tenant)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// Products whose name, description or category matches the query words,
+    /// optionally only those with an available variant at or under `max_price`.
+    pub async fn search_products(
+        &self,
+        actor: &Actor,
+        query: &str,
+        max_price: Option<hc_domain::Money>,
+        available_only: bool,
+        limit: usize,
+    ) -> Result<Vec<Product>> {
+        let words: Vec<String> = fold(query).split_whitespace().map(str::to_string).collect();
+        let mut hits: Vec<(usize, Product)> = Vec::new();
+        let mut page = PageRequest::new(None, Some(PageRequest::MAX_LIMIT));
+        loop {
+            let Page { items, next_cursor } =
+                self.store.list_products(&actor.tenant, None, &page).await?;
+            for mut product in items {
+                let haystack = fold(&format!(
+                    "{} {} {} {}",
+                    product.name,
+                    product.category.as_deref().unwrap_or(""),
+                    product.description.as_deref().unwrap_or(""),
+                    product
+                        .variants
+                        .values()
+                        .flat_map(|v| v.options.values())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+                let score = words
+                    .iter()
+                    .filter(|w| haystack.contains(w.as_str()))
+                    .count();
+                if !words.is_empty() && score == 0 {
+                    continue;
+                }
+                product.variants.retain(|_, v| {
+                    (!available_only || v.available) && max_price.is_none_or(|m| v.price <= m)
+                });
+                if !product.variants.is_empty() {
+                    hits.push((score, product));
+                }
+            }
+            match next_cursor {
+                Some(c) => page.after = Some(c),
+                None => break,
+            }
+        }
+        hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        Ok(hits.into_iter().take(limit).map(|(_, p)| p).collect())
+    }
+
+    /// Shipments of an order with item names, and which items have not shipped.
+    pub async fn track_order(&self, actor: &Actor, id: &OrderId) -> Result<Tracking> {
+        let order = self.order(actor, id).await?;
+        let name_of = |item: &ItemId| {
+            order
+                .items
+                .iter()
+                .find(|i| &i.item_id == item)
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| item.to_string())
+        };
+        let shipped: Vec<&ItemId> = order
+            .fulfillments
+            .iter()
+            .flat_map(|f| &f.item_ids)
+            .collect();
+        Ok(Tracking {
+            order_id: order.order_id.clone(),
+            status: order.status,
+            shipments: order
+                .fulfillments
+                .iter()
+                .map(|f| Shipment {
+                    tracking_ids: f.tracking_id.clone(),
+                    items: f.item_ids.iter().map(name_of).collect(),
+                })
+                .collect(),
+            unshipped_item_ids: order
+                .items
+                .iter()
+                .map(|i| i.item_id.clone())
+                .filter(|i| !shipped.contains(&i))
+                .collect(),
+        })
+    }
+
+    // ----- writes ------------------------------------------------------------
+
+    async fn load_order(tx: &mut dyn RetailTx, id: &OrderId) -> Result<Order> {
+        tx.order(id)
+            .await?
+            .ok_or_else(|| Error::OrderNotFound(id.clone()))
+    }
+
+    async fn load_customer(tx: &mut dyn RetailTx, id: &UserId) -> Result<Customer> {
+        tx.customer(id)
+            .await?
+            .ok_or_else(|| Error::UserNotFound(id.clone()))
+    }
+
+    async fn load_products(
+        tx: &mut dyn RetailTx,
+        order: &Order,
+        old: &[ItemId],
+    ) -> Result<Products> {
+        let mut products = Products::new();
+        for item in order.items.iter().filter(|i| old.contains(&i.item_id)) {
+            if !products.contains_key(&item.product_id)
+                && let Some(p) = tx.product(&item.product_id).await?
+            {
+                products.insert(p.product_id.clone(), p);
+            }
+        }
+        Ok(products)
+    }
+
+    async fn finish(
+        tx: Box<dyn RetailTx>,
+        actor: &Actor,
+        action: &str,
+        target: String,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = tx;
+        tx.audit(&AuditRecord {
+            tenant_id: actor.tenant.clone(),
+            actor: actor.principal.clone(),
+            action: action.to_string(),
+            target,
+            at_ms: now_ms(),
+            detail,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    pub async fn cancel_pending_order(
+        &self,
+        actor: &Actor,
+        order_id: &OrderId,
+        reason: &str,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut order = Self::load_order(tx.as_mut(), order_id).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
+        rules::cancel_pending_order(
+            &mut order,
+            &mut customer,
+            reason,
+            &self.policy.cancel_reasons,
+        )?;
+        tx.put_order(&order).await?;
+        tx.put_customer(&customer).await?;
+        let detail = json!({"reason": reason});
+        Self::finish(
+            tx,
+            actor,
+            "tool.cancel_pending_order",
+            format!("order:{order_id}"),
+            detail,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    pub async fn modify_pending_order_address(
+        &self,
+        actor: &Actor,
+        order_id: &OrderId,
+        address: Address,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut order = Self::load_order(tx.as_mut(), order_id).await?;
+        let detail = json!({"address": &address});
+        rules::modify_pending_order_address(&mut order, address)?;
+        tx.put_order(&order).await?;
+        let target = format!("order:{order_id}");
+        Self::finish(
+            tx,
+            actor,
+            "tool.modify_pending_order_address",
+            target,
+            detail,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    pub async fn modify_pending_order_payment(
+        &self,
+        actor: &Actor,
+        order_id: &OrderId,
+        method: &PaymentMethodId,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut order = Self::load_order(tx.as_mut(), order_id).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
+        rules::modify_pending_order_payment(&mut order, &mut customer, method)?;
+        tx.put_order(&order).await?;
+        tx.put_customer(&customer).await?;
+        let detail = json!({"payment_method_id": method});
+        let target = format!("order:{order_id}");
+        Self::finish(
+            tx,
+            actor,
+            "tool.modify_pending_order_payment",
+            target,
+            detail,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    pub async fn modify_pending_order_items(
+        &self,
+        actor: &Actor,
+        order_id: &OrderId,
+        item_ids: &[ItemId],
+        new_item_ids: &[ItemId],
+        method: &PaymentMethodId,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut order = Self::load_order(tx.as_mut(), order_id).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
+        let products = Self::load_products(tx.as_mut(), &order, item_ids).await?;
+        rules::modify_pending_order_items(
+            &mut order,
+            &mut customer,
+            item_ids,
+            new_item_ids,
+            method,
+            &products,
+        )?;
+        tx.put_order(&order).await?;
+        tx.put_customer(&customer).await?;
+        let detail = json!({"item_ids": item_ids, "new_item_ids": new_item_ids, "payment_method_id": method});
+        let target = format!("order:{order_id}");
+        Self::finish(tx, actor, "tool.modify_pending_order_items", target, detail).await?;
+        Ok(order)
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    pub async fn exchange_delivered_order_items(
+        &self,
+        actor: &Actor,
+        order_id: &OrderId,
+        item_ids: &[ItemId],
+        new_item_ids: &[ItemId],
+        method: &PaymentMethodId,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut order = Self::load_order(tx.as_mut(), order_id).await?;
+        let customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
+        let products = Self::load_products(tx.as_mut(), &order, item_ids).await?;
+        rules::exchange_delivered_order_items(
+            &mut order,
+            &customer,
+            item_ids,
+            new_item_ids,
+            method,
+            &products,
+        )?;
+        tx.put_order(&order).await?;
+        let detail = json!({"item_ids": item_ids, "new_item_ids": new_item_ids, "payment_method_id": method});
+        let target = format!("order:{order_id}");
+        Self::finish(
+            tx,
+            actor,
+            "tool.exchange_delivered_order_items",
+            target,
+            detail,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    pub async fn return_delivered_order_items(
+        &self,
+        actor: &Actor,
+        order_id: &OrderId,
+        item_ids: &[ItemId],
+        method: &PaymentMethodId,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut order = Self::load_order(tx.as_mut(), order_id).await?;
+        let customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
+        rules::return_delivered_order_items(&mut order, &customer, item_ids, method)?;
+        tx.put_order(&order).await?;
+        let detail = json!({"item_ids": item_ids, "payment_method_id": method});
+        let target = format!("order:{order_id}");
+        Self::finish(
+            tx,
+            actor,
+            "tool.return_delivered_order_items",
+            target,
+            detail,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    #[instrument(skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    pub async fn modify_user_address(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        address: Address,
+    ) -> Result<Customer> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        let detail = json!({"address": &address});
+        customer.address = address;
+        tx.put_customer(&customer).await?;
+        let target = format!("user:{user_id}");
+        Self::finish(tx, actor, "tool.modify_user_address", target, detail).await?;
+        Ok(customer)
+    }
+
+    /// Creates a pending order for a customer, paid in full with one of their
+    /// saved methods (a gift card is debited at once and must cover the total).
+    /// Ships to `address`, or the customer's default address.
+    #[instrument(skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    pub async fn place_order(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        lines: &[OrderLine],
+        method: &PaymentMethodId,
+        address: Option<Address>,
+    ) -> Result<Order> {
+        const MAX_UNITS: u32 = 100;
+        if lines.is_empty() {
+            return Err(Error::InvalidArguments(
+                "an order needs at least one item".into(),
+            ));
+        }
+        let units: u32 = lines.iter().map(|l| l.quantity).sum();
+        if lines.iter().any(|l| l.quantity == 0) || units > MAX_UNITS {
+            return Err(Error::InvalidArguments(format!(
+                "each quantity must be at least 1 and an order at most {MAX_UNITS} units"
+            )));
+        }
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        let mut items = Vec::new();
+        for line in lines {
+            let product = tx
+                .product_of_item(&line.item_id)
+                .await?
+                .ok_or_else(|| Error::ItemNotFound(line.item_id.clone()))?;
+            let variant = &product.variants[&line.item_id];
+            if !variant.available {
+                return Err(Error::ItemUnavailable(line.item_id.clone()));
+            }
+            for _ in 0..line.quantity {
+                items.push(OrderItem {
+                    name: product.name.clone(),
+                    product_id: product.product_id.clone(),
+                    item_id: variant.item_id.clone(),
+                    price: variant.price,
+                    options: variant.options.clone(),
+                });
+            }
+        }
+        let total = items.iter().map(|i| i.price).sum();
+        let payment_method = customer
+            .payment_methods
+            .get(method)
+            .ok_or_else(|| Error::PaymentMethodNotFound(method.clone()))?;
+        if let hc_domain::PaymentMethod::GiftCard { id, balance } = payment_method
+            && *balance < total
+        {
+            return Err(Error::InsufficientGiftCardBalance {
+                id: id.clone(),
+                balance: balance.to_string(),
+                needed: total.to_string(),
+            });
+        }
+        let order_id = Self::fresh_order_id(tx.as_mut()).await?;
+        let order = Order {
+            order_id: order_id.clone(),
+            user_id: user_id.clone(),
+            address: address.unwrap_or_else(|| customer.address.clone()),
+            items,
+            status: OrderStatus::Pending,
+            fulfillments: vec![],
+            payment_history: vec![Payment {
+                transaction_type: TransactionType::Payment,
+                amount: total,
+                payment_method_id: method.clone(),
+            }],
+            cancel_reason: None,
+            exchange_items: None,
+            exchange_new_items: None,
+            exchange_payment_method_id: None,
+            exchange_price_difference: None,
+            return_items: None,
+            return_payment_method_id: None,
+            created_at_ms: Some(now_ms()),
+        };
+        customer.credit_gift_card(method, -total);
+        customer.orders.push(order_id.clone());
+        tx.put_order(&order).await?;
+        tx.put_customer(&customer).await?;
+        let detail = json!({"lines": lines, "payment_method_id": method, "total": total});
+        Self::finish(
+            tx,
+            actor,
+            "tool.place_order",
+            format!("order:{order_id}"),
+            detail,
+        )
+        .await?;
+        Ok(order)
+    }
+
+    async fn fresh_order_id(tx: &mut dyn RetailTx) -> Result<OrderId> {
+        use std::hash::{BuildHasher, Hasher};
+        for _ in 0..32 {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_i64(now_ms());
+            let candidate = OrderId::from_number((h.finish() % 10_000_000) as u32);
+            if tx.order(&candidate).await?.is_none() {
+                return Ok(candidate);
+            }
+        }
+        Err(Error::Store(crate::ports::StoreError::Conflict(
+            "could not allocate an order id".into(),
+        )))
+    }
+
+    /// Creates or replaces a product. Item ids must not belong to another product.
+    #[instrument(skip_all, fields(tenant = %actor.tenant, product = %product.product_id))]
+    pub async fn upsert_product(&self, actor: &Actor, product: Product) -> Result<Product> {
+        validate_product(&product)?;
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        for item in product.variants.keys() {
+            if let Some(owner) = tx.product_of_item(item).await?
+                && owner.product_id != product.product_id
+            {
+                return Err(Error::AlreadyExists(format!(
+                    "item {item} (a variant of product {})",
+                    owner.product_id
+                )));
+            }
+        }
+        let existed = tx.product(&product.product_id).await?.is_some();
+        tx.put_product(&product).await?;
+        let action = if existed {
+            "product.update"
+        } else {
+            "product.create"
+        };
+        let target = format!("product:{}", product.product_id);
+        Self::finish(tx, actor, action, target, json!({"name": product.name})).await?;
+        Ok(product)
+    }
+}
+
+/// Checks a product's own consistency before it is stored.
+pub fn validate_product(product: &Product) -> Result<()> {
+    let invalid = |m: String| Err(Error::InvalidArguments(m));
+    if product.name.trim().is_empty() || product.name.len() > 200 {
+        return invalid("name must be 1 to 200 characters".into());
+    }
+    if product.variants.is_empty() {
+        return invalid("a product needs at least one variant".into());
+    }
+    for (key, v) in &product.variants {
+        if key != &v.item_id {
+            return invalid(format!(
+                "variant key {key} differs from its item_id {}",
+                v.item_id
+            ));
+        }
+        if v.price.cents() < 0 || v.cost.is_some_and(|c| c.cents() < 0) {
+            return invalid(format!("variant {key} has a negative price or cost"));
+        }
+        if v.item_id.as_str() == product.product_id.as_str() {
+            return invalid("item ids and product ids are separate namespaces".into());
+        }
+    }
+    Ok(())
+}

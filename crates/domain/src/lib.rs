@@ -1,0 +1,27 @@
+//! HyperCommerce domain model: typed ids, money in integer cents, the retail
+//! model (a superset of the public τ-retail benchmark database) and the
+//! platform records (tenants, API keys, audit). Depends on serde only.
+
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod platform;
+pub mod retail;
+
+pub use error::{Error, Result};
+pub use ids::{ApiKeyId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId, UserId};
+pub use money::Money;
+pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
+pub use retail::{
+    Address, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment, PaymentMethod,
+    PersonName, Product, RetailDb, TransactionType, Variant,
+};
+
+/// Milliseconds since the Unix epoch, the one time representation stored and
+/// sent on the wire.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
