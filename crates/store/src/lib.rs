@@ -1,1 +1,20 @@
-//! placeholder
+//! Storage: SQLite (the embedded default) and PostgreSQL behind one sqlx
+//! `Any` pool, chosen by URL. Implements the retail ports of `hc-commerce`
+//! and the platform stores (tenants, API keys, audit, idempotency) defined
+//! here. Every query is scoped by tenant. Aggregates are JSON documents in the
+//! τ-retail layout with indexed lookup columns beside them.
+
+mod bulk;
+pub use bulk::ImportSummary;
+mod db;
+mod error;
+mod platform;
+mod retail;
+#[doc(hidden)]
+pub mod testing;
+
+pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
+pub use error::{Error, Result};
+pub use platform::{
+    ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
+};

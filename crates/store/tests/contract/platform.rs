@@ -1,0 +1,129 @@
+//! Platform stores: tenants, keys, idempotency.
+
+use hc_domain::{ApiKeyId, ApiKeyRecord, Role, Tenant};
+use hc_store::{ApiKeyStore, IdempotencyStore, Reservation, TenantStore, testing};
+
+use crate::fixture::tenant;
+
+#[tokio::test]
+async fn tenant_ids_are_unique() {
+    for db in testing::all().await {
+        let t = Tenant {
+            id: tenant("acme"),
+            name: "Acme".into(),
+            created_at_ms: 5,
+        };
+        db.store.create_tenant(&t).await.unwrap();
+        let err = db.store.create_tenant(&t).await.unwrap_err();
+        assert!(
+            matches!(err, hc_store::Error::Conflict(_)),
+            "{}: {err}",
+            db.label
+        );
+        assert_eq!(db.store.tenant(&tenant("acme")).await.unwrap(), Some(t));
+        assert_eq!(db.store.list_tenants().await.unwrap().len(), 1);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn keys_are_found_by_hash_and_revoked_within_their_tenant() {
+    for db in testing::all().await {
+        for id in ["a", "b"] {
+            db.store
+                .create_tenant(&Tenant {
+                    id: tenant(id),
+                    name: id.into(),
+                    created_at_ms: 1,
+                })
+                .await
+                .unwrap();
+        }
+        let key = ApiKeyRecord {
+            id: ApiKeyId::parse("k1").unwrap(),
+            tenant_id: tenant("a"),
+            role: Role::Manager,
+            label: "ci".into(),
+            prefix: "hc_abcd".into(),
+            rate_limit_per_sec: Some(50),
+            created_at_ms: 10,
+            revoked_at_ms: None,
+        };
+        db.store.insert_key(&key, "hash1").await.unwrap();
+        assert_eq!(
+            db.store.key_by_hash("hash1").await.unwrap(),
+            Some(key.clone())
+        );
+        assert_eq!(db.store.key_by_hash("nope").await.unwrap(), None);
+        assert!(
+            !db.store
+                .revoke_key(&tenant("b"), &key.id, 20)
+                .await
+                .unwrap(),
+            "other tenant"
+        );
+        assert!(
+            db.store
+                .revoke_key(&tenant("a"), &key.id, 20)
+                .await
+                .unwrap()
+        );
+        let stored = db.store.key_by_hash("hash1").await.unwrap().unwrap();
+        assert_eq!(stored.revoked_at_ms, Some(20));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn idempotency_reserves_once_replays_and_detects_mismatch() {
+    for db in testing::all().await {
+        let t = tenant("a");
+        db.store
+            .create_tenant(&Tenant {
+                id: t.clone(),
+                name: "a".into(),
+                created_at_ms: 1,
+            })
+            .await
+            .unwrap();
+        let s = &db.store;
+        assert_eq!(
+            s.reserve(&t, "k", "idem-1", "h1").await.unwrap(),
+            Reservation::Reserved
+        );
+        assert_eq!(
+            s.reserve(&t, "k", "idem-1", "h1").await.unwrap(),
+            Reservation::InProgress
+        );
+        s.complete(&t, "k", "idem-1", 200, "{\"ok\":1}")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.reserve(&t, "k", "idem-1", "h1").await.unwrap(),
+            Reservation::Completed {
+                status: 200,
+                body: "{\"ok\":1}".into()
+            }
+        );
+        assert_eq!(
+            s.reserve(&t, "k", "idem-1", "h2").await.unwrap(),
+            Reservation::Mismatch
+        );
+        // A released (failed) reservation may be retried.
+        assert_eq!(
+            s.reserve(&t, "k", "idem-2", "h1").await.unwrap(),
+            Reservation::Reserved
+        );
+        s.release(&t, "k", "idem-2").await.unwrap();
+        assert_eq!(
+            s.reserve(&t, "k", "idem-2", "h1").await.unwrap(),
+            Reservation::Reserved
+        );
+        // Keys are per API key.
+        assert_eq!(
+            s.reserve(&t, "other", "idem-1", "h1").await.unwrap(),
+            Reservation::Reserved
+        );
+        db.finish().await;
+    }
+}
