@@ -1,1 +1,142 @@
-fn main() {}
+//! `hypercommerce`: the one binary a retailer runs.
+
+mod bench;
+mod commands;
+mod settings;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::settings::{LogFormat, Overrides, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "hypercommerce",
+    version,
+    about = "Self-hosted AI commerce engine"
+)]
+struct Cli {
+    /// Config file (TOML); default `<data-dir>/hypercommerce.toml` when it exists.
+    #[arg(long, global = true, env = "HC_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the embedded database and local state.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// `sqlite://…` or `postgres://…` (default: SQLite in the data dir).
+    #[arg(long, global = true, env = "HC_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Create (once) and serve a demo store as tenant `demo`, and print an admin key.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Import data.
+    #[command(subcommand)]
+    Import(Format),
+    /// Export data.
+    #[command(subcommand)]
+    Export(Format),
+    /// Tenants and API keys.
+    #[command(subcommand)]
+    Admin(Admin),
+    /// Load-test the HTTP API over loopback and print JSON figures.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum Format {
+    /// The τ-retail `db.json` layout.
+    TauRetail {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a tenant (merchant). NAME is its id: lowercase letters, digits, '-' or '_'.
+    CreateTenant {
+        name: String,
+        /// Display name (default: NAME).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Create an API key and print only the key.
+    CreateKey {
+        #[arg(long)]
+        tenant: String,
+        /// owner, admin, manager, agent or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Requests per second for this key (0 = unlimited).
+        #[arg(long)]
+        rate_limit: Option<u32>,
+    },
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HC_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        config: cli.config,
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        listen: cli.listen,
+    };
+    let settings = Settings::load(&overrides)?;
+    init_tracing(settings.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { demo } => commands::serve(&settings, demo).await,
+            Command::Migrate => commands::migrate(&settings).await,
+            Command::Import(Format::TauRetail { file, tenant }) => {
+                commands::import_tau(&settings, &file, &tenant).await
+            }
+            Command::Export(Format::TauRetail { file, tenant }) => {
+                commands::export_tau(&settings, &file, &tenant).await
+            }
+            Command::Admin(Admin::CreateTenant { name, display_name }) => {
+                commands::create_tenant(&settings, &name, display_name.as_deref()).await
+            }
+            Command::Admin(Admin::CreateKey {
+                tenant,
+                role,
+                label,
+                rate_limit,
+            }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
+            Command::Bench(args) => bench::run(&settings, args).await,
+        }
+    })
+}

@@ -10,6 +10,7 @@
 //!   dispatch from `(name, JSON arguments)` to the service.
 
 pub mod calc;
+pub mod demo;
 pub mod error;
 pub mod ports;
 pub mod rules;

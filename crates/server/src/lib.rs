@@ -1,1 +1,22 @@
-//! placeholder
+//! The HTTP server: the composition root that wires the engines to axum.
+//! Engines know nothing of HTTP; this crate owns routing, JSON errors, API
+//! keys and roles, rate limits, idempotency, audit of platform writes,
+//! metrics, OpenAPI and the human-readable API reference.
+
+mod api;
+mod app;
+mod auth;
+mod config;
+mod error;
+mod extract;
+mod idempotency;
+mod keys;
+mod observe;
+mod openapi;
+mod state;
+
+pub use app::Application;
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use keys::{IssuedKey, issue_key};
+pub use state::{AppState, Platform};

@@ -1,0 +1,258 @@
+//! `hypercommerce bench`: starts the server in-process on a fresh SQLite
+//! database holding the demo store, drives it over loopback HTTP with many
+//! concurrent clients, and prints requests/s and latency percentiles per
+//! scenario as JSON, each as a ratio to `/healthz` measured in the same run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use hc_commerce::PageRequest;
+use hc_commerce::ports::{OrderFilter, OrderStore};
+use hc_domain::{OrderStatus, Role, TenantId};
+use hc_server::Application;
+use hc_store::{SqlStore, Synchronous};
+use serde_json::{Value, json};
+
+use crate::commands::{DEMO_TENANT, app_state, ensure_demo, new_key};
+use crate::settings::{Settings, sqlite_url};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Measured seconds per scenario (after a one-second warm-up).
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// SQLite durability for the run: `normal` (survives kill -9) or `full` (fsync per commit).
+    #[arg(long, default_value = "normal")]
+    pub sqlite_synchronous: String,
+    /// Only these scenarios (healthz is always run as the baseline).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+struct Scenario {
+    name: &'static str,
+    method: reqwest::Method,
+    path: String,
+    bodies: Vec<Value>,
+}
+
+#[derive(Debug)]
+struct Outcome {
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    latencies_us: Vec<u32>,
+}
+
+impl Outcome {
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        f64::from(self.latencies_us[i]) / 1000.0
+    }
+
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut store_config = settings.store.clone();
+    store_config.sqlite_synchronous = match args.sqlite_synchronous.as_str() {
+        "full" => Synchronous::Full,
+        "normal" => Synchronous::Normal,
+        other => anyhow::bail!("--sqlite-synchronous must be normal or full, not {other}"),
+    };
+    let store = SqlStore::open(&sqlite_url(&dir.path().join("bench.db")), &store_config).await?;
+    ensure_demo(&store).await?;
+    let tenant = TenantId::parse(DEMO_TENANT)?;
+    let key = new_key(&store, &tenant, Role::Owner, "bench", Some(0)).await?;
+
+    let mut server_settings = settings.clone();
+    server_settings.server.listen = "127.0.0.1:0".into();
+    let app = Application::build(app_state(&store, &server_settings)).await?;
+    let base = format!("http://{}", app.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stop_rx.await;
+    }));
+
+    let orders = store
+        .list_orders(
+            &tenant,
+            &OrderFilter::default(),
+            &PageRequest::new(None, Some(PageRequest::MAX_LIMIT)),
+        )
+        .await?
+        .items;
+    let pending: Vec<_> = orders
+        .iter()
+        .filter(|o| o.status == OrderStatus::Pending)
+        .collect();
+    anyhow::ensure!(!pending.is_empty(), "demo store has no pending orders");
+    let reads = orders
+        .iter()
+        .map(|o| json!({"order_id": o.order_id}))
+        .collect();
+    let writes = pending
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            json!({"order_id": o.order_id, "address1": format!("{} Bench Street", i + 1), "address2": "",
+                   "city": "Austin", "state": "TX", "country": "USA", "zip": "78701"})
+        })
+        .collect();
+    let scenarios = vec![
+        Scenario {
+            name: "healthz",
+            method: reqwest::Method::GET,
+            path: "/healthz".into(),
+            bodies: vec![Value::Null],
+        },
+        Scenario {
+            name: "get_order_details",
+            method: reqwest::Method::POST,
+            path: "/v1/tools/get_order_details".into(),
+            bodies: reads,
+        },
+        Scenario {
+            name: "modify_pending_order_address",
+            method: reqwest::Method::POST,
+            path: "/v1/tools/modify_pending_order_address".into(),
+            bodies: writes,
+        },
+    ];
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let mut results = serde_json::Map::new();
+    let mut baseline = None;
+    for s in scenarios {
+        if s.name != "healthz" && !args.only.is_empty() && !args.only.iter().any(|o| o == s.name) {
+            continue;
+        }
+        let s = Arc::new(s);
+        drive(
+            &client,
+            &base,
+            &key,
+            &s,
+            args.concurrency,
+            Duration::from_secs(1),
+        )
+        .await?;
+        let out = drive(
+            &client,
+            &base,
+            &key,
+            &s,
+            args.concurrency,
+            Duration::from_secs(args.seconds),
+        )
+        .await?;
+        let rps = out.rps();
+        let base_rps = *baseline.get_or_insert(rps);
+        eprintln!(
+            "{:<30} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ratio {:.3}",
+            s.name,
+            rps,
+            out.percentile_ms(0.5),
+            out.percentile_ms(0.99),
+            out.errors,
+            rps / base_rps
+        );
+        results.insert(
+            s.name.to_string(),
+            json!({
+                "requests": out.requests, "errors": out.errors, "requests_per_sec": rps.round(),
+                "p50_ms": out.percentile_ms(0.5), "p99_ms": out.percentile_ms(0.99),
+                "ratio_to_healthz": (rps / base_rps * 1000.0).round() / 1000.0,
+            }),
+        );
+    }
+    let _ = stop_tx.send(());
+    server.await.context("server task")??;
+    store.close().await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "concurrency": args.concurrency, "seconds": args.seconds,
+            "sqlite_synchronous": args.sqlite_synchronous, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "scenarios": results,
+        }))?
+    );
+    Ok(())
+}
+
+async fn drive(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    s: &Arc<Scenario>,
+    concurrency: usize,
+    duration: Duration,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(concurrency);
+    for worker in 0..concurrency {
+        let (client, s, url, auth) = (
+            client.clone(),
+            s.clone(),
+            format!("{base}{}", s.path),
+            format!("Bearer {key}"),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            let mut i = worker;
+            while Instant::now() < deadline {
+                let body = &s.bodies[i % s.bodies.len()];
+                i += concurrency;
+                let mut req = client
+                    .request(s.method.clone(), &url)
+                    .header("authorization", &auth);
+                if !body.is_null() {
+                    req = req
+                        .header("content-type", "application/json")
+                        .body(body.to_string());
+                }
+                let t = Instant::now();
+                let ok = match req.send().await {
+                    Ok(resp) => {
+                        let ok = resp.status().is_success();
+                        let _ = resp.bytes().await;
+                        ok
+                    }
+                    Err(_) => false,
+                };
+                latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                errors += usize::from(!ok);
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies_us = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        latencies_us.extend(l);
+        errors += e;
+    }
+    latencies_us.sort_unstable();
+    Ok(Outcome {
+        requests: latencies_us.len(),
+        errors,
+        seconds: started.elapsed().as_secs_f64(),
+        latencies_us,
+    })
+}

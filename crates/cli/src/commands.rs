@@ -1,0 +1,247 @@
+//! The subcommands: thin wrappers that open the store and call the engines.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use hc_commerce::{Retail, Tools};
+use hc_domain::{AuditRecord, RetailDb, Role, Tenant, TenantId, now_ms};
+use hc_server::{AppState, Application, issue_key};
+use hc_store::{ApiKeyStore, AuditStore, SqlStore, TenantStore};
+use serde_json::json;
+use tracing::info;
+
+use crate::settings::Settings;
+
+pub const DEMO_TENANT: &str = "demo";
+pub const DEMO_SEED: u64 = 42;
+
+pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
+    let url = settings.database_url()?;
+    SqlStore::open(&url, &settings.store)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(&url)))
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+fn tenant_id(raw: &str) -> Result<TenantId> {
+    TenantId::parse(raw).with_context(|| format!("invalid tenant '{raw}'"))
+}
+
+async fn ensure_tenant(store: &SqlStore, id: &TenantId, name: &str) -> Result<bool> {
+    if store.tenant(id).await?.is_some() {
+        return Ok(false);
+    }
+    store
+        .create_tenant(&Tenant {
+            id: id.clone(),
+            name: name.to_string(),
+            created_at_ms: now_ms(),
+        })
+        .await?;
+    store
+        .record_audit(&AuditRecord {
+            tenant_id: id.clone(),
+            actor: "cli".into(),
+            action: "tenant.create".into(),
+            target: format!("tenant:{id}"),
+            at_ms: now_ms(),
+            detail: json!({"name": name}),
+        })
+        .await?;
+    Ok(true)
+}
+
+/// Issues a key, stores its hash and audits the creation; returns the secret.
+pub async fn new_key(
+    store: &SqlStore,
+    tenant: &TenantId,
+    role: Role,
+    label: &str,
+    rate: Option<u32>,
+) -> Result<String> {
+    let issued = issue_key(tenant, role, label, rate);
+    store.insert_key(&issued.record, &issued.hash).await?;
+    store
+        .record_audit(&AuditRecord {
+            tenant_id: tenant.clone(),
+            actor: "cli".into(),
+            action: "key.create".into(),
+            target: format!("key:{}", issued.record.id),
+            at_ms: now_ms(),
+            detail: json!({"role": role, "label": label}),
+        })
+        .await?;
+    Ok(issued.secret)
+}
+
+/// Creates the demo tenant and store on first use; true if it was created now.
+pub async fn ensure_demo(store: &SqlStore) -> Result<bool> {
+    let t = tenant_id(DEMO_TENANT)?;
+    if !ensure_tenant(store, &t, "Demo Outfitters").await? {
+        return Ok(false);
+    }
+    let db = hc_commerce::demo::demo_store(DEMO_SEED);
+    store.import_retail(&t, &db, "cli").await?;
+    Ok(true)
+}
+
+pub fn app_state(store: &SqlStore, settings: &Settings) -> AppState {
+    let retail = Retail::new(Arc::new(store.clone()), settings.retail.clone());
+    AppState::new(
+        Tools::new(retail),
+        Arc::new(store.clone()),
+        settings.server.clone(),
+    )
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    info!("shutting down");
+}
+
+pub async fn serve(settings: &Settings, demo: bool) -> Result<()> {
+    let store = open_store(settings).await?;
+    let demo_key = if demo {
+        let created = ensure_demo(&store).await?;
+        let t = tenant_id(DEMO_TENANT)?;
+        let key = new_key(&store, &t, Role::Owner, "demo", None).await?;
+        Some((created, key))
+    } else {
+        None
+    };
+    let app = Application::build(app_state(&store, settings))
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+    let addr = app.local_addr()?;
+    if let Some((created, key)) = demo_key {
+        print_demo_banner(&addr.to_string(), &key, created);
+    }
+    info!(%addr, "listening");
+    app.run_until_stopped(shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+fn print_demo_banner(addr: &str, key: &str, created: bool) {
+    let base = format!("http://{addr}");
+    let what = if created {
+        "created"
+    } else {
+        "already present"
+    };
+    println!(
+        r#"
+HyperCommerce demo store ({what}): tenant "demo"
+
+  Admin API key (owner role, shown once): {key}
+
+  API reference     {base}/docs
+  OpenAPI           {base}/openapi.json
+  Health / metrics  {base}/healthz  {base}/metrics
+
+Try it:
+  export HC_KEY={key}
+  curl -s {base}/v1/tools -H "Authorization: Bearer $HC_KEY"
+  curl -s '{base}/v1/orders?status=pending&limit=3' -H "Authorization: Bearer $HC_KEY"
+  curl -s -X POST {base}/v1/tools/list_all_product_types -H "Authorization: Bearer $HC_KEY"
+  curl -s -X POST {base}/v1/tools/find_user_id_by_email -H "Authorization: Bearer $HC_KEY" \
+       -d '{{"email": "<an email from /v1/customers>"}}'
+
+Press Ctrl-C to stop.
+"#
+    );
+}
+
+pub async fn migrate(settings: &Settings) -> Result<()> {
+    let store = open_store(settings).await?;
+    println!("migrated ({:?})", store.backend());
+    store.close().await;
+    Ok(())
+}
+
+pub async fn import_tau(settings: &Settings, file: &Path, tenant: &str) -> Result<()> {
+    let t = tenant_id(tenant)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let db: RetailDb = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid τ-retail db.json", file.display()))?;
+    let store = open_store(settings).await?;
+    if ensure_tenant(&store, &t, tenant).await? {
+        eprintln!("created tenant {t}");
+    }
+    let summary = store.import_retail(&t, &db, "cli").await?;
+    println!("{}", serde_json::to_string(&summary)?);
+    store.close().await;
+    Ok(())
+}
+
+pub async fn export_tau(settings: &Settings, file: &Path, tenant: &str) -> Result<()> {
+    let t = tenant_id(tenant)?;
+    let store = open_store(settings).await?;
+    if store.tenant(&t).await?.is_none() {
+        bail!("tenant {t} does not exist");
+    }
+    let db = store.export_retail(&t).await?;
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&db)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, file)?;
+    eprintln!(
+        "exported {} products, {} users, {} orders",
+        db.products.len(),
+        db.users.len(),
+        db.orders.len()
+    );
+    store.close().await;
+    Ok(())
+}
+
+pub async fn create_tenant(settings: &Settings, name: &str, display: Option<&str>) -> Result<()> {
+    let t = tenant_id(name)?;
+    let store = open_store(settings).await?;
+    if !ensure_tenant(&store, &t, display.unwrap_or(name)).await? {
+        bail!("tenant {t} already exists");
+    }
+    println!("{t}");
+    store.close().await;
+    Ok(())
+}
+
+pub async fn create_key(
+    settings: &Settings,
+    tenant: &str,
+    role: &str,
+    label: &str,
+    rate: Option<u32>,
+) -> Result<()> {
+    let t = tenant_id(tenant)?;
+    let role: Role = role.parse()?;
+    let store = open_store(settings).await?;
+    if store.tenant(&t).await?.is_none() {
+        bail!("tenant {t} does not exist (create it with `hypercommerce admin create-tenant {t}`)");
+    }
+    let key = new_key(&store, &t, role, label, rate).await?;
+    println!("{key}");
+    store.close().await;
+    Ok(())
+}

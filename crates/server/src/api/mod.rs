@@ -1,0 +1,40 @@
+//! The REST API: one module per resource, each owning its router, wire types
+//! and `verb_noun` handlers.
+
+pub mod audit;
+pub mod catalog;
+pub mod customers;
+pub mod health;
+pub mod keys;
+pub mod orders;
+pub mod tools;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Routes that need an API key (`/v1/...`).
+pub fn v1() -> Router<AppState> {
+    Router::new()
+        .merge(tools::router())
+        .merge(catalog::router())
+        .merge(customers::router())
+        .merge(orders::router())
+        .merge(keys::router())
+        .merge(audit::router())
+}
+
+/// Pagination query shared by list endpoints.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Cursor from the previous page's `next_cursor`.
+    pub after: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> hc_commerce::PageRequest {
+        hc_commerce::PageRequest::new(self.after.clone(), self.limit)
+    }
+}

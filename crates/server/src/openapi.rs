@@ -1,0 +1,50 @@
+//! The OpenAPI document, generated from the handlers' annotations, and the
+//! offline API reference (Swagger UI with its assets compiled in).
+
+use serde::Serialize;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::api;
+
+/// `{"error": {"code": "snake_case", "message": "..."}}`
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code to branch on.
+    pub code: String,
+    pub message: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "HyperCommerce API", description = "Self-hosted AI commerce engine. Authenticate with `Authorization: Bearer hc_…`. Errors are `{\"error\": {\"code\", \"message\"}}`. Write endpoints honour `Idempotency-Key`."),
+    modifiers(&BearerAuth),
+    paths(
+        api::health::healthz, api::health::readyz, api::health::metrics_text,
+        api::tools::list_tools, api::tools::call_tool,
+        api::catalog::list_products, api::catalog::get_product, api::catalog::create_product, api::catalog::update_product,
+        api::customers::list_customers, api::customers::get_customer,
+        api::orders::list_orders, api::orders::get_order,
+        api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
+        api::audit::list_audit,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey))
+)]
+pub struct ApiDoc;
