@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn decimal_round_trip_is_exact_to_the_cent() {
-        for cents in [0, 1, 99, 5088, 138079, -2499, 1_000_000_07] {
+        for cents in [0, 1, 99, 5088, 138079, -2499, 100_000_007] {
             let m = Money::from_cents(cents);
             assert_eq!(Money::from_decimal(m.to_decimal()).unwrap(), m);
         }

@@ -1,7 +1,6 @@
 //! The agent's tool API: `GET /v1/tools` lists every tool as a JSON-schema
 //! function; `POST /v1/tools/{name}` runs one for the caller's tenant.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::parse_json;
+use crate::extract::JsonBody;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -65,7 +64,7 @@ pub async fn call_tool(
     State(state): State<AppState>,
     principal: Principal,
     Path(name): Path<String>,
-    body: Bytes,
+    JsonBody(arguments): JsonBody<Value>,
 ) -> ApiResult<Json<ToolOutput>> {
     let spec = state.tools.spec(&name).ok_or_else(|| {
         ApiError::from(hc_commerce::Error::UnknownTool(
@@ -76,7 +75,6 @@ pub async fn call_tool(
         ToolKind::Read => Role::Viewer,
         ToolKind::Write => Role::Agent,
     })?;
-    let arguments: Value = parse_json(&body)?;
     let result = state
         .tools
         .call(&principal.actor(), spec.name, arguments)

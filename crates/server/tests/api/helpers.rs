@@ -1,0 +1,167 @@
+//! `spawn_app`: a server on 127.0.0.1:0 over a fresh database with the mini
+//! τ-retail fixture imported into tenant `shop` and an empty tenant `other`,
+//! and one key per role.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hc_commerce::{Retail, RetailPolicy, Tools};
+use hc_domain::{Role, Tenant, TenantId};
+use hc_server::{AppState, Application, ServerConfig, issue_key};
+use hc_store::testing::TestDb;
+use hc_store::{ApiKeyStore, TenantStore};
+use serde_json::Value;
+
+pub const MINI_DB: &str = include_str!("../../../store/tests/contract/mini_db.json");
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Keys of tenant `shop`, by role.
+    pub keys: HashMap<Role, String>,
+    /// An owner key of tenant `other`.
+    pub other_key: String,
+    pub db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub fn config() -> ServerConfig {
+    ServerConfig {
+        listen: "127.0.0.1:0".into(),
+        rate_limit_per_sec: 0,
+        ..ServerConfig::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(hc_store::testing::sqlite().await, config(), MINI_DB).await
+}
+
+pub async fn spawn_app_with(db: TestDb, config: ServerConfig, data: &str) -> TestApp {
+    let store = db.store.clone();
+    let shop = TenantId::parse("shop").unwrap();
+    let other = TenantId::parse("other").unwrap();
+    for t in [&shop, &other] {
+        store
+            .create_tenant(&Tenant {
+                id: t.clone(),
+                name: t.to_string(),
+                created_at_ms: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let retail_db = serde_json::from_str(data).unwrap();
+    store
+        .import_retail(&shop, &retail_db, "test")
+        .await
+        .unwrap();
+    let mut keys = HashMap::new();
+    for role in Role::ALL {
+        let k = issue_key(&shop, role, role.as_str(), None);
+        store.insert_key(&k.record, &k.hash).await.unwrap();
+        keys.insert(role, k.secret);
+    }
+    let ok = issue_key(&other, Role::Owner, "other", None);
+    store.insert_key(&ok.record, &ok.hash).await.unwrap();
+
+    let retail = Retail::new(Arc::new(store.clone()), RetailPolicy::default());
+    let state = AppState::new(Tools::new(retail), Arc::new(store.clone()), config);
+    let app = Application::build(state).await.unwrap();
+    let base = format!("http://{}", app.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        keys,
+        other_key: ok.secret,
+        db,
+        stop: Some(tx),
+    }
+}
+
+/// A response's status and JSON body (`Null` when the body is not JSON).
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn key(&self, role: Role) -> &str {
+        &self.keys[&role]
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.unwrap();
+        Reply {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Reply {
+        self.send(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(key),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> Reply {
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(key)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn tool(&self, name: &str, args: &Value) -> Reply {
+        self.post(&format!("/v1/tools/{name}"), self.key(Role::Owner), args)
+            .await
+    }
+
+    /// The tenant `shop` exported in the τ layout, numbers normalised to floats.
+    pub async fn export(&self) -> Value {
+        let t = TenantId::parse("shop").unwrap();
+        normalise(serde_json::to_value(self.db.store.export_retail(&t).await.unwrap()).unwrap())
+    }
+
+    pub async fn audit_count(&self) -> usize {
+        let r = self.get("/v1/audit?limit=200", self.key(Role::Owner)).await;
+        r.body["items"].as_array().map(Vec::len).unwrap_or(0)
+    }
+
+    pub async fn finish(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.db.finish().await;
+    }
+}
+
+/// Numbers as floats rounded to the cent, so `100` and `100.0` compare equal.
+pub fn normalise(v: Value) -> Value {
+    match v {
+        Value::Number(n) => serde_json::json!((n.as_f64().unwrap() * 100.0).round() / 100.0),
+        Value::Array(a) => Value::Array(a.into_iter().map(normalise).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, normalise(v))).collect()),
+        other => other,
+    }
+}

@@ -1,0 +1,10 @@
+//! HTTP API tests against a real server on a loopback port and a fresh
+//! database per test (SQLite; PostgreSQL too where a test says so and
+//! `HC_TEST_POSTGRES_URL` is set).
+
+mod access;
+mod bad_input;
+mod helpers;
+mod oracle;
+mod platform;
+mod replay;
