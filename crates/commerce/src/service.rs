@@ -48,11 +48,11 @@ fn one() -> u32 {
     1
 }
 
-/// The retail actions over a store.
+/// The retail actions over a store. Cheap to clone (shared, immutable parts).
 #[derive(Clone)]
 pub struct Retail {
     store: Arc<dyn RetailStore>,
-    policy: RetailPolicy,
+    policy: Arc<RetailPolicy>,
 }
 
 /// Shipment summary returned by `track_order`.
@@ -72,7 +72,10 @@ pub struct Shipment {
 
 impl Retail {
     pub fn new(store: Arc<dyn RetailStore>, policy: RetailPolicy) -> Self {
-        Self { store, policy }
+        Self {
+            store,
+            policy: Arc::new(policy),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn RetailStore> {
@@ -284,7 +287,7 @@ impl Retail {
         Ok(())
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, order = %order_id))]
     pub async fn cancel_pending_order(
         &self,
         actor: &Actor,
@@ -314,7 +317,7 @@ impl Retail {
         Ok(order)
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, order = %order_id))]
     pub async fn modify_pending_order_address(
         &self,
         actor: &Actor,
@@ -338,7 +341,7 @@ impl Retail {
         Ok(order)
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, order = %order_id))]
     pub async fn modify_pending_order_payment(
         &self,
         actor: &Actor,
@@ -364,7 +367,7 @@ impl Retail {
         Ok(order)
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, order = %order_id))]
     pub async fn modify_pending_order_items(
         &self,
         actor: &Actor,
@@ -393,7 +396,7 @@ impl Retail {
         Ok(order)
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, order = %order_id))]
     pub async fn exchange_delivered_order_items(
         &self,
         actor: &Actor,
@@ -428,7 +431,7 @@ impl Retail {
         Ok(order)
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, order = %order_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, order = %order_id))]
     pub async fn return_delivered_order_items(
         &self,
         actor: &Actor,
@@ -454,7 +457,7 @@ impl Retail {
         Ok(order)
     }
 
-    #[instrument(skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, user = %user_id))]
     pub async fn modify_user_address(
         &self,
         actor: &Actor,
@@ -474,7 +477,7 @@ impl Retail {
     /// Creates a pending order for a customer, paid in full with one of their
     /// saved methods (a gift card is debited at once and must cover the total).
     /// Ships to `address`, or the customer's default address.
-    #[instrument(skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, user = %user_id))]
     pub async fn place_order(
         &self,
         actor: &Actor,
@@ -585,7 +588,7 @@ impl Retail {
     }
 
     /// Creates or replaces a product. Item ids must not belong to another product.
-    #[instrument(skip_all, fields(tenant = %actor.tenant, product = %product.product_id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, product = %product.product_id))]
     pub async fn upsert_product(&self, actor: &Actor, product: Product) -> Result<Product> {
         validate_product(&product)?;
         let mut tx = self.store.begin(&actor.tenant).await?;

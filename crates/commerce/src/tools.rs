@@ -6,6 +6,7 @@
 use hc_domain::{Address, ItemId, Money, OrderId, PaymentMethodId, ProductId, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
@@ -134,7 +135,7 @@ const NEW_ITEM_IDS: P = P::StrList(
 #[derive(Clone)]
 pub struct Tools {
     retail: Retail,
-    specs: Vec<ToolSpec>,
+    specs: std::sync::Arc<[ToolSpec]>,
 }
 
 fn spec(
@@ -482,15 +483,16 @@ fn check_address(a: &Address) -> Result<()> {
     Ok(())
 }
 
-fn to_value<T: Serialize>(v: T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| Error::InvalidArguments(e.to_string()))
+/// Serialises a tool's result once, straight to JSON text.
+fn to_value<T: Serialize>(v: T) -> Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(&v).map_err(|e| Error::InvalidArguments(e.to_string()))
 }
 
 impl Tools {
     pub fn new(retail: Retail) -> Self {
         Self {
             retail,
-            specs: all_specs(),
+            specs: all_specs().into(),
         }
     }
 
@@ -506,8 +508,9 @@ impl Tools {
         self.specs.iter().find(|s| s.name == name)
     }
 
-    /// Runs a tool for the actor's tenant. Returns the record the tool returns, or its text.
-    pub async fn call(&self, actor: &Actor, name: &str, arguments: Value) -> Result<Value> {
+    /// Runs a tool for the actor's tenant. Returns the record the tool returns,
+    /// or its text, as JSON.
+    pub async fn call(&self, actor: &Actor, name: &str, arguments: Value) -> Result<Box<RawValue>> {
         let r = &self.retail;
         match name {
             "find_user_id_by_email" => {
@@ -556,7 +559,7 @@ impl Tools {
             "transfer_to_human_agents" => {
                 let a: SummaryArgs = args(arguments)?;
                 check_len("summary", &a.summary)?;
-                Ok(Value::String("Transfer successful".into()))
+                to_value("Transfer successful")
             }
             "cancel_pending_order" => {
                 let a: CancelArgs = args(arguments)?;

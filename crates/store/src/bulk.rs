@@ -21,7 +21,7 @@ impl SqlStore {
     /// Imports (upserts) a whole τ-retail database into a tenant in one
     /// transaction. Records with the same ids are replaced. Item ids must be
     /// unique across products.
-    #[instrument(skip_all, fields(tenant = %t))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %t))]
     pub async fn import_retail(
         &self,
         t: &TenantId,
@@ -74,7 +74,7 @@ impl SqlStore {
     }
 
     /// Exports a tenant's retail database in the τ-retail layout.
-    #[instrument(skip_all, fields(tenant = %t))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %t))]
     pub async fn export_retail(&self, t: &TenantId) -> Result<RetailDb> {
         let mut db = RetailDb::default();
         for row in self

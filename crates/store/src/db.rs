@@ -33,8 +33,9 @@ pub enum Synchronous {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// Connections for reads (and, on PostgreSQL, writes).
-    pub max_connections: u32,
+    /// Connections for reads (and, on PostgreSQL, writes). Default: one per
+    /// core on SQLite (more only adds thread hand-offs), 16 on PostgreSQL.
+    pub max_connections: Option<u32>,
     /// SQLite durability mode.
     pub sqlite_synchronous: Synchronous,
     /// How long to wait for a connection or a SQLite write lock.
@@ -44,7 +45,7 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            max_connections: 8,
+            max_connections: None,
             sqlite_synchronous: Synchronous::Normal,
             acquire_timeout_ms: 5_000,
         }
@@ -97,7 +98,8 @@ impl SqlStore {
                         })
                 };
                 let write = pool(1).connect(url).await.map_err(map)?;
-                let read = pool(config.max_connections.max(1))
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+                let read = pool(config.max_connections.unwrap_or(cores).max(1))
                     .connect(url)
                     .await
                     .map_err(map)?;
@@ -109,7 +111,7 @@ impl SqlStore {
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(config.max_connections.max(2))
+                    .max_connections(config.max_connections.unwrap_or(16).max(2))
                     .acquire_timeout(timeout)
                     .connect(url)
                     .await

@@ -75,7 +75,7 @@ const ORDER_DOC: &str = "select doc from orders where tenant_id = $1 and order_i
 
 #[async_trait]
 impl CatalogStore for SqlStore {
-    #[instrument(skip_all, fields(tenant = %t, product = %id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, product = %id))]
     async fn product(&self, t: &TenantId, id: &ProductId) -> Result<Option<Product>> {
         fetch_doc(&self.read, PRODUCT_DOC, t, id.as_str())
             .await?
@@ -83,7 +83,7 @@ impl CatalogStore for SqlStore {
             .transpose()
     }
 
-    #[instrument(skip_all, fields(tenant = %t, item = %item))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, item = %item))]
     async fn product_of_item(&self, t: &TenantId, item: &ItemId) -> Result<Option<Product>> {
         fetch_doc(&self.read, PRODUCT_OF_ITEM, t, item.as_str())
             .await?
@@ -147,7 +147,7 @@ impl CatalogStore for SqlStore {
 
 #[async_trait]
 impl CustomerStore for SqlStore {
-    #[instrument(skip_all, fields(tenant = %t, user = %id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, user = %id))]
     async fn customer(&self, t: &TenantId, id: &UserId) -> Result<Option<Customer>> {
         fetch_doc(&self.read, CUSTOMER_DOC, t, id.as_str())
             .await?
@@ -228,7 +228,7 @@ fn user_id_of(row: Option<AnyRow>) -> Result<Option<UserId>> {
 
 #[async_trait]
 impl OrderStore for SqlStore {
-    #[instrument(skip_all, fields(tenant = %t, order = %id))]
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, order = %id))]
     async fn order(&self, t: &TenantId, id: &OrderId) -> Result<Option<Order>> {
         fetch_doc(&self.read, ORDER_DOC, t, id.as_str())
             .await?

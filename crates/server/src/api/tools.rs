@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 pub struct ToolOutput {
     /// The record the tool returns (order, user, product…), or its text.
     #[schema(value_type = Object)]
-    pub output: Value,
+    pub output: Box<serde_json::value::RawValue>,
 }
 
 /// Lists every tool in the function-calling format LLM APIs accept.
