@@ -35,7 +35,7 @@ pub struct BenchArgs {
 
 struct Scenario {
     name: &'static str,
-    method: reqwest::Method,
+    method: &'static str,
     path: String,
     bodies: Vec<Value>,
 }
@@ -78,7 +78,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     let mut server_settings = settings.clone();
     server_settings.server.listen = "127.0.0.1:0".into();
     let app = Application::build(app_state(&store, &server_settings)).await?;
-    let base = format!("http://{}", app.local_addr()?);
+    let addr = app.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stop_rx.await;
@@ -112,28 +112,24 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     let scenarios = vec![
         Scenario {
             name: "healthz",
-            method: reqwest::Method::GET,
+            method: "GET",
             path: "/healthz".into(),
             bodies: vec![Value::Null],
         },
         Scenario {
             name: "get_order_details",
-            method: reqwest::Method::POST,
+            method: "POST",
             path: "/v1/tools/get_order_details".into(),
             bodies: reads,
         },
         Scenario {
             name: "modify_pending_order_address",
-            method: reqwest::Method::POST,
+            method: "POST",
             path: "/v1/tools/modify_pending_order_address".into(),
             bodies: writes,
         },
     ];
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
-        .timeout(Duration::from_secs(10))
-        .build()?;
     let mut results = serde_json::Map::new();
     let mut baseline = None;
     for s in scenarios {
@@ -141,18 +137,9 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
             continue;
         }
         let s = Arc::new(s);
-        drive(
-            &client,
-            &base,
-            &key,
-            &s,
-            args.concurrency,
-            Duration::from_secs(1),
-        )
-        .await?;
+        drive(addr, &key, &s, args.concurrency, Duration::from_secs(1)).await?;
         let out = drive(
-            &client,
-            &base,
+            addr,
             &key,
             &s,
             args.concurrency,
@@ -193,9 +180,66 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// One client: its own HTTP/1.1 keep-alive connection, requests back to back.
+async fn client_loop(
+    addr: std::net::SocketAddr,
+    key: String,
+    s: Arc<Scenario>,
+    first: usize,
+    step: usize,
+    deadline: Instant,
+) -> Result<(Vec<u32>, usize)> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await?;
+    tokio::spawn(conn);
+    let auth = format!("Bearer {key}");
+    let bodies: Vec<Bytes> = s
+        .bodies
+        .iter()
+        .map(|b| {
+            if b.is_null() {
+                Bytes::new()
+            } else {
+                Bytes::from(b.to_string())
+            }
+        })
+        .collect();
+    let (mut latencies, mut errors, mut i) = (Vec::new(), 0usize, first);
+    while Instant::now() < deadline {
+        let body = bodies[i % bodies.len()].clone();
+        i += step;
+        let req = hyper::Request::builder()
+            .method(s.method)
+            .uri(s.path.as_str())
+            .header("host", "bench")
+            .header("authorization", auth.as_str())
+            .header("content-type", "application/json")
+            .body(Full::new(body))?;
+        let t = Instant::now();
+        sender.ready().await?;
+        let ok = match sender.send_request(req).await {
+            Ok(resp) => {
+                let ok = resp.status().is_success();
+                let _ = resp.into_body().collect().await;
+                ok
+            }
+            Err(_) => false,
+        };
+        latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        errors += usize::from(!ok);
+    }
+    Ok((latencies, errors))
+}
+
 async fn drive(
-    client: &reqwest::Client,
-    base: &str,
+    addr: std::net::SocketAddr,
     key: &str,
     s: &Arc<Scenario>,
     concurrency: usize,
@@ -203,48 +247,22 @@ async fn drive(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let deadline = started + duration;
-    let mut tasks = Vec::with_capacity(concurrency);
-    for worker in 0..concurrency {
-        let (client, s, url, auth) = (
-            client.clone(),
-            s.clone(),
-            format!("{base}{}", s.path),
-            format!("Bearer {key}"),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0usize;
-            let mut i = worker;
-            while Instant::now() < deadline {
-                let body = &s.bodies[i % s.bodies.len()];
-                i += concurrency;
-                let mut req = client
-                    .request(s.method.clone(), &url)
-                    .header("authorization", &auth);
-                if !body.is_null() {
-                    req = req
-                        .header("content-type", "application/json")
-                        .body(body.to_string());
-                }
-                let t = Instant::now();
-                let ok = match req.send().await {
-                    Ok(resp) => {
-                        let ok = resp.status().is_success();
-                        let _ = resp.bytes().await;
-                        ok
-                    }
-                    Err(_) => false,
-                };
-                latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
-                errors += usize::from(!ok);
-            }
-            (latencies, errors)
-        }));
-    }
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            tokio::spawn(client_loop(
+                addr,
+                key.to_string(),
+                s.clone(),
+                worker,
+                concurrency,
+                deadline,
+            ))
+        })
+        .collect();
     let mut latencies_us = Vec::new();
     let mut errors = 0;
     for t in tasks {
-        let (l, e) = t.await?;
+        let (l, e) = t.await??;
         latencies_us.extend(l);
         errors += e;
     }

@@ -60,6 +60,8 @@ pub struct SqlStore {
     /// spinning on the database lock; on PostgreSQL the same pool as `read`.
     pub(crate) write: AnyPool,
     pub(crate) backend: Backend,
+    /// Inline point reads on a SQLite file (see [`crate::inline`]).
+    pub(crate) inline: Option<std::sync::Arc<crate::inline::InlineReader>>,
 }
 
 impl SqlStore {
@@ -103,10 +105,13 @@ impl SqlStore {
                     .connect(url)
                     .await
                     .map_err(map)?;
+                let inline = crate::inline::InlineReader::for_url(url, 2 * cores as usize)
+                    .map(std::sync::Arc::new);
                 Ok(Self {
                     read,
                     write,
                     backend,
+                    inline,
                 })
             }
             Backend::Postgres => {
@@ -120,6 +125,7 @@ impl SqlStore {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    inline: None,
                 })
             }
         }

@@ -8,6 +8,7 @@ mod bulk;
 pub use bulk::ImportSummary;
 mod db;
 mod error;
+mod inline;
 mod platform;
 mod retail;
 #[doc(hidden)]

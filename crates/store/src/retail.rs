@@ -73,11 +73,27 @@ const PRODUCT_OF_ITEM: &str = "select p.doc from product_items i join products p
 const CUSTOMER_DOC: &str = "select doc from customers where tenant_id = $1 and user_id = $2";
 const ORDER_DOC: &str = "select doc from orders where tenant_id = $1 and order_id = $2";
 
+impl SqlStore {
+    /// A primary-key document read outside any transaction: inline on SQLite
+    /// files, through the pool otherwise.
+    async fn point_read(
+        &self,
+        sql: &'static str,
+        t: &TenantId,
+        id: &str,
+    ) -> Result<Option<String>> {
+        match &self.inline {
+            Some(reader) => reader.text(sql, t.as_str(), id),
+            None => fetch_doc(&self.read, sql, t, id).await,
+        }
+    }
+}
+
 #[async_trait]
 impl CatalogStore for SqlStore {
     #[instrument(level = "debug", skip_all, fields(tenant = %t, product = %id))]
     async fn product(&self, t: &TenantId, id: &ProductId) -> Result<Option<Product>> {
-        fetch_doc(&self.read, PRODUCT_DOC, t, id.as_str())
+        self.point_read(PRODUCT_DOC, t, id.as_str())
             .await?
             .map(|d| decode(&d))
             .transpose()
@@ -85,7 +101,7 @@ impl CatalogStore for SqlStore {
 
     #[instrument(level = "debug", skip_all, fields(tenant = %t, item = %item))]
     async fn product_of_item(&self, t: &TenantId, item: &ItemId) -> Result<Option<Product>> {
-        fetch_doc(&self.read, PRODUCT_OF_ITEM, t, item.as_str())
+        self.point_read(PRODUCT_OF_ITEM, t, item.as_str())
             .await?
             .map(|d| decode(&d))
             .transpose()
@@ -149,7 +165,7 @@ impl CatalogStore for SqlStore {
 impl CustomerStore for SqlStore {
     #[instrument(level = "debug", skip_all, fields(tenant = %t, user = %id))]
     async fn customer(&self, t: &TenantId, id: &UserId) -> Result<Option<Customer>> {
-        fetch_doc(&self.read, CUSTOMER_DOC, t, id.as_str())
+        self.point_read(CUSTOMER_DOC, t, id.as_str())
             .await?
             .map(|d| decode(&d))
             .transpose()
@@ -230,7 +246,7 @@ fn user_id_of(row: Option<AnyRow>) -> Result<Option<UserId>> {
 impl OrderStore for SqlStore {
     #[instrument(level = "debug", skip_all, fields(tenant = %t, order = %id))]
     async fn order(&self, t: &TenantId, id: &OrderId) -> Result<Option<Order>> {
-        fetch_doc(&self.read, ORDER_DOC, t, id.as_str())
+        self.point_read(ORDER_DOC, t, id.as_str())
             .await?
             .map(|d| decode(&d))
             .transpose()

@@ -1,0 +1,266 @@
+//! The `hypercommerce` binary as a user runs it: admin commands, import and
+//! export, and durability of acknowledged writes across `kill -9`.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hypercommerce");
+const MINI_DB: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../store/tests/contract/mini_db.json"
+);
+
+fn run(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("HC_DATABASE_URL")
+        .output()
+        .expect("run hypercommerce");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn normalise(v: Value) -> Value {
+    match v {
+        Value::Number(n) => json!((n.as_f64().unwrap() * 100.0).round() / 100.0),
+        Value::Array(a) => Value::Array(a.into_iter().map(normalise).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, normalise(v))).collect()),
+        other => other,
+    }
+}
+
+#[test]
+fn admin_commands_create_tenants_and_print_only_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, _) = run(dir.path(), &["admin", "create-tenant", "acme"]);
+    assert!(ok);
+    assert_eq!(out.trim(), "acme");
+    let (ok, _, err) = run(dir.path(), &["admin", "create-tenant", "acme"]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, out, _) = run(
+        dir.path(),
+        &["admin", "create-key", "--tenant", "acme", "--role", "agent"],
+    );
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "only the key: {out:?}");
+    assert!(lines[0].starts_with("hc_") && lines[0].len() >= 35);
+    let (ok, _, err) = run(
+        dir.path(),
+        &["admin", "create-key", "--tenant", "acme", "--role", "root"],
+    );
+    assert!(!ok && err.contains("role"), "{err}");
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-key",
+            "--tenant",
+            "nobody",
+            "--role",
+            "agent",
+        ],
+    );
+    assert!(!ok && err.contains("does not exist"), "{err}");
+    let (ok, _, err) = run(dir.path(), &["admin", "create-tenant", "Bad Name"]);
+    assert!(!ok && err.contains("invalid tenant"), "{err}");
+}
+
+#[test]
+fn import_then_export_through_the_cli_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &["import", "tau-retail", MINI_DB, "--tenant", "shop"],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"orders\":3"), "{out}");
+    let exported = dir.path().join("out.json");
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "export",
+            "tau-retail",
+            exported.to_str().unwrap(),
+            "--tenant",
+            "shop",
+        ],
+    );
+    assert!(ok, "{err}");
+    let got: Value = serde_json::from_str(&std::fs::read_to_string(&exported).unwrap()).unwrap();
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(MINI_DB).unwrap()).unwrap();
+    assert_eq!(normalise(got), normalise(want));
+    // A malformed file is refused with a clear message and imports nothing.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"products": {}, "users": {}, "orders": {"x": {"status": "lost"}}}"#,
+    )
+    .unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "import",
+            "tau-retail",
+            bad.to_str().unwrap(),
+            "--tenant",
+            "shop",
+        ],
+    );
+    assert!(!ok && err.contains("not a valid"), "{err}");
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "export",
+            "tau-retail",
+            exported.to_str().unwrap(),
+            "--tenant",
+            "ghost",
+        ],
+    );
+    assert!(!ok && err.contains("does not exist"), "{err}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_server(dir: &Path, port: u16) -> Child {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .env_remove("HC_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start server")
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not become ready");
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        run(
+            dir.path(),
+            &["import", "tau-retail", MINI_DB, "--tenant", "shop"]
+        )
+        .0
+    );
+    let (_, key, _) = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-key",
+            "--tenant",
+            "shop",
+            "--role",
+            "agent",
+            "--rate-limit",
+            "0",
+        ],
+    );
+    let key = key.trim().to_string();
+    let port = free_port();
+    let mut server = start_server(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+
+    // Eight writers place orders until the server dies under them.
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for _ in 0..10_000 {
+                let body = json!({"user_id": "sam_lee_2", "items": [{"item_id": if w % 2 == 0 { "2000000001" } else { "2000000012" }}], "payment_method_id": "paypal_2"});
+                match client.post(format!("{base}/v1/tools/place_order")).bearer_auth(&key).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let v: Value = r.json().await.unwrap_or(Value::Null);
+                        if let Some(id) = v["output"]["order_id"].as_str() {
+                            acknowledged.push(id.to_string());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // SIGKILL: no shutdown hook runs.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        acknowledged.extend(w.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() >= 20,
+        "only {} writes were acknowledged before the kill",
+        acknowledged.len()
+    );
+
+    // Restart and check every acknowledged order is there, consistently with the customer.
+    let mut server = start_server(dir.path(), port);
+    wait_ready(&client, &base).await;
+    let user: Value = client
+        .post(format!("{base}/v1/tools/get_user_details"))
+        .bearer_auth(&key)
+        .json(&json!({"user_id": "sam_lee_2"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let orders: Vec<&str> = user["output"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for id in &acknowledged {
+        assert!(
+            orders.contains(&id.as_str()),
+            "acknowledged order {id} lost"
+        );
+        let r = client
+            .post(format!("{base}/v1/tools/get_order_details"))
+            .bearer_auth(&key)
+            .json(&json!({"order_id": id}))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "acknowledged order {id} lost");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
