@@ -1012,23 +1012,14 @@ fn make_order(g: &mut Gen, products: &Catalog, users: &IndexMap<UserId, Customer
             break (customer, method);
         }
     };
-    let mut order = Order {
-        order_id: valid(OrderId::parse(format!("#W{}", g.fresh_digits(7)))),
-        user_id: customer.user_id.clone(),
-        address: customer.address.clone(),
+    let mut order = Order::pending(
+        valid(OrderId::parse(format!("#W{}", g.fresh_digits(7)))),
+        customer.user_id.clone(),
+        customer.address.clone(),
         items,
-        status: OrderStatus::Pending,
-        fulfillments: Vec::new(),
-        payment_history: vec![transaction(TransactionType::Payment, total, method)],
-        cancel_reason: None,
-        exchange_items: None,
-        exchange_new_items: None,
-        exchange_payment_method_id: None,
-        exchange_price_difference: None,
-        return_items: None,
-        return_payment_method_id: None,
-        created_at_ms: Some(created_at_ms),
-    };
+        transaction(TransactionType::Payment, total, method),
+        Some(created_at_ms),
+    );
     apply_status(g, &mut order, status, customer, products);
     order
 }

@@ -365,27 +365,19 @@ mod tests {
             price: Money::from_cents(1000),
             options: IndexMap::new(),
         };
-        let order = Order {
-            order_id: id("#W0000001"),
-            user_id: id("u1"),
-            address: address(),
-            items: vec![item.clone(), item],
-            status: OrderStatus::Pending,
-            fulfillments: vec![],
-            payment_history: vec![Payment {
-                transaction_type: TransactionType::Payment,
-                amount: Money::from_cents(2000),
-                payment_method_id: id("gift_card_1"),
-            }],
-            cancel_reason: None,
-            exchange_items: None,
-            exchange_new_items: None,
-            exchange_payment_method_id: None,
-            exchange_price_difference: None,
-            return_items: None,
-            return_payment_method_id: None,
-            created_at_ms: None,
+        let payment = Payment {
+            transaction_type: TransactionType::Payment,
+            amount: Money::from_cents(2000),
+            payment_method_id: id("gift_card_1"),
         };
+        let order = Order::pending(
+            id("#W0000001"),
+            id("u1"),
+            address(),
+            vec![item.clone(), item],
+            payment,
+            None,
+        );
         let methods = [
             PaymentMethod::GiftCard {
                 id: id("gift_card_1"),

@@ -535,27 +535,20 @@ impl Retail {
             });
         }
         let order_id = Self::fresh_order_id(tx.as_mut()).await?;
-        let order = Order {
-            order_id: order_id.clone(),
-            user_id: user_id.clone(),
-            address: address.unwrap_or_else(|| customer.address.clone()),
-            items,
-            status: OrderStatus::Pending,
-            fulfillments: vec![],
-            payment_history: vec![Payment {
-                transaction_type: TransactionType::Payment,
-                amount: total,
-                payment_method_id: method.clone(),
-            }],
-            cancel_reason: None,
-            exchange_items: None,
-            exchange_new_items: None,
-            exchange_payment_method_id: None,
-            exchange_price_difference: None,
-            return_items: None,
-            return_payment_method_id: None,
-            created_at_ms: Some(now_ms()),
+        let payment = Payment {
+            transaction_type: TransactionType::Payment,
+            amount: total,
+            payment_method_id: method.clone(),
         };
+        let address = address.unwrap_or_else(|| customer.address.clone());
+        let order = Order::pending(
+            order_id.clone(),
+            user_id.clone(),
+            address,
+            items,
+            payment,
+            Some(now_ms()),
+        );
         customer.credit_gift_card(method, -total);
         customer.orders.push(order_id.clone());
         tx.put_order(&order).await?;

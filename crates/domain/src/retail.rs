@@ -256,6 +256,34 @@ pub struct Order {
 }
 
 impl Order {
+    /// A new pending order paid in full by one payment, no action fields set.
+    pub fn pending(
+        order_id: OrderId,
+        user_id: UserId,
+        address: Address,
+        items: Vec<OrderItem>,
+        payment: Payment,
+        created_at_ms: Option<i64>,
+    ) -> Self {
+        Self {
+            order_id,
+            user_id,
+            address,
+            items,
+            status: OrderStatus::Pending,
+            fulfillments: Vec::new(),
+            payment_history: vec![payment],
+            cancel_reason: None,
+            exchange_items: None,
+            exchange_new_items: None,
+            exchange_payment_method_id: None,
+            exchange_price_difference: None,
+            return_items: None,
+            return_payment_method_id: None,
+            created_at_ms,
+        }
+    }
+
     /// Sum of the current item prices.
     pub fn items_total(&self) -> Money {
         self.items.iter().map(|i| i.price).sum()
