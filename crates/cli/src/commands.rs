@@ -95,8 +95,16 @@ pub async fn ensure_demo(store: &SqlStore) -> Result<bool> {
 
 pub fn app_state(store: &SqlStore, settings: &Settings) -> AppState {
     let retail = Retail::new(Arc::new(store.clone()), settings.retail.clone());
+    let tools = Tools::new(retail);
+    let agent = hc_agent::Agent::new(
+        tools.clone(),
+        Arc::new(store.clone()),
+        hc_agent::nlu::Nlu::builtin(),
+        settings.agent.clone(),
+    );
     AppState::new(
-        Tools::new(retail),
+        tools,
+        agent,
         Arc::new(store.clone()),
         settings.server.clone(),
     )

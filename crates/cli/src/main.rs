@@ -2,6 +2,7 @@
 
 mod bench;
 mod commands;
+mod eval;
 mod settings;
 
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ enum Command {
     Admin(Admin),
     /// Load-test the HTTP API over loopback and print JSON figures.
     Bench(bench::BenchArgs),
+    /// Offline evaluations that print JSON.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 #[derive(Subcommand)]
@@ -137,6 +141,7 @@ fn main() -> Result<()> {
                 rate_limit,
             }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
             Command::Bench(args) => bench::run(&settings, args).await,
+            Command::Eval(cmd) => eval::run(cmd),
         }
     })
 }

@@ -35,6 +35,8 @@ pub struct Settings {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub retail: RetailPolicy,
+    /// The agent's voice: `brand` and `tone` (friendly or formal).
+    pub agent: hc_agent::Voice,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             server: ServerConfig::default(),
             store: StoreConfig::default(),
             retail: RetailPolicy::default(),
+            agent: hc_agent::Voice::default(),
         }
     }
 }

@@ -84,6 +84,10 @@ opaque_id!(
     PaymentMethodId, "payment_method_id"
 );
 opaque_id!(
+    /// A conversation, e.g. `conv_3fJ9…`.
+    ConversationId, "conversation_id"
+);
+opaque_id!(
     /// An API key's public identifier (never the secret).
     ApiKeyId, "api_key_id"
 );

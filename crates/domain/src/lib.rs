@@ -2,14 +2,21 @@
 //! model (a superset of the public τ-retail benchmark database) and the
 //! platform records (tenants, API keys, audit). Depends on serde only.
 
+pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod platform;
 pub mod retail;
 
+pub use conversation::{
+    Author, Channel, Conversation, ConversationStatus, Escalation, Message, ToolCallRecord,
+    ToolError,
+};
 pub use error::{Error, Result};
-pub use ids::{ApiKeyId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId, UserId};
+pub use ids::{
+    ApiKeyId, ConversationId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId, UserId,
+};
 pub use money::Money;
 pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
 pub use retail::{

@@ -25,8 +25,14 @@ use crate::openapi::ApiDoc;
 use crate::state::{AppState, Platform};
 
 impl AppState {
-    pub fn new(tools: Tools, platform: Arc<dyn Platform>, config: ServerConfig) -> Self {
+    pub fn new(
+        tools: Tools,
+        agent: hc_agent::Agent,
+        platform: Arc<dyn Platform>,
+        config: ServerConfig,
+    ) -> Self {
         Self {
+            agent,
             keys: Arc::new(KeyCache::new(
                 Duration::from_millis(config.key_cache_ttl_ms),
                 config.rate_limit_per_sec,

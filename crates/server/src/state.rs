@@ -27,6 +27,7 @@ impl Platform for SqlStore {
 #[derive(Clone)]
 pub struct AppState {
     pub tools: Tools,
+    pub agent: hc_agent::Agent,
     pub platform: Arc<dyn Platform>,
     pub keys: Arc<KeyCache>,
     pub config: Arc<ServerConfig>,

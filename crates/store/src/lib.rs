@@ -5,6 +5,7 @@
 //! τ-retail layout with indexed lookup columns beside them.
 
 mod bulk;
+mod conversations;
 pub use bulk::ImportSummary;
 mod db;
 mod error;

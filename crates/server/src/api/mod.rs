@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod conversations;
 pub mod customers;
 pub mod health;
 pub mod keys;
@@ -18,6 +19,7 @@ pub fn v1() -> Router<AppState> {
     Router::new()
         .merge(tools::router())
         .merge(catalog::router())
+        .merge(conversations::router())
         .merge(customers::router())
         .merge(orders::router())
         .merge(keys::router())

@@ -66,7 +66,14 @@ pub async fn spawn_app_with(db: TestDb, config: ServerConfig, data: &str) -> Tes
     store.insert_key(&ok.record, &ok.hash).await.unwrap();
 
     let retail = Retail::new(Arc::new(store.clone()), RetailPolicy::default());
-    let state = AppState::new(Tools::new(retail), Arc::new(store.clone()), config);
+    let tools = Tools::new(retail);
+    let agent = hc_agent::Agent::new(
+        tools.clone(),
+        Arc::new(store.clone()),
+        hc_agent::nlu::Nlu::builtin(),
+        hc_agent::Voice::default(),
+    );
+    let state = AppState::new(tools, agent, Arc::new(store.clone()), config);
     let app = Application::build(state).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

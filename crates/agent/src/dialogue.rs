@@ -1,0 +1,1080 @@
+//! The built-in offline brain's dialogue manager: turns an understood
+//! message plus the dialogue state into tool calls (through the [`Gate`]) and
+//! a reply. It fills slots across turns, asks when something is missing or
+//! ambiguous, states every write exactly and waits for an explicit yes.
+
+use hc_domain::{Address, ItemId, OrderId, PaymentMethodId};
+use serde_json::{Value, json};
+
+use crate::gate::{Gate, address_arguments, fingerprint};
+use crate::nlu::Understanding;
+use crate::nlu::entities::{AddressParts, PaymentHint};
+use crate::nlu::intents::Intent;
+use crate::replies::Voice;
+use crate::state::{Goal, GoalKind, Proposal};
+
+/// Below this classifier confidence the engine asks rather than acts.
+pub const MIN_CONFIDENCE: f32 = 0.35;
+/// Turns without progress before a human takes over.
+pub const MAX_FAILURES: u32 = 3;
+
+/// What the turn decided about the conversation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Continue,
+    /// Hand over to a human, with the reason.
+    Escalate(String),
+    /// The customer is done; ask for a rating.
+    Wrap,
+    /// The customer gave a 1–5 rating.
+    Rated(u8),
+}
+
+/// A turn's reply and outcome.
+pub struct Turn {
+    pub reply: String,
+    pub outcome: Outcome,
+}
+
+fn turn(reply: impl Into<String>) -> Turn {
+    Turn {
+        reply: reply.into(),
+        outcome: Outcome::Continue,
+    }
+}
+
+fn goal_for(intent: Intent) -> Option<GoalKind> {
+    Some(match intent {
+        Intent::OrderStatus => GoalKind::OrderStatus,
+        Intent::TrackOrder => GoalKind::Track,
+        Intent::CancelOrder => GoalKind::Cancel,
+        Intent::ReturnItems => GoalKind::Return,
+        Intent::ExchangeItems => GoalKind::Exchange,
+        Intent::ModifyItems => GoalKind::ModifyItems,
+        Intent::ModifyOrderAddress => GoalKind::ModifyOrderAddress,
+        Intent::ModifyPayment => GoalKind::ModifyPayment,
+        Intent::ChangeDefaultAddress => GoalKind::ChangeDefaultAddress,
+        _ => return None,
+    })
+}
+
+const ANGRY: [&str; 12] = [
+    "furious",
+    "terrible",
+    "worst",
+    "scam",
+    "lawyer",
+    "disgusting",
+    "unacceptable",
+    "ridiculous",
+    "awful",
+    "horrible",
+    "sue ",
+    "fraud",
+];
+
+fn strongly_negative(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    ANGRY.iter().filter(|w| lower.contains(*w)).count() >= 1
+        && (lower.contains('!') || lower.len() > 40)
+}
+
+fn money(v: &Value) -> String {
+    format!("${:.2}", v.as_f64().unwrap_or(0.0))
+}
+
+fn item_label(item: &Value) -> String {
+    let opts: Vec<String> = item["options"]
+        .as_object()
+        .map(|o| {
+            o.values()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if opts.is_empty() {
+        item["name"].as_str().unwrap_or("item").to_string()
+    } else {
+        format!(
+            "{} ({})",
+            item["name"].as_str().unwrap_or("item"),
+            opts.join(", ")
+        )
+    }
+}
+
+fn order_summary(order: &Value) -> String {
+    let items: Vec<String> = order["items"]
+        .as_array()
+        .map(|a| a.iter().map(item_label).collect())
+        .unwrap_or_default();
+    format!(
+        "{} ({}): {}",
+        order["order_id"].as_str().unwrap_or("?"),
+        order["status"].as_str().unwrap_or("?"),
+        items.join("; ")
+    )
+}
+
+fn method_label(customer: &Value, id: &str) -> String {
+    let m = &customer["payment_methods"][id];
+    match m["source"].as_str() {
+        Some("credit_card") => format!(
+            "{} card ending {}",
+            m["brand"].as_str().unwrap_or("credit"),
+            m["last_four"].as_str().unwrap_or("????")
+        ),
+        Some("gift_card") => format!("gift card ({})", money(&m["balance"])),
+        Some("paypal") => "PayPal".into(),
+        _ => id.to_string(),
+    }
+}
+
+fn to_address(a: &AddressParts, country: &str) -> Address {
+    Address {
+        address1: a.address1.clone(),
+        address2: a.address2.clone(),
+        city: a.city.clone(),
+        state: a.state.clone(),
+        country: country.to_string(),
+        zip: a.zip.clone(),
+    }
+}
+
+fn address_line(a: &Address) -> String {
+    let second = if a.address2.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", a.address2)
+    };
+    format!(
+        "{}{second}, {}, {} {}, {}",
+        a.address1, a.city, a.state, a.zip, a.country
+    )
+}
+
+/// Picks the customer's payment method a hint refers to.
+fn match_method(
+    customer: &Value,
+    hint: &PaymentHint,
+    original: Option<&str>,
+) -> Option<PaymentMethodId> {
+    let methods = customer["payment_methods"].as_object()?;
+    let pick = |pred: &dyn Fn(&Value) -> bool| {
+        let found: Vec<&String> = methods
+            .iter()
+            .filter(|(_, m)| pred(m))
+            .map(|(k, _)| k)
+            .collect();
+        (found.len() == 1).then(|| found[0].clone())
+    };
+    let id = match hint {
+        PaymentHint::Original => original.map(String::from),
+        PaymentHint::GiftCard => pick(&|m| m["source"] == "gift_card"),
+        PaymentHint::Paypal => pick(&|m| m["source"] == "paypal"),
+        PaymentHint::CreditCard { brand, last_four } => pick(&|m| {
+            m["source"] == "credit_card"
+                && last_four.as_deref().is_none_or(|l| m["last_four"] == l)
+                && brand.as_deref().is_none_or(|b| {
+                    m["brand"]
+                        .as_str()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(b))
+                })
+        }),
+    }?;
+    PaymentMethodId::parse(id).ok()
+}
+
+/// The brain for one turn.
+pub struct Dialogue<'g, 'a> {
+    pub gate: &'g mut Gate<'a>,
+    pub voice: &'g Voice,
+    pub confidence: f32,
+}
+
+impl Dialogue<'_, '_> {
+    pub async fn respond(&mut self, text: &str, u: &Understanding) -> Turn {
+        self.confidence = u.confidence;
+        // A rating answers the satisfaction question.
+        if self.gate.state.awaiting_rating
+            && let Some(r) = text.trim().chars().find(|c| ('1'..='5').contains(c))
+            && text.trim().len() <= 12
+        {
+            self.gate.state.awaiting_rating = false;
+            return Turn {
+                reply: "Thank you for the feedback! Have a great day.".into(),
+                outcome: Outcome::Rated(r as u8 - b'0'),
+            };
+        }
+        if u.intent == Intent::Human {
+            return self.escalate("the customer asked for a human");
+        }
+        if strongly_negative(text) {
+            return self.escalate("the customer is very upset");
+        }
+        // A pending proposal: yes executes it, no drops it, anything else may refine it.
+        if self.gate.state.proposal.is_some() {
+            match (u.entities.yes_no, u.intent) {
+                (Some(true), _) | (None, Intent::Affirm) => return self.execute().await,
+                (Some(false), _) | (None, Intent::Deny) => {
+                    self.gate.state.proposal = None;
+                    self.gate.state.goal = None;
+                    return turn(format!(
+                        "OK, I haven't changed anything. {}",
+                        self.voice.anything_else()
+                    ));
+                }
+                _ => {
+                    self.gate.state.proposal = None;
+                }
+            }
+        }
+        // Identification can come with any message.
+        if self.gate.state.customer.is_none()
+            && (!u.entities.emails.is_empty()
+                || (u.entities.name.is_some() && u.entities.zip.is_some()))
+        {
+            if let Some(reply) = self.authenticate(u).await {
+                return reply;
+            }
+            if self.gate.state.goal.is_none() {
+                let name = self.customer_first_name().await;
+                return turn(format!(
+                    "Thanks{}, I've found your account. How can I help?",
+                    name.map(|n| format!(", {n}")).unwrap_or_default()
+                ));
+            }
+        }
+        if let Some(kind) = goal_for(u.intent).filter(|_| u.confidence >= MIN_CONFIDENCE) {
+            let same = self
+                .gate
+                .state
+                .goal
+                .as_ref()
+                .is_some_and(|g| g.kind == kind);
+            if !same {
+                self.gate.state.goal = Some(Goal::new(kind));
+            }
+        } else if self.gate.state.goal.is_none() {
+            return self.small_talk(text, u).await;
+        }
+        self.advance(text, u).await
+    }
+
+    async fn customer(&mut self) -> Option<Value> {
+        let id = self.gate.state.customer.clone()?;
+        self.gate
+            .call("get_user_details", json!({"user_id": id}), self.confidence)
+            .await
+            .ok()
+    }
+
+    async fn customer_first_name(&mut self) -> Option<String> {
+        self.customer()
+            .await
+            .and_then(|c| c["name"]["first_name"].as_str().map(String::from))
+    }
+
+    async fn authenticate(&mut self, u: &Understanding) -> Option<Turn> {
+        let result = if let Some(email) = u.entities.emails.first() {
+            self.gate
+                .call(
+                    "find_user_id_by_email",
+                    json!({"email": email}),
+                    self.confidence,
+                )
+                .await
+        } else if let (Some((first, last)), Some(zip)) = (&u.entities.name, &u.entities.zip) {
+            self.gate
+                .call(
+                    "find_user_id_by_name_zip",
+                    json!({"first_name": first, "last_name": last, "zip": zip}),
+                    self.confidence,
+                )
+                .await
+        } else {
+            return None;
+        };
+        match result {
+            Ok(_) => {
+                self.gate.state.log.push("identified the customer".into());
+                None
+            }
+            Err(e) if e.code == "one_customer_per_conversation" => Some(turn(
+                "I can only help one customer per conversation, and this one is already linked to another account.",
+            )),
+            Err(_) => {
+                self.gate.state.failures += 1;
+                Some(turn(format!(
+                    "{} I couldn't find an account with those details. Could you check your email address, or give me your first and last name and zip code?",
+                    self.voice.sorry()
+                )))
+            }
+        }
+    }
+
+    async fn small_talk(&mut self, text: &str, u: &Understanding) -> Turn {
+        match u.intent {
+            Intent::Greeting => {
+                let name = if self.gate.state.customer.is_some() { self.customer_first_name().await } else { None };
+                turn(self.voice.greeting(name.as_deref()))
+            }
+            Intent::Thanks | Intent::Goodbye => Turn {
+                reply: "You're welcome! Before you go: how would you rate this conversation from 1 (poor) to 5 (excellent)?".into(),
+                outcome: Outcome::Wrap,
+            },
+            Intent::Complaint => turn(format!(
+                "I'm sorry to hear that. Tell me what happened with your order and I'll do my best to fix it, or say \"human\" and I'll get a colleague. {}",
+                ""
+            ).trim_end().to_string()),
+            Intent::ProductQuestion | Intent::Recommend | Intent::Buy => self.products(text).await,
+            Intent::Identify if self.gate.state.customer.is_none() => turn(
+                "To find your account, please give me your email address, or your first and last name and zip code.",
+            ),
+            Intent::Affirm | Intent::Deny | Intent::Identify => turn(format!("How can I help? {}", "I can check, cancel, return, exchange or change orders.")),
+            Intent::OutOfScope if u.confidence >= MIN_CONFIDENCE => {
+                self.gate.state.out_of_scope += 1;
+                if self.gate.state.out_of_scope >= 2 {
+                    return self.escalate("repeated request outside what the agent can do");
+                }
+                turn("I can help with your orders (status, tracking, cancellations, returns, exchanges, changes) and our products. That request is outside what I can do here.")
+            }
+            _ => {
+                self.gate.state.failures += 1;
+                if self.gate.state.failures >= MAX_FAILURES {
+                    return self.escalate("the agent could not understand the request");
+                }
+                turn("I'm not sure I understood. I can check an order's status or tracking, cancel, return or exchange items, change an address or payment method, or help you find a product. What would you like to do?")
+            }
+        }
+    }
+
+    async fn products(&mut self, text: &str) -> Turn {
+        let hits = self
+            .gate
+            .call(
+                "search_products",
+                json!({"query": text, "limit": 3}),
+                self.confidence,
+            )
+            .await;
+        let hits: Vec<Value> = hits
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        if hits.is_empty() {
+            return turn(
+                "I couldn't find a matching product. Could you describe it differently (type, colour, size)?",
+            );
+        }
+        let lines: Vec<String> = hits
+            .iter()
+            .map(|p| {
+                let prices: Vec<f64> = p["variants"]
+                    .as_object()
+                    .map(|v| v.values().filter_map(|x| x["price"].as_f64()).collect())
+                    .unwrap_or_default();
+                let min = prices.iter().cloned().fold(f64::INFINITY, f64::min);
+                format!(
+                    "- {} from ${min:.2} ({} options in stock)",
+                    p["name"].as_str().unwrap_or("?"),
+                    prices.len()
+                )
+            })
+            .collect();
+        turn(format!(
+            "Here's what I found:\n{}\nWould you like details on any of these?",
+            lines.join("\n")
+        ))
+    }
+
+    fn escalate(&mut self, reason: &str) -> Turn {
+        self.gate.state.proposal = None;
+        Turn {
+            reply: "I'm connecting you with a member of our team. They'll see everything we've discussed, so you won't need to repeat yourself.".into(),
+            outcome: Outcome::Escalate(reason.to_string()),
+        }
+    }
+
+    /// Moves the current goal forward: identify, pick the order, collect slots, propose.
+    async fn advance(&mut self, text: &str, u: &Understanding) -> Turn {
+        let Some(goal) = self.gate.state.goal.clone() else {
+            return self.small_talk(text, u).await;
+        };
+        if self.gate.state.customer.is_none() {
+            return turn(format!(
+                "I can help you {}. First, I need to verify your identity: what's your email address? (Or your first and last name and zip code.)",
+                goal.kind.describe().replace("their", "your")
+            ));
+        }
+        let Some(customer) = self.customer().await else {
+            return self.escalate("the customer's account could not be loaded");
+        };
+        let mut goal = goal;
+        // The order.
+        let order = if goal.kind.needs_order() {
+            match self.resolve_order(&mut goal, u, &customer).await {
+                Ok(order) => Some(order),
+                Err(t) => {
+                    self.gate.state.goal = Some(goal);
+                    return t;
+                }
+            }
+        } else {
+            None
+        };
+        let result = self
+            .collect(&mut goal, text, u, &customer, order.as_ref())
+            .await;
+        self.gate.state.goal = Some(goal);
+        result
+    }
+
+    async fn resolve_order(
+        &mut self,
+        goal: &mut Goal,
+        u: &Understanding,
+        customer: &Value,
+    ) -> Result<Value, Turn> {
+        if let Some(id) = u
+            .entities
+            .order_ids
+            .first()
+            .and_then(|s| OrderId::parse(s.as_str()).ok())
+        {
+            goal.order_id = Some(id);
+        }
+        if let Some(id) = goal.order_id.clone() {
+            return match self
+                .gate
+                .call(
+                    "get_order_details",
+                    json!({"order_id": id}),
+                    self.confidence,
+                )
+                .await
+            {
+                Ok(order) => {
+                    self.gate.state.log.push(format!("looked up order {id}"));
+                    Ok(order)
+                }
+                Err(_) => {
+                    goal.order_id = None;
+                    self.gate.state.failures += 1;
+                    Err(turn(format!(
+                        "{} I couldn't find order {id} on your account. Could you check the order number (it looks like #W1234567)?",
+                        self.voice.sorry()
+                    )))
+                }
+            };
+        }
+        // No id given: list the customer's orders that fit the goal.
+        let ids: Vec<String> = customer["orders"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut fitting = Vec::new();
+        for id in ids.iter().rev().take(10) {
+            if let Ok(order) = self
+                .gate
+                .call(
+                    "get_order_details",
+                    json!({"order_id": id}),
+                    self.confidence,
+                )
+                .await
+            {
+                let status = order["status"].as_str().unwrap_or("");
+                let fits = match goal.kind {
+                    GoalKind::Cancel | GoalKind::ModifyItems => status == "pending",
+                    GoalKind::ModifyOrderAddress | GoalKind::ModifyPayment => {
+                        status.contains("pending")
+                    }
+                    GoalKind::Return | GoalKind::Exchange => status == "delivered",
+                    _ => true,
+                };
+                let mentioned = order["items"].as_array().is_some_and(|items| {
+                    items.iter().any(|i| {
+                        crate::nlu::entities::mention_score(
+                            &u.text,
+                            i["name"].as_str().unwrap_or(""),
+                        ) >= 0.99
+                    })
+                });
+                if fits {
+                    fitting.push((mentioned, order));
+                }
+            }
+        }
+        let mentioned: Vec<&Value> = fitting.iter().filter(|(m, _)| *m).map(|(_, o)| o).collect();
+        let pick = if mentioned.len() == 1 {
+            Some(mentioned[0].clone())
+        } else if fitting.len() == 1 {
+            Some(fitting[0].1.clone())
+        } else {
+            None
+        };
+        if let Some(order) = pick {
+            goal.order_id = order["order_id"]
+                .as_str()
+                .and_then(|s| OrderId::parse(s).ok());
+            return Ok(order);
+        }
+        if fitting.is_empty() {
+            return Err(turn(format!(
+                "I don't see any order on your account that I could {} for. If you have the order number, please share it.",
+                goal.kind
+                    .describe()
+                    .trim_start_matches("check an order's ")
+                    .trim_start_matches("an ")
+            )));
+        }
+        let list: Vec<String> = fitting
+            .iter()
+            .map(|(_, o)| format!("- {}", order_summary(o)))
+            .collect();
+        Err(turn(format!(
+            "Which order do you mean?\n{}",
+            list.join("\n")
+        )))
+    }
+
+    async fn collect(
+        &mut self,
+        goal: &mut Goal,
+        text: &str,
+        u: &Understanding,
+        customer: &Value,
+        order: Option<&Value>,
+    ) -> Turn {
+        let status = order
+            .and_then(|o| o["status"].as_str())
+            .unwrap_or("")
+            .to_string();
+        let oid = goal
+            .order_id
+            .clone()
+            .map(|o| o.to_string())
+            .unwrap_or_default();
+        let original = order
+            .and_then(|o| o["payment_history"][0]["payment_method_id"].as_str())
+            .map(String::from);
+        if let Some(hint) = &u.entities.payment {
+            goal.payment = match_method(customer, hint, original.as_deref());
+        }
+        match goal.kind {
+            GoalKind::OrderStatus | GoalKind::Track => {
+                self.gate.state.goal = None;
+                let o = order.cloned().unwrap_or_default();
+                let mut reply = format!("Order {}", order_summary(&o));
+                if let Ok(t) = self
+                    .gate
+                    .call("track_order", json!({"order_id": oid}), self.confidence)
+                    .await
+                {
+                    for s in t["shipments"].as_array().into_iter().flatten() {
+                        reply.push_str(&format!(
+                            "\nShipped with tracking {}: {}",
+                            s["tracking_ids"]
+                                .as_array()
+                                .map(|a| a
+                                    .iter()
+                                    .filter_map(|x| x.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .unwrap_or_default(),
+                            s["items"]
+                                .as_array()
+                                .map(|a| a
+                                    .iter()
+                                    .filter_map(|x| x.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .unwrap_or_default()
+                        ));
+                    }
+                }
+                goal.kind = GoalKind::OrderStatus;
+                turn(format!("{reply}\n{}", self.voice.anything_else()))
+            }
+            GoalKind::Cancel => {
+                if status != "pending" {
+                    return self.not_possible(
+                        goal,
+                        &format!(
+                            "order {oid} is {status}, and only pending orders can be cancelled"
+                        ),
+                        status == "delivered",
+                    );
+                }
+                if let Some(r) = u.entities.cancel_reason {
+                    goal.reason = Some(r.as_policy_str().to_string());
+                }
+                let Some(reason) = goal.reason.clone() else {
+                    return turn(format!(
+                        "I can cancel order {oid}. May I ask why: is it no longer needed, or was it ordered by mistake?"
+                    ));
+                };
+                let o = order.cloned().unwrap_or_default();
+                let refunds: Vec<String> = o["payment_history"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        let id = p["payment_method_id"].as_str().unwrap_or("");
+                        let when = if id.starts_with("gift_card") {
+                            "immediately"
+                        } else {
+                            "within 5-7 business days"
+                        };
+                        format!(
+                            "{} to your {} {when}",
+                            money(&p["amount"]),
+                            method_label(customer, id)
+                        )
+                    })
+                    .collect();
+                self.propose(
+                    "cancel_pending_order",
+                    json!({"order_id": oid, "reason": reason}),
+                    format!(
+                        "cancel order {} (reason: {reason}). You'll be refunded {}",
+                        order_summary(&o),
+                        refunds.join(" and ")
+                    ),
+                )
+            }
+            GoalKind::Return => {
+                if status != "delivered" {
+                    return self.not_possible(
+                        goal,
+                        &format!("order {oid} is {status}; only delivered orders can be returned"),
+                        false,
+                    );
+                }
+                let o = order.cloned().unwrap_or_default();
+                self.pick_items(goal, text, u, &o);
+                if goal.items.is_empty() {
+                    let items: Vec<String> = o["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(item_label)
+                        .collect();
+                    return turn(format!(
+                        "Which items from {oid} would you like to return? It contains: {}.",
+                        items.join("; ")
+                    ));
+                }
+                let method = match goal
+                    .payment
+                    .clone()
+                    .map(String::from_id)
+                    .or(original.clone())
+                {
+                    Some(m) => m,
+                    None => {
+                        return turn(
+                            "Where should the refund go: your original payment method or a gift card?",
+                        );
+                    }
+                };
+                let is_gift = customer["payment_methods"][&method]["source"] == "gift_card";
+                if !is_gift && Some(&method) != original.as_ref() {
+                    goal.payment = None;
+                    return turn(format!(
+                        "Refunds can go only to the original payment method ({}) or one of your gift cards. Which would you like?",
+                        original
+                            .as_deref()
+                            .map(|m| method_label(customer, m))
+                            .unwrap_or_default()
+                    ));
+                }
+                let names = self.names_of(&o, &goal.items);
+                self.propose(
+                    "return_delivered_order_items",
+                    json!({"order_id": oid, "item_ids": goal.items, "payment_method_id": method}),
+                    format!("return {names} from order {oid}, refunded to your {}. You'll get an email with return instructions", method_label(customer, &method)),
+                )
+            }
+            GoalKind::Exchange | GoalKind::ModifyItems => {
+                let (needed, verb) = if goal.kind == GoalKind::Exchange {
+                    ("delivered", "exchanged")
+                } else {
+                    ("pending", "changed")
+                };
+                if status != needed {
+                    return self.not_possible(
+                        goal,
+                        &format!(
+                            "order {oid} is {status}; only {needed} orders can have items {verb}"
+                        ),
+                        false,
+                    );
+                }
+                let o = order.cloned().unwrap_or_default();
+                self.pick_items(goal, text, u, &o);
+                if goal.items.is_empty() {
+                    let items: Vec<String> = o["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(item_label)
+                        .collect();
+                    return turn(format!(
+                        "Which items would you like {verb}? Order {oid} contains: {}. Please tell me all of them at once, since this can be done only once per order.",
+                        items.join("; ")
+                    ));
+                }
+                match self.pick_variants(goal, text, &o).await {
+                    Ok(()) => {}
+                    Err(t) => return t,
+                }
+                let method = match goal
+                    .payment
+                    .clone()
+                    .map(String::from_id)
+                    .or(original.clone())
+                {
+                    Some(m) => m,
+                    None => return turn("Which payment method should cover any price difference?"),
+                };
+                let tool = if goal.kind == GoalKind::Exchange {
+                    "exchange_delivered_order_items"
+                } else {
+                    "modify_pending_order_items"
+                };
+                let old = self.names_of(&o, &goal.items);
+                self.propose(
+                    tool,
+                    json!({"order_id": oid, "item_ids": goal.items, "new_item_ids": goal.new_items, "payment_method_id": method}),
+                    format!("{} {old} in order {oid} for {}; any price difference goes to your {}. This can be done only once for this order", if goal.kind == GoalKind::Exchange { "exchange" } else { "change" }, goal.new_items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "), method_label(customer, &method)),
+                )
+            }
+            GoalKind::ModifyOrderAddress => {
+                if !status.contains("pending") {
+                    return self.not_possible(goal, &format!("order {oid} is {status}; the address can be changed only while it is pending"), false);
+                }
+                let country = order
+                    .and_then(|o| o["address"]["country"].as_str())
+                    .unwrap_or("USA")
+                    .to_string();
+                if let Some(a) = &u.entities.address {
+                    goal.address = Some(to_address(a, &country));
+                }
+                let Some(address) = goal.address.clone() else {
+                    return turn(format!(
+                        "What's the new shipping address for {oid}? Please include street, city, state and zip."
+                    ));
+                };
+                self.propose(
+                    "modify_pending_order_address",
+                    address_arguments("order_id", &oid, &address),
+                    format!("ship order {oid} to {}", address_line(&address)),
+                )
+            }
+            GoalKind::ModifyPayment => {
+                if !status.contains("pending") {
+                    return self.not_possible(goal, &format!("order {oid} is {status}; the payment method can be changed only while it is pending"), false);
+                }
+                let Some(method) = goal.payment.clone() else {
+                    let options: Vec<String> = customer["payment_methods"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| method_label(customer, k))
+                        .collect();
+                    return turn(format!(
+                        "Which payment method would you like to use instead? You have: {}.",
+                        options.join(", ")
+                    ));
+                };
+                let amount = order
+                    .map(|o| money(&o["payment_history"][0]["amount"]))
+                    .unwrap_or_default();
+                self.propose(
+                    "modify_pending_order_payment",
+                    json!({"order_id": oid, "payment_method_id": method}),
+                    format!("pay {amount} for order {oid} with your {} instead; the original payment is refunded", method_label(customer, method.as_str())),
+                )
+            }
+            GoalKind::ChangeDefaultAddress => {
+                let country = customer["address"]["country"]
+                    .as_str()
+                    .unwrap_or("USA")
+                    .to_string();
+                if let Some(a) = &u.entities.address {
+                    goal.address = Some(to_address(a, &country));
+                }
+                let Some(address) = goal.address.clone() else {
+                    return turn(
+                        "What's your new default address? Please include street, city, state and zip.",
+                    );
+                };
+                let uid = customer["user_id"].as_str().unwrap_or_default().to_string();
+                self.propose(
+                    "modify_user_address",
+                    address_arguments("user_id", &uid, &address),
+                    format!("change your default address to {}", address_line(&address)),
+                )
+            }
+        }
+    }
+
+    fn not_possible(&mut self, goal: &mut Goal, why: &str, suggest_return: bool) -> Turn {
+        goal.order_id = None;
+        self.gate.state.goal = None;
+        let hint = if suggest_return {
+            " It has already been delivered, so I could start a return instead."
+        } else {
+            ""
+        };
+        turn(format!(
+            "{} {why}.{hint} {}",
+            self.voice.sorry(),
+            self.voice.anything_else()
+        ))
+    }
+
+    fn names_of(&self, order: &Value, ids: &[ItemId]) -> String {
+        ids.iter()
+            .map(|id| {
+                order["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|i| i["item_id"] == id.as_str())
+                    .map(item_label)
+                    .unwrap_or_else(|| id.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Items of the order the message refers to: ids, "all", or names/options mentioned.
+    fn pick_items(&self, goal: &mut Goal, text: &str, u: &Understanding, order: &Value) {
+        let items: Vec<&Value> = order["items"]
+            .as_array()
+            .map(|a| a.iter().collect())
+            .unwrap_or_default();
+        let lower = text.to_lowercase();
+        let by_id: Vec<ItemId> = u
+            .entities
+            .item_ids
+            .iter()
+            .filter(|id| items.iter().any(|i| i["item_id"] == id.as_str()))
+            .filter_map(|id| ItemId::parse(id.as_str()).ok())
+            .collect();
+        let picked: Vec<ItemId> = if !by_id.is_empty() {
+            by_id
+        } else if ["all", "everything", "whole order", "entire order"]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            items
+                .iter()
+                .filter_map(|i| i["item_id"].as_str())
+                .filter_map(|s| ItemId::parse(s).ok())
+                .collect()
+        } else {
+            let scored: Vec<(f32, &Value)> = items
+                .iter()
+                .map(|i| {
+                    (
+                        crate::nlu::entities::mention_score(text, i["name"].as_str().unwrap_or("")),
+                        *i,
+                    )
+                })
+                .collect();
+            let best = scored.iter().map(|(s, _)| *s).fold(0.0f32, f32::max);
+            if best < 0.5 {
+                Vec::new()
+            } else {
+                scored
+                    .iter()
+                    .filter(|(s, _)| *s >= best)
+                    .filter_map(|(_, i)| i["item_id"].as_str())
+                    .filter_map(|s| ItemId::parse(s).ok())
+                    .collect()
+            }
+        };
+        if !picked.is_empty() && goal.items != picked {
+            goal.items = picked;
+            goal.new_items.clear();
+        }
+    }
+
+    /// For each item to swap, the available variant of the same product whose
+    /// options the customer named; asks when none or several fit.
+    async fn pick_variants(
+        &mut self,
+        goal: &mut Goal,
+        text: &str,
+        order: &Value,
+    ) -> Result<(), Turn> {
+        if goal.new_items.len() == goal.items.len() && !goal.new_items.is_empty() {
+            return Ok(());
+        }
+        let mut chosen = Vec::new();
+        for old in &goal.items {
+            let item = order["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|i| i["item_id"] == old.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let pid = item["product_id"].as_str().unwrap_or_default().to_string();
+            let product = self
+                .gate
+                .call(
+                    "get_product_details",
+                    json!({"product_id": pid}),
+                    self.confidence,
+                )
+                .await
+                .unwrap_or_default();
+            let mut best: Vec<(f32, String)> = Vec::new();
+            for (id, v) in product["variants"].as_object().into_iter().flatten() {
+                if id == old.as_str() || v["available"] != true {
+                    continue;
+                }
+                let opts: Vec<String> = v["options"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, x)| x.as_str().map(String::from))
+                    .collect();
+                let old_opts: Vec<String> = item["options"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, x)| x.as_str().map(String::from))
+                    .collect();
+                // Only options that differ from the current item count as "named".
+                let changed: Vec<&String> = opts.iter().filter(|o| !old_opts.contains(o)).collect();
+                let hits = changed
+                    .iter()
+                    .filter(|o| crate::nlu::entities::mention_score(text, o) >= 0.99)
+                    .count();
+                if hits > 0 {
+                    best.push((
+                        hits as f32 - 0.01 * (changed.len() - hits) as f32,
+                        id.clone(),
+                    ));
+                }
+            }
+            best.sort_by(|a, b| b.0.total_cmp(&a.0));
+            match best.as_slice() {
+                [] => {
+                    return Err(turn(format!(
+                        "What would you like instead of the {}? Tell me the option you want (for example a colour or size).",
+                        item_label(&item)
+                    )));
+                }
+                [(top, id), rest @ ..] if rest.first().is_none_or(|(s, _)| s < top) => {
+                    chosen.push(
+                        ItemId::parse(id.as_str())
+                            .map_err(|_| turn("That option isn't available."))?,
+                    );
+                }
+                _ => {
+                    return Err(turn(format!(
+                        "Several options match for the {}. Could you be more specific?",
+                        item_label(&item)
+                    )));
+                }
+            }
+        }
+        goal.new_items = chosen;
+        Ok(())
+    }
+
+    fn propose(&mut self, tool: &str, arguments: Value, description: String) -> Turn {
+        self.gate.state.failures = 0;
+        let reply = format!(
+            "To confirm, I'll {description}. {}",
+            self.voice.confirm_question()
+        );
+        self.gate.state.proposal = Some(Proposal {
+            tool: tool.to_string(),
+            arguments,
+            description,
+        });
+        turn(reply)
+    }
+
+    /// The customer said yes: authorise exactly the proposed call and run it.
+    async fn execute(&mut self) -> Turn {
+        let Some(p) = self.gate.state.proposal.take() else {
+            return turn(self.voice.anything_else());
+        };
+        self.gate.state.confirmed = Some(fingerprint(&p.tool, &p.arguments));
+        let result = self
+            .gate
+            .call(&p.tool, p.arguments.clone(), self.confidence)
+            .await;
+        self.gate.state.confirmed = None;
+        self.gate.state.goal = None;
+        match result {
+            Ok(out) => {
+                self.gate.state.log.push(format!("did: {}", p.description));
+                let detail = match p.tool.as_str() {
+                    "cancel_pending_order" => format!(
+                        "Order {} is now cancelled.",
+                        out["order_id"].as_str().unwrap_or("")
+                    ),
+                    "return_delivered_order_items" => format!(
+                        "The return for order {} is requested; you'll receive an email with instructions.",
+                        out["order_id"].as_str().unwrap_or("")
+                    ),
+                    "exchange_delivered_order_items" => format!(
+                        "The exchange for order {} is requested.",
+                        out["order_id"].as_str().unwrap_or("")
+                    ),
+                    "modify_pending_order_items" => format!(
+                        "Order {} is updated.",
+                        out["order_id"].as_str().unwrap_or("")
+                    ),
+                    "modify_pending_order_address" | "modify_pending_order_payment" => format!(
+                        "Order {} is updated.",
+                        out["order_id"].as_str().unwrap_or("")
+                    ),
+                    _ => "Your details are updated.".to_string(),
+                };
+                turn(format!(
+                    "{} {detail} {}",
+                    self.voice.ok(),
+                    self.voice.anything_else()
+                ))
+            }
+            Err(e) => {
+                self.gate.state.failures += 1;
+                self.gate
+                    .state
+                    .log
+                    .push(format!("tried and failed ({}): {}", e.code, p.description));
+                turn(format!(
+                    "{} I couldn't do that: {}. {}",
+                    self.voice.sorry(),
+                    e.message,
+                    self.voice.anything_else()
+                ))
+            }
+        }
+    }
+}
+
+trait FromId {
+    fn from_id(id: PaymentMethodId) -> String;
+}
+
+impl FromId for String {
+    fn from_id(id: PaymentMethodId) -> String {
+        id.to_string()
+    }
+}

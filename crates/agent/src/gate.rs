@@ -1,0 +1,179 @@
+//! The policy gate: every tool call a brain makes inside a conversation goes
+//! through here, whichever brain asks (the offline engine or an LLM). The
+//! gate, not the brain, enforces SPEC §5's conversation policy:
+//!
+//! - account data only after the customer is authenticated, and only their
+//!   own records (another customer's order looks exactly like a missing one);
+//! - one customer per conversation;
+//! - a write runs only if the customer explicitly confirmed that exact call
+//!   (the same tool and arguments) in their last message.
+//!
+//! Every call, allowed or refused, is recorded with the engine's confidence.
+
+use hc_commerce::{Actor, Tools};
+use hc_domain::{OrderId, ToolCallRecord, ToolError, UserId};
+use serde_json::{Value, json};
+
+use crate::state::DialogueState;
+
+const ORDER_TOOLS: [&str; 8] = [
+    "get_order_details",
+    "track_order",
+    "cancel_pending_order",
+    "modify_pending_order_address",
+    "modify_pending_order_payment",
+    "modify_pending_order_items",
+    "exchange_delivered_order_items",
+    "return_delivered_order_items",
+];
+const USER_TOOLS: [&str; 3] = ["get_user_details", "modify_user_address", "place_order"];
+const LOOKUP_TOOLS: [&str; 2] = ["find_user_id_by_email", "find_user_id_by_name_zip"];
+
+/// A stable fingerprint of a tool call, for matching confirmations.
+pub fn fingerprint(name: &str, arguments: &Value) -> String {
+    format!("{name}:{arguments}")
+}
+
+fn refusal(code: &str, message: &str) -> ToolError {
+    ToolError {
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+/// Runs tools for one conversation turn under the policy.
+pub struct Gate<'a> {
+    tools: &'a Tools,
+    actor: Actor,
+    pub(crate) state: &'a mut DialogueState,
+    pub(crate) calls: Vec<ToolCallRecord>,
+}
+
+impl<'a> Gate<'a> {
+    pub fn new(tools: &'a Tools, actor: Actor, state: &'a mut DialogueState) -> Self {
+        Self {
+            tools,
+            actor,
+            state,
+            calls: Vec::new(),
+        }
+    }
+
+    pub fn tools(&self) -> &Tools {
+        self.tools
+    }
+
+    /// The dialogue state the gate enforces (and updates on identification).
+    pub fn state_mut(&mut self) -> &mut DialogueState {
+        self.state
+    }
+
+    /// Checks the policy, runs the tool, records the call. The error is what
+    /// the brain sees (and may phrase for the customer).
+    pub async fn call(
+        &mut self,
+        name: &str,
+        arguments: Value,
+        confidence: f32,
+    ) -> Result<Value, ToolError> {
+        let result = match self.check(name, &arguments).await {
+            Ok(()) => self.run(name, &arguments).await,
+            Err(e) => Err(e),
+        };
+        self.calls.push(ToolCallRecord {
+            name: name.to_string(),
+            arguments,
+            output: result.as_ref().ok().cloned(),
+            error: result.as_ref().err().cloned(),
+            confidence,
+        });
+        result
+    }
+
+    async fn run(&mut self, name: &str, arguments: &Value) -> Result<Value, ToolError> {
+        let out = self
+            .tools
+            .call(&self.actor, name, arguments.clone())
+            .await
+            .map_err(|e| refusal(e.code(), &e.to_string()))?;
+        let value: Value = serde_json::from_str(out.get()).unwrap_or(Value::Null);
+        if LOOKUP_TOOLS.contains(&name) {
+            let found = value.as_str().and_then(|s| UserId::parse(s).ok());
+            match (&self.state.customer, found) {
+                (Some(current), Some(found)) if current != &found => {
+                    return Err(refusal(
+                        "one_customer_per_conversation",
+                        "this conversation already belongs to another customer",
+                    ));
+                }
+                (None, Some(found)) => self.state.customer = Some(found),
+                _ => {}
+            }
+        }
+        Ok(value)
+    }
+
+    async fn check(&mut self, name: &str, arguments: &Value) -> Result<(), ToolError> {
+        let is_account = ORDER_TOOLS.contains(&name) || USER_TOOLS.contains(&name);
+        if !is_account {
+            return Ok(());
+        }
+        let Some(customer) = self.state.customer.clone() else {
+            return Err(refusal(
+                "authentication_required",
+                "the customer must be identified (email, or name and zip) first",
+            ));
+        };
+        if USER_TOOLS.contains(&name) && arguments["user_id"].as_str() != Some(customer.as_str()) {
+            return Err(refusal("user_not_found", "no such customer"));
+        }
+        if ORDER_TOOLS.contains(&name) {
+            let owned = match arguments["order_id"]
+                .as_str()
+                .and_then(|s| OrderId::parse(s).ok())
+            {
+                Some(id) => self
+                    .tools
+                    .retail()
+                    .order(&self.actor, &id)
+                    .await
+                    .is_ok_and(|o| o.user_id == customer),
+                None => false,
+            };
+            if !owned {
+                // Someone else's order is indistinguishable from a missing one.
+                return Err(refusal(
+                    "order_not_found",
+                    "no such order for this customer",
+                ));
+            }
+        }
+        let is_write = self
+            .tools
+            .spec(name)
+            .is_some_and(|s| s.kind == hc_commerce::ToolKind::Write);
+        if is_write {
+            let wanted = fingerprint(name, arguments);
+            if self.state.confirmed.as_deref() != Some(wanted.as_str()) {
+                return Err(refusal(
+                    "confirmation_required",
+                    "the customer has not explicitly confirmed this exact action",
+                ));
+            }
+            // A confirmation authorises one call.
+            self.state.confirmed = None;
+        }
+        Ok(())
+    }
+
+    /// Calls made so far in this turn.
+    pub fn into_calls(self) -> Vec<ToolCallRecord> {
+        self.calls
+    }
+}
+
+/// A compact JSON of the arguments of an address-changing tool.
+pub fn address_arguments(key: &str, id: &str, a: &hc_domain::Address) -> Value {
+    json!({key: id, "address1": a.address1, "address2": a.address2, "city": a.city,
+           "state": a.state, "country": a.country, "zip": a.zip})
+}

@@ -1,0 +1,21 @@
+//! The support and sales agent: natural-language understanding, dialogue
+//! management with code-enforced policy gates, and conversations over the
+//! retail tools of `hc-commerce`. Knows nothing of HTTP or SQL.
+//!
+//! - [`nlu`]: trained intent classifier, corpus, entity extraction.
+//! - [`gate`]: the policy every brain's tool calls pass through.
+//! - [`dialogue`]: the built-in offline brain (slot filling, confirmation).
+//! - [`engine::Agent`]: conversations, turns, durable storage, escalation.
+
+pub mod dialogue;
+pub mod engine;
+pub mod error;
+pub mod gate;
+pub mod nlu;
+pub mod ports;
+pub mod replies;
+pub mod state;
+
+pub use engine::{Agent, TurnResult};
+pub use error::{Error, Result};
+pub use replies::{Tone, Voice};

@@ -1,0 +1,894 @@
+//! Entity extraction from one message: order and item ids, emails, zip,
+//! name, yes/no, cancellation reason, payment method hints, a postal
+//! address, quantity and option words. Plain linear scanning over tokens (no
+//! backtracking), safe on any UTF-8 input; catalog and order matching
+//! happens in the dialogue with [`mention_score`].
+
+use serde::Serialize;
+
+/// Messages longer than this are scanned only up to it.
+const MAX_SCAN_BYTES: usize = 8192;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Entities {
+    /// Normalised `#W` + 7 digits.
+    pub order_ids: Vec<String>,
+    /// 10-digit item ids.
+    pub item_ids: Vec<String>,
+    /// Lower-cased.
+    pub emails: Vec<String>,
+    pub zip: Option<String>,
+    /// (first, last), capitalised.
+    pub name: Option<(String, String)>,
+    pub yes_no: Option<bool>,
+    pub cancel_reason: Option<CancelReason>,
+    pub payment: Option<PaymentHint>,
+    pub address: Option<AddressParts>,
+    pub quantity: Option<u32>,
+    /// Option-like words (colours, sizes, materials), lower-cased.
+    pub options: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CancelReason {
+    NoLongerNeeded,
+    OrderedByMistake,
+}
+
+impl CancelReason {
+    /// The reason string the retail policy uses.
+    pub fn as_policy_str(self) -> &'static str {
+        match self {
+            CancelReason::NoLongerNeeded => "no longer needed",
+            CancelReason::OrderedByMistake => "ordered by mistake",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum PaymentHint {
+    GiftCard,
+    Paypal,
+    CreditCard {
+        brand: Option<String>,
+        last_four: Option<String>,
+    },
+    /// "the original payment method", "the same card".
+    Original,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AddressParts {
+    pub address1: String,
+    pub address2: String,
+    pub city: String,
+    /// Two-letter state code, upper-cased.
+    pub state: String,
+    pub zip: String,
+}
+
+const STATES: [&str; 51] = [
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks",
+    "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny",
+    "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv",
+    "wi", "wy", "dc",
+];
+const STREET_SUFFIXES: [&str; 24] = [
+    "st",
+    "street",
+    "ave",
+    "avenue",
+    "rd",
+    "road",
+    "blvd",
+    "boulevard",
+    "ln",
+    "lane",
+    "dr",
+    "drive",
+    "way",
+    "ct",
+    "court",
+    "pl",
+    "place",
+    "ter",
+    "terrace",
+    "cir",
+    "circle",
+    "pkwy",
+    "parkway",
+    "hwy",
+];
+const UNIT_WORDS: [&str; 6] = ["apt", "apartment", "suite", "unit", "floor", "#"];
+const YES: [&str; 17] = [
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "ok",
+    "okay",
+    "confirm",
+    "confirmed",
+    "correct",
+    "absolutely",
+    "definitely",
+    "y",
+    "affirmative",
+    "please",
+    "proceed",
+    "go",
+];
+const NO: [&str; 9] = [
+    "no", "nope", "nah", "don't", "dont", "stop", "wait", "n", "never",
+];
+const NAME_STOP: [&str; 40] = [
+    "looking",
+    "trying",
+    "not",
+    "so",
+    "very",
+    "a",
+    "an",
+    "the",
+    "here",
+    "back",
+    "just",
+    "still",
+    "calling",
+    "writing",
+    "contacting",
+    "interested",
+    "sorry",
+    "happy",
+    "upset",
+    "angry",
+    "confused",
+    "wondering",
+    "having",
+    "going",
+    "about",
+    "ridiculous",
+    "unacceptable",
+    "fine",
+    "good",
+    "great",
+    "waiting",
+    "in",
+    "on",
+    "at",
+    "from",
+    "with",
+    "your",
+    "my",
+    "customer",
+    "new",
+];
+const COLORS: [&str; 22] = [
+    "black", "white", "red", "blue", "green", "yellow", "purple", "pink", "orange", "grey", "gray",
+    "silver", "gold", "brown", "beige", "navy", "teal", "tan", "cream", "charcoal", "olive",
+    "clear",
+];
+const SIZES: [&str; 11] = [
+    "xs", "s", "m", "l", "xl", "xxl", "xxxl", "small", "medium", "large", "one-size",
+];
+const MATERIALS: [&str; 16] = [
+    "leather",
+    "cotton",
+    "wool",
+    "steel",
+    "plastic",
+    "glass",
+    "wood",
+    "wooden",
+    "bamboo",
+    "aluminum",
+    "ceramic",
+    "stainless",
+    "polyester",
+    "linen",
+    "silicone",
+    "canvas",
+];
+const NUMBER_WORDS: [&str; 10] = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+];
+
+/// A token of the message: lower-cased text, with the original text beside it.
+struct Token<'a> {
+    lower: String,
+    original: &'a str,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || c == '\''
+        || c == '@'
+        || c == '.'
+        || c == '_'
+        || c == '-'
+        || c == '+'
+        || c == '#'
+}
+
+fn tokenize(text: &str) -> Vec<Token<'_>> {
+    text.split(|c: char| !is_word_char(c))
+        .map(|t| t.trim_matches(|c: char| c == '.' || c == '\'' || c == '-'))
+        .filter(|t| !t.is_empty())
+        .map(|t| Token {
+            lower: t.to_lowercase(),
+            original: t,
+        })
+        .collect()
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f
+            .to_uppercase()
+            .chain(c.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
+    }
+}
+
+/// Cuts `text` to at most `MAX_SCAN_BYTES` on a character boundary.
+fn bounded(text: &str) -> &str {
+    if text.len() <= MAX_SCAN_BYTES {
+        return text;
+    }
+    let mut end = MAX_SCAN_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Order ids: `#W1234567`, `W1234567`, `w 123 4567`, or 7 digits after "order".
+fn order_ids(lower: &str, tokens: &[Token<'_>]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let chars: Vec<char> = lower.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let at_start = i == 0 || !chars[i - 1].is_alphanumeric();
+        if chars[i] == 'w' && at_start {
+            let mut digits = String::new();
+            let mut j = i + 1;
+            while j < chars.len()
+                && digits.len() < 8
+                && (chars[j].is_ascii_digit() || chars[j] == ' ')
+            {
+                if chars[j].is_ascii_digit() {
+                    digits.push(chars[j]);
+                } else if digits.is_empty() && j > i + 1 {
+                    break;
+                }
+                j += 1;
+            }
+            if digits.len() == 7 {
+                out.push(format!("#W{digits}"));
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    for w in tokens.windows(2) {
+        let after_order = matches!(w[0].lower.as_str(), "order" | "number" | "no" | "#");
+        let digits = w[1].lower.trim_start_matches('#');
+        if after_order && digits.len() == 7 && all_digits(digits) {
+            out.push(format!("#W{digits}"));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|id| seen.insert(id.clone()));
+    out
+}
+
+fn emails(tokens: &[Token<'_>]) -> Vec<String> {
+    tokens
+        .iter()
+        .filter_map(|t| {
+            let e = t.lower.trim_matches(|c: char| c == '.' || c == '#');
+            let (local, domain) = e.split_once('@')?;
+            let ok = !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && e.chars()
+                    .all(|c| c.is_alphanumeric() || "@._-+".contains(c));
+            ok.then(|| e.to_string())
+        })
+        .collect()
+}
+
+/// `12345` or `12345-6789` (ASCII only, so slicing at 5 is safe after this).
+fn is_zip(z: &str) -> bool {
+    let b = z.as_bytes();
+    (b.len() == 5 && all_digits(z))
+        || (b.len() == 10
+            && b[..5].iter().all(u8::is_ascii_digit)
+            && b[5] == b'-'
+            && b[6..].iter().all(u8::is_ascii_digit))
+}
+
+fn zip_of(tokens: &[Token<'_>]) -> Option<String> {
+    tokens
+        .iter()
+        .rev()
+        .find(|t| {
+            let z = t.lower.as_str();
+            is_zip(z)
+        })
+        .map(|t| t.lower[..5].to_string())
+}
+
+fn name_of(tokens: &[Token<'_>], has_zip: bool) -> Option<(String, String)> {
+    let word = |i: usize| tokens.get(i).map(|t| t.lower.as_str()).unwrap_or("");
+    let alphabetic = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+    };
+    for i in 0..tokens.len() {
+        let start = match (word(i), word(i + 1), word(i + 2)) {
+            ("my", "name", "is") => Some((i + 3, true)),
+            ("name", "is", _) | ("name", "'s", _) => Some((i + 2, true)),
+            ("name:", _, _) => Some((i + 1, true)),
+            ("i'm", _, _) | ("im", _, _) => Some((i + 1, false)),
+            ("i", "am", _) | ("this", "is", _) => Some((i + 2, false)),
+            _ => None,
+        };
+        let Some((at, explicit)) = start else {
+            continue;
+        };
+        let (first, last) = (word(at), word(at + 1));
+        if !alphabetic(first)
+            || !alphabetic(last)
+            || NAME_STOP.contains(&first)
+            || NAME_STOP.contains(&last)
+        {
+            continue;
+        }
+        let capitalised = tokens[at].original.starts_with(char::is_uppercase);
+        if explicit || has_zip || capitalised {
+            return Some((
+                capitalise(tokens[at].original),
+                capitalise(tokens[at + 1].original),
+            ));
+        }
+    }
+    None
+}
+
+fn yes_no(tokens: &[Token<'_>], reason: Option<CancelReason>) -> Option<bool> {
+    let first = tokens.first()?.lower.as_str();
+    let short = tokens.len() <= 6;
+    if YES.contains(&first)
+        && (short || matches!(first, "yes" | "yeah" | "yep" | "confirm" | "confirmed"))
+    {
+        // "go" only as "go ahead"; "please" only when alone or "please do".
+        if first == "go" && tokens.get(1).map(|t| t.lower.as_str()) != Some("ahead") {
+            return None;
+        }
+        if first == "please"
+            && !(tokens.len() == 1
+                || tokens
+                    .get(1)
+                    .is_some_and(|t| t.lower == "do" || t.lower == "proceed"))
+        {
+            return None;
+        }
+        return Some(true);
+    }
+    if reason.is_some() {
+        return None;
+    }
+    if NO.contains(&first) && (short || first == "no" || first == "nope") {
+        return Some(false);
+    }
+    let joined: String = tokens
+        .iter()
+        .map(|t| t.lower.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if short
+        && [
+            "do it",
+            "go ahead",
+            "sounds good",
+            "that's right",
+            "that is right",
+            "please do",
+        ]
+        .iter()
+        .any(|p| joined.contains(p))
+    {
+        return Some(true);
+    }
+    if short
+        && ["not now", "never mind", "nevermind", "don't do", "do not"]
+            .iter()
+            .any(|p| joined.contains(p))
+    {
+        return Some(false);
+    }
+    None
+}
+
+fn cancel_reason(lower: &str) -> Option<CancelReason> {
+    const MISTAKE: [&str; 7] = [
+        "by mistake",
+        "mistake",
+        "accident",
+        "accidentally",
+        "ordered wrong",
+        "wrong order",
+        "ordered the wrong",
+    ];
+    const NOT_NEEDED: [&str; 9] = [
+        "no longer need",
+        "don't need",
+        "dont need",
+        "do not need",
+        "not needed",
+        "no need",
+        "changed my mind",
+        "don't want",
+        "dont want",
+    ];
+    if MISTAKE.iter().any(|p| lower.contains(p)) {
+        return Some(CancelReason::OrderedByMistake);
+    }
+    NOT_NEEDED
+        .iter()
+        .any(|p| lower.contains(p))
+        .then_some(CancelReason::NoLongerNeeded)
+}
+
+fn payment(lower: &str, tokens: &[Token<'_>]) -> Option<PaymentHint> {
+    if lower.contains("gift card") || lower.contains("giftcard") || lower.contains("gift-card") {
+        return Some(PaymentHint::GiftCard);
+    }
+    if lower.contains("paypal") || lower.contains("pay pal") {
+        return Some(PaymentHint::Paypal);
+    }
+    let brand = ["visa", "mastercard", "amex", "discover"]
+        .into_iter()
+        .find(|b| tokens.iter().any(|t| t.lower == *b))
+        .map(String::from)
+        .or_else(|| {
+            lower
+                .contains("american express")
+                .then(|| "amex".to_string())
+        });
+    let last_four = tokens.windows(2).find_map(|w| {
+        let cue = matches!(
+            w[0].lower.as_str(),
+            "ending" | "ends" | "in" | "four" | "digits"
+        );
+        (cue && w[1].lower.len() == 4 && all_digits(&w[1].lower)).then(|| w[1].lower.clone())
+    });
+    if brand.is_some()
+        || last_four.is_some()
+        || lower.contains("credit card")
+        || lower.contains("debit card")
+    {
+        return Some(PaymentHint::CreditCard { brand, last_four });
+    }
+    if [
+        "original payment",
+        "original method",
+        "same card",
+        "same payment",
+        "original card",
+        "card i paid with",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+    {
+        return Some(PaymentHint::Original);
+    }
+    None
+}
+
+/// A US address ending in "STATE ZIP": house number, street, optional unit, city.
+fn address(text: &str) -> Option<AddressParts> {
+    // Words with their byte offsets, split on whitespace and commas.
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let sep = c.is_whitespace() || c == ',';
+        match (sep, start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                words.push((s, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, &text[s..]));
+    }
+    let clean = |w: &str| {
+        w.trim_matches(|c: char| c == '.' || c == ';')
+            .to_lowercase()
+    };
+    let zi = (1..words.len()).rev().find(|&i| {
+        let z = clean(words[i].1);
+        is_zip(&z) && STATES.contains(&clean(words[i - 1].1).as_str())
+    })?;
+    let house = (0..zi - 1).find(|&i| {
+        let w = clean(words[i].1);
+        w.len() <= 6
+            && all_digits(&w)
+            && words
+                .get(i + 1)
+                .is_some_and(|n| n.1.chars().next().is_some_and(char::is_alphabetic))
+    })?;
+    let body = text[words[house].0..words[zi - 1].0]
+        .trim()
+        .trim_end_matches(',')
+        .trim();
+    let parts: Vec<&str> = body
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let (address1, address2, city) = if parts.len() >= 2 {
+        let city = parts[parts.len() - 1].to_string();
+        let middle = parts[1..parts.len() - 1].join(", ");
+        (parts[0].to_string(), middle, city)
+    } else {
+        // No commas: the street ends at a suffix; a unit may follow; the rest is the city.
+        let ws: Vec<&str> = body.split_whitespace().collect();
+        let suffix = ws
+            .iter()
+            .position(|w| STREET_SUFFIXES.contains(&clean(w).as_str()))?;
+        let mut next = suffix + 1;
+        let mut unit = String::new();
+        if ws
+            .get(next)
+            .is_some_and(|w| UNIT_WORDS.contains(&clean(w).as_str()) || w.starts_with('#'))
+        {
+            let take = if ws[next].len() > 1 && ws[next].starts_with('#') {
+                1
+            } else {
+                2
+            };
+            unit = ws[next..(next + take).min(ws.len())].join(" ");
+            next += take;
+        }
+        (
+            ws[..=suffix].join(" "),
+            unit,
+            ws.get(next..).unwrap_or_default().join(" "),
+        )
+    };
+    if city.is_empty() || address1.is_empty() {
+        return None;
+    }
+    Some(AddressParts {
+        address1,
+        address2,
+        city,
+        state: clean(words[zi - 1].1).to_uppercase(),
+        zip: clean(words[zi].1)[..5].to_string(),
+    })
+}
+
+fn quantity(tokens: &[Token<'_>]) -> Option<u32> {
+    for (i, t) in tokens.iter().enumerate() {
+        if let Some(n) = t
+            .lower
+            .strip_prefix('x')
+            .filter(|n| n.len() <= 2 && all_digits(n))
+        {
+            return n.parse().ok();
+        }
+        let n = NUMBER_WORDS
+            .iter()
+            .position(|w| *w == t.lower)
+            .map(|p| p as u32 + 1)
+            .or_else(|| {
+                (t.lower.len() <= 2 && all_digits(&t.lower)).then(|| t.lower.parse().unwrap_or(0))
+            });
+        let cue = tokens.get(i + 1).is_some_and(|n| {
+            matches!(
+                n.lower.as_str(),
+                "of" | "units" | "pieces" | "items" | "pairs" | "more"
+            )
+        });
+        if let Some(n) = n.filter(|n| *n > 0 && cue) {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn options(tokens: &[Token<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let w = t.lower.as_str();
+        let sized = i > 0 && tokens[i - 1].lower == "size";
+        if (COLORS.contains(&w)
+            || MATERIALS.contains(&w)
+            || (SIZES.contains(&w) && (w.len() > 1 || sized))
+            || (sized && w.len() <= 4))
+            && !out.iter().any(|o| o == w)
+        {
+            out.push(w.to_string());
+        }
+    }
+    out
+}
+
+/// Extracts every entity from one message.
+pub fn extract(text: &str) -> Entities {
+    let text = bounded(text);
+    let lower = text.to_lowercase();
+    let tokens = tokenize(text);
+    let order_ids = order_ids(&lower, &tokens);
+    let order_digits: Vec<String> = order_ids.iter().map(|o| o[2..].to_string()).collect();
+    let item_ids = tokens
+        .iter()
+        .filter(|t| t.lower.len() == 10 && all_digits(&t.lower))
+        .map(|t| t.lower.clone())
+        .collect();
+    let zip = zip_of(&tokens).filter(|z| !order_digits.iter().any(|d| d.contains(z.as_str())));
+    let reason = cancel_reason(&lower);
+    Entities {
+        name: name_of(&tokens, zip.is_some()),
+        yes_no: yes_no(&tokens, reason),
+        emails: emails(&tokens),
+        payment: payment(&lower, &tokens),
+        address: address(text),
+        quantity: quantity(&tokens),
+        options: options(&tokens),
+        cancel_reason: reason,
+        order_ids,
+        item_ids,
+        zip,
+    }
+}
+
+fn stem(word: &str) -> &str {
+    if word.len() > 3 && word.ends_with("es") && !word.ends_with("ses") {
+        &word[..word.len() - 2]
+    } else if word.len() > 2 && word.ends_with('s') && !word.ends_with("ss") {
+        &word[..word.len() - 1]
+    } else {
+        word
+    }
+}
+
+/// The share of `candidate`'s words that `text` mentions (case- and
+/// plural-insensitive), 0 to 1. "the boots" scores 0.5 against "Hiking Boots".
+pub fn mention_score(text: &str, candidate: &str) -> f32 {
+    let text_words: Vec<String> = tokenize(bounded(text))
+        .iter()
+        .map(|t| stem(&t.lower).to_string())
+        .collect();
+    let wanted: Vec<String> = tokenize(candidate)
+        .iter()
+        .map(|t| stem(&t.lower).to_string())
+        .collect();
+    if wanted.is_empty() {
+        return 0.0;
+    }
+    let hits = wanted.iter().filter(|w| text_words.contains(w)).count();
+    hits as f32 / wanted.len() as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_ids_in_every_common_form() {
+        assert_eq!(extract("where is #W1234567?").order_ids, vec!["#W1234567"]);
+        assert_eq!(
+            extract("order W7654321 please").order_ids,
+            vec!["#W7654321"]
+        );
+        assert_eq!(extract("it's w 123 4567").order_ids, vec!["#W1234567"]);
+        assert_eq!(
+            extract("my order 2345678 hasn't come").order_ids,
+            vec!["#W2345678"]
+        );
+        assert_eq!(
+            extract("#W1234567 and #w1234567").order_ids.len(),
+            1,
+            "deduplicated"
+        );
+        assert!(extract("I need 2 new shoes").order_ids.is_empty());
+        assert!(extract("wow 1234567").order_ids.is_empty());
+    }
+
+    #[test]
+    fn emails_zips_and_item_ids_without_false_positives() {
+        let e = extract("Email: Noah.Brown7922@Example.com, zip 80279");
+        assert_eq!(e.emails, vec!["noah.brown7922@example.com"]);
+        assert_eq!(e.zip.as_deref(), Some("80279"));
+        assert!(
+            extract("order #W1234567").zip.is_none(),
+            "order digits are not a zip"
+        );
+        assert!(extract("I need 2 of them").zip.is_none());
+        assert_eq!(
+            extract("swap 6777246137 please").item_ids,
+            vec!["6777246137"]
+        );
+        assert!(extract("not an email@ or @this").emails.is_empty());
+    }
+
+    #[test]
+    fn names_need_a_clear_cue() {
+        assert_eq!(
+            extract("my name is yusuf rossi").name,
+            Some(("Yusuf".into(), "Rossi".into()))
+        );
+        assert_eq!(
+            extract("I'm Mei Davis, zip 19122").name,
+            Some(("Mei".into(), "Davis".into()))
+        );
+        assert_eq!(
+            extract("this is zoë müller 78701").name,
+            Some(("Zoë".into(), "Müller".into()))
+        );
+        assert_eq!(extract("I'm looking for boots").name, None);
+        assert_eq!(extract("this is ridiculous").name, None);
+        assert_eq!(extract("i am not happy").name, None);
+    }
+
+    #[test]
+    fn yes_and_no_only_as_clear_answers() {
+        assert_eq!(extract("yes").yes_no, Some(true));
+        assert_eq!(extract("Yes please, go ahead").yes_no, Some(true));
+        assert_eq!(extract("sure").yes_no, Some(true));
+        assert_eq!(extract("go ahead").yes_no, Some(true));
+        assert_eq!(extract("no").yes_no, Some(false));
+        assert_eq!(extract("nope, don't do that").yes_no, Some(false));
+        assert_eq!(
+            extract("no longer needed").yes_no,
+            None,
+            "a reason, not a no"
+        );
+        assert_eq!(
+            extract("I have no idea where my package is and it's been weeks").yes_no,
+            None
+        );
+        assert_eq!(extract("please cancel my order").yes_no, None);
+    }
+
+    #[test]
+    fn cancel_reasons_and_payment_hints() {
+        assert_eq!(
+            extract("I don't need it anymore").cancel_reason,
+            Some(CancelReason::NoLongerNeeded)
+        );
+        assert_eq!(
+            extract("ordered it by mistake").cancel_reason,
+            Some(CancelReason::OrderedByMistake)
+        );
+        assert_eq!(extract("hello").cancel_reason, None);
+        assert_eq!(
+            extract("use my gift card").payment,
+            Some(PaymentHint::GiftCard)
+        );
+        assert_eq!(extract("PayPal please").payment, Some(PaymentHint::Paypal));
+        assert_eq!(
+            extract("the visa ending in 1234").payment,
+            Some(PaymentHint::CreditCard {
+                brand: Some("visa".into()),
+                last_four: Some("1234".into())
+            })
+        );
+        assert_eq!(
+            extract("refund to the original payment method").payment,
+            Some(PaymentHint::Original)
+        );
+        assert_eq!(extract("where is my order").payment, None);
+    }
+
+    #[test]
+    fn addresses_with_and_without_commas() {
+        let a = extract("new address: 123 Main St, Apt 4, Austin, TX 78701")
+            .address
+            .unwrap();
+        assert_eq!(
+            (
+                a.address1.as_str(),
+                a.address2.as_str(),
+                a.city.as_str(),
+                a.state.as_str(),
+                a.zip.as_str()
+            ),
+            ("123 Main St", "Apt 4", "Austin", "TX", "78701")
+        );
+        let b = extract("ship it to 45 Oak Avenue Suite 200 San Francisco ca 94105")
+            .address
+            .unwrap();
+        assert_eq!(
+            (
+                b.address1.as_str(),
+                b.address2.as_str(),
+                b.city.as_str(),
+                b.state.as_str()
+            ),
+            ("45 Oak Avenue", "Suite 200", "San Francisco", "CA")
+        );
+        let c = extract("9 Elm Road, Denver, CO 80202").address.unwrap();
+        assert_eq!(
+            (c.address1.as_str(), c.address2.as_str(), c.city.as_str()),
+            ("9 Elm Road", "", "Denver")
+        );
+        assert!(extract("my zip is 78701").address.is_none());
+        assert!(extract("order #W1234567 to TX 78701").address.is_none());
+    }
+
+    #[test]
+    fn quantities_and_options() {
+        assert_eq!(extract("two of them").quantity, Some(2));
+        assert_eq!(extract("x3 please").quantity, Some(3));
+        assert_eq!(extract("size 10 please").quantity, None);
+        let e = extract("the blue one in size M, leather");
+        assert_eq!(e.options, vec!["blue", "m", "leather"]);
+        assert!(
+            extract("I'm fine").options.is_empty(),
+            "the m of I'm is not a size"
+        );
+    }
+
+    #[test]
+    fn mention_scores_fold_case_and_plurals() {
+        assert_eq!(
+            mention_score("return the hiking boots", "Hiking Boots"),
+            1.0
+        );
+        assert_eq!(mention_score("the boots", "Hiking Boots"), 0.5);
+        assert_eq!(mention_score("the BLUE one", "blue"), 1.0);
+        assert_eq!(mention_score("the kettle", "Water Bottle"), 0.0);
+        assert_eq!(mention_score("anything", ""), 0.0);
+    }
+
+    #[test]
+    fn odd_and_hostile_input_never_panics() {
+        let mut samples: Vec<String> = vec![
+            String::new(),
+            "#".repeat(10_000),
+            "w".repeat(100_000),
+            "1234567 ".repeat(5_000),
+            "🙂\u{202e}ɯ ʇxǝʇ 123 Main St, ☃, TX 78701".into(),
+            "@@@.@.@ a@b. .@c".into(),
+            "my name is".into(),
+            "i'm".into(),
+            "12345 TX".into(),
+            "TX 12345".into(),
+        ];
+        let mut x: u64 = 42;
+        for _ in 0..300 {
+            let bytes: Vec<u8> = (0..64)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x & 0xff) as u8
+                })
+                .collect();
+            samples.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        for s in &samples {
+            let e = extract(s);
+            assert!(e.order_ids.iter().all(|o| o.len() == 9));
+            let _ = mention_score(s, "Water Bottle");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Reply wording: brand-voiced templates, per-tenant tone.
+
+use serde::{Deserialize, Serialize};
+
+/// How the agent speaks for a merchant.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Voice {
+    /// The shop's name, used in greetings.
+    pub brand: String,
+    pub tone: Tone,
+}
+
+impl Default for Voice {
+    fn default() -> Self {
+        Self {
+            brand: "our shop".into(),
+            tone: Tone::Friendly,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    #[default]
+    Friendly,
+    Formal,
+}
+
+impl Voice {
+    pub fn greeting(&self, name: Option<&str>) -> String {
+        match (self.tone, name) {
+            (Tone::Friendly, Some(n)) => {
+                format!("Hi {n}! Welcome back to {}. How can I help?", self.brand)
+            }
+            (Tone::Friendly, None) => {
+                format!("Hi! Welcome to {}. How can I help you today?", self.brand)
+            }
+            (Tone::Formal, Some(n)) => format!(
+                "Good day, {n}. Thank you for contacting {}. How may I assist you?",
+                self.brand
+            ),
+            (Tone::Formal, None) => format!(
+                "Good day. Thank you for contacting {}. How may I assist you?",
+                self.brand
+            ),
+        }
+    }
+
+    pub fn ok(&self) -> &'static str {
+        match self.tone {
+            Tone::Friendly => "Done!",
+            Tone::Formal => "This has been completed.",
+        }
+    }
+
+    pub fn sorry(&self) -> &'static str {
+        match self.tone {
+            Tone::Friendly => "Sorry,",
+            Tone::Formal => "I apologise;",
+        }
+    }
+
+    pub fn anything_else(&self) -> &'static str {
+        match self.tone {
+            Tone::Friendly => "Anything else I can help with?",
+            Tone::Formal => "Is there anything else I may assist you with?",
+        }
+    }
+
+    pub fn confirm_question(&self) -> &'static str {
+        match self.tone {
+            Tone::Friendly => "Shall I go ahead? (yes/no)",
+            Tone::Formal => "Would you like me to proceed? Please answer yes or no.",
+        }
+    }
+}

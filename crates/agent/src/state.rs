@@ -1,0 +1,95 @@
+//! Short-term memory: the dialogue state carried between turns (stored with
+//! the conversation).
+
+use hc_domain::{Address, ItemId, OrderId, PaymentMethodId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// What the customer is trying to get done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoalKind {
+    OrderStatus,
+    Track,
+    Cancel,
+    Return,
+    Exchange,
+    ModifyItems,
+    ModifyOrderAddress,
+    ModifyPayment,
+    ChangeDefaultAddress,
+}
+
+impl GoalKind {
+    /// Whether the goal needs a specific order.
+    pub fn needs_order(self) -> bool {
+        !matches!(self, GoalKind::ChangeDefaultAddress)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            GoalKind::OrderStatus => "check an order's status",
+            GoalKind::Track => "track an order",
+            GoalKind::Cancel => "cancel an order",
+            GoalKind::Return => "return items",
+            GoalKind::Exchange => "exchange items",
+            GoalKind::ModifyItems => "change items in a pending order",
+            GoalKind::ModifyOrderAddress => "change an order's shipping address",
+            GoalKind::ModifyPayment => "change an order's payment method",
+            GoalKind::ChangeDefaultAddress => "change their default address",
+        }
+    }
+}
+
+/// A goal and the slots collected for it so far.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    pub kind: GoalKind,
+    pub order_id: Option<OrderId>,
+    pub reason: Option<String>,
+    pub items: Vec<ItemId>,
+    pub new_items: Vec<ItemId>,
+    pub payment: Option<PaymentMethodId>,
+    pub address: Option<Address>,
+}
+
+impl Goal {
+    pub fn new(kind: GoalKind) -> Self {
+        Self {
+            kind,
+            order_id: None,
+            reason: None,
+            items: Vec::new(),
+            new_items: Vec::new(),
+            payment: None,
+            address: None,
+        }
+    }
+}
+
+/// A fully specified write, stated to the customer and awaiting an explicit yes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub tool: String,
+    pub arguments: serde_json::Value,
+    /// The exact action as told to the customer.
+    pub description: String,
+}
+
+/// Everything the engine remembers between turns of one conversation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DialogueState {
+    /// The authenticated customer. Set only by a successful lookup tool.
+    pub customer: Option<UserId>,
+    pub goal: Option<Goal>,
+    pub proposal: Option<Proposal>,
+    /// The fingerprint of the one write the customer just confirmed.
+    pub confirmed: Option<String>,
+    /// Consecutive turns the engine could not make progress on.
+    pub failures: u32,
+    /// Declined out-of-scope requests so far.
+    pub out_of_scope: u32,
+    /// What was looked up and done, for the handoff summary.
+    pub log: Vec<String>,
+    /// The satisfaction question has been asked.
+    pub awaiting_rating: bool,
+}

@@ -1,0 +1,84 @@
+//! `hypercommerce eval`: offline evaluations of the agent's trained models,
+//! printed as JSON on stdout.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use hc_agent::nlu::classifier::{
+    TextClassifier, TrainConfig, cross_validate, evaluate, load_labelled_csv,
+};
+use serde_json::json;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum EvalCommand {
+    /// Train the intent classifier on one labelled CSV and report on another (or k-fold CV on the training file when --test is omitted).
+    Nlu(NluArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NluArgs {
+    /// Labelled training CSV (header row required).
+    #[arg(long)]
+    pub train: PathBuf,
+    /// Labelled test CSV; without it, k-fold cross-validation on `--train`.
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// Column holding the text.
+    #[arg(long, default_value = "text")]
+    pub text_column: String,
+    /// Column holding the label.
+    #[arg(long, default_value = "category")]
+    pub label_column: String,
+    /// Folds for cross-validation.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+}
+
+pub fn run(cmd: EvalCommand) -> Result<()> {
+    match cmd {
+        EvalCommand::Nlu(args) => nlu(&args),
+    }
+}
+
+/// `seconds` covers training and evaluation, not CSV loading.
+fn nlu(args: &NluArgs) -> Result<()> {
+    let load = |path: &PathBuf| {
+        load_labelled_csv(path, &args.text_column, &args.label_column)
+            .with_context(|| format!("loading {}", path.display()))
+    };
+    let train = load(&args.train)?;
+    let config = TrainConfig::default();
+    let report = match &args.test {
+        Some(test_path) => {
+            let test = load(test_path)?;
+            let started = Instant::now();
+            let model = TextClassifier::train(&train, &config).context("training")?;
+            let m = evaluate(&model, &test);
+            json!({
+                "accuracy": m.accuracy,
+                "macro_f1": m.macro_f1,
+                "n": m.n,
+                "mode": "holdout",
+                "folds": null,
+                "train_rows": train.len(),
+                "seconds": started.elapsed().as_secs_f64(),
+            })
+        }
+        None => {
+            let started = Instant::now();
+            let m = cross_validate(&train, args.folds, &config).context("cross-validating")?;
+            json!({
+                "accuracy": m.accuracy,
+                "macro_f1": m.macro_f1,
+                "n": m.n,
+                "mode": "cross_validation",
+                "folds": args.folds,
+                "train_rows": train.len(),
+                "seconds": started.elapsed().as_secs_f64(),
+            })
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Conversations (SPEC §6): open one, send a message and get the agent's
+//! reply with every tool call, read the transcript, list them.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hc_agent::TurnResult;
+use hc_commerce::Page;
+use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus, Message, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::PageQuery;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, Query};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/conversations",
+            post(create_conversation).get(list_conversations),
+        )
+        .route("/v1/conversations/{id}", get(get_conversation))
+        .route("/v1/conversations/{id}/messages", post(send_message))
+}
+
+impl From<hc_agent::Error> for ApiError {
+    fn from(e: hc_agent::Error) -> Self {
+        use hc_agent::Error as E;
+        match e {
+            E::ConversationNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, e.code(), e.to_string())
+            }
+            E::ConversationClosed(..) => {
+                ApiError::new(StatusCode::CONFLICT, e.code(), e.to_string())
+            }
+            E::InvalidMessage(_) => ApiError::bad_request(e.code(), e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversation {
+    /// chat (default), email, sms, voice or api.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<Channel>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    /// What the customer wrote (1 to 4096 bytes).
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct Transcript {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+}
+
+fn conversation_id(raw: String) -> ApiResult<ConversationId> {
+    ConversationId::parse(raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))
+}
+
+/// Opens a conversation for a shopper (agent role: the integration or widget acts for them).
+#[utoipa::path(post, path = "/v1/conversations", tag = "conversations", request_body = CreateConversation,
+    responses((status = 201, description = "The conversation: `{id, status, channel, ...}`", body = serde_json::Value)),
+    security(("api_key" = [])))]
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(req): JsonBody<Option<CreateConversation>>,
+) -> ApiResult<(StatusCode, Json<Conversation>)> {
+    principal.require(Role::Agent)?;
+    let channel = req.and_then(|r| r.channel).unwrap_or_default();
+    let c = state.agent.start(&principal.key.tenant_id, channel).await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+/// Sends the customer's message; returns the agent's reply, its tool calls and the status.
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = String, Path)), request_body = SendMessage,
+    responses((status = 200, description = "`{reply: {text, ...}, tool_calls: [{name, arguments, output|error, confidence}], status}`", body = serde_json::Value),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 409, description = "conversation_closed", body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn send_message(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<SendMessage>,
+) -> ApiResult<Json<TurnResult>> {
+    principal.require(Role::Agent)?;
+    let id = conversation_id(id)?;
+    Ok(Json(
+        state
+            .agent
+            .handle(&principal.key.tenant_id, &id, &req.text)
+            .await?,
+    ))
+}
+
+/// The conversation with its transcript, every tool call and its confidence.
+#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Transcript>> {
+    principal.require(Role::Viewer)?;
+    let id = conversation_id(id)?;
+    let (conversation, messages) = state
+        .agent
+        .conversation(&principal.key.tenant_id, &id)
+        .await?;
+    Ok(Json(Transcript {
+        conversation,
+        messages,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationQuery {
+    /// open, resolved, escalated or abandoned.
+    pub status: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// Lists conversations, most recently active first.
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations", params(ConversationQuery),
+    responses((status = 200, body = serde_json::Value)), security(("api_key" = [])))]
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<ConversationQuery>,
+) -> ApiResult<Json<Page<Conversation>>> {
+    principal.require(Role::Viewer)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_status", "unknown conversation status")
+        })?),
+    };
+    let page = PageQuery {
+        after: q.after,
+        limit: q.limit,
+    }
+    .page();
+    Ok(Json(
+        state
+            .agent
+            .store()
+            .list_conversations(&principal.key.tenant_id, status, &page)
+            .await?,
+    ))
+}

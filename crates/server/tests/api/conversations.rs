@@ -1,0 +1,314 @@
+//! The agent over HTTP: scripted multi-turn conversations on the fixture
+//! store, the policy gate, escalation, and bad input.
+
+use std::sync::Arc;
+
+use hc_agent::gate::{Gate, fingerprint};
+use hc_agent::state::DialogueState;
+use hc_commerce::{Actor, Retail, RetailPolicy, Tools};
+use hc_domain::{Role, TenantId, UserId};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn open(app: &TestApp) -> String {
+    let r = app
+        .post(
+            "/v1/conversations",
+            app.key(Role::Agent),
+            &json!({"channel": "chat"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
+}
+
+async fn say(app: &TestApp, id: &str, text: &str) -> Value {
+    let r = app
+        .post(
+            &format!("/v1/conversations/{id}/messages"),
+            app.key(Role::Agent),
+            &json!({"text": text}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{text}: {}", r.body);
+    r.body
+}
+
+fn reply(turn: &Value) -> String {
+    turn["reply"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase()
+}
+
+async fn order_status(app: &TestApp, id: &str) -> String {
+    app.tool("get_order_details", &json!({"order_id": id}))
+        .await
+        .body["output"]["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_shopper_is_identified_asked_to_confirm_and_then_the_order_is_cancelled() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    let t = say(&app, &c, "Hi, I'd like to cancel my order please").await;
+    assert!(
+        reply(&t).contains("email"),
+        "asks to identify first: {}",
+        reply(&t)
+    );
+    assert!(
+        t["tool_calls"].as_array().unwrap().is_empty(),
+        "no account data before authentication"
+    );
+    let t = say(&app, &c, "sure, it's Zoe.Muller@example.com").await;
+    assert!(
+        reply(&t).contains("why") || reply(&t).contains("reason"),
+        "asks the reason: {}",
+        reply(&t)
+    );
+    assert!(
+        reply(&t).contains("#w0000001"),
+        "picked the only pending order: {}",
+        reply(&t)
+    );
+    let t = say(&app, &c, "I don't need it anymore").await;
+    assert!(
+        reply(&t).contains("to confirm") && reply(&t).contains("no longer needed"),
+        "{}",
+        reply(&t)
+    );
+    assert_eq!(
+        order_status(&app, "#W0000001").await,
+        "pending",
+        "nothing changes before yes"
+    );
+    let t = say(&app, &c, "yes").await;
+    assert!(reply(&t).contains("cancelled"), "{}", reply(&t));
+    let call = t["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "cancel_pending_order")
+        .unwrap();
+    assert_eq!(
+        call["arguments"],
+        json!({"order_id": "#W0000001", "reason": "no longer needed"})
+    );
+    assert!(call["error"].is_null());
+    assert_eq!(order_status(&app, "#W0000001").await, "cancelled");
+    let transcript = app
+        .get(&format!("/v1/conversations/{c}"), app.key(Role::Viewer))
+        .await;
+    assert_eq!(transcript.body["customer"], "zoe_muller_1");
+    assert_eq!(transcript.body["messages"].as_array().unwrap().len(), 8);
+    assert_eq!(transcript.body["messages"][0]["intent"], "cancel_order");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn saying_no_to_the_proposal_changes_nothing() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(&app, &c, "my email is zoe.muller@example.com").await;
+    let t = say(
+        &app,
+        &c,
+        "please cancel order #W0000001, I ordered it by mistake",
+    )
+    .await;
+    assert!(reply(&t).contains("to confirm"), "{}", reply(&t));
+    let t = say(&app, &c, "no").await;
+    assert!(reply(&t).contains("haven't changed"), "{}", reply(&t));
+    assert_eq!(order_status(&app, "#W0000001").await, "pending");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn another_customers_order_is_indistinguishable_from_a_missing_one() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(&app, &c, "hello, this is zoe.muller@example.com").await;
+    let t = say(&app, &c, "what's the status of order #W0000003?").await;
+    assert!(reply(&t).contains("couldn't find"), "{}", reply(&t));
+    assert!(
+        !reply(&t).contains("t-shirt"),
+        "nothing about Sam's order leaks"
+    );
+    let t = say(&app, &c, "cancel #W0000003, no longer needed").await;
+    assert!(!reply(&t).contains("to confirm"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn asking_for_a_human_escalates_with_a_summary() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(&app, &c, "my email is sam@example.com").await;
+    let t = say(&app, &c, "I want to talk to a real person").await;
+    assert_eq!(t["status"], "escalated");
+    let conv = app
+        .get(&format!("/v1/conversations/{c}"), app.key(Role::Viewer))
+        .await;
+    let summary = conv.body["escalation"]["summary"].as_str().unwrap();
+    assert!(summary.contains("sam_lee_2"), "{summary}");
+    assert!(summary.contains("real person"), "{summary}");
+    // While escalated the AI stays silent; the message is still stored.
+    let t = say(&app, &c, "hello?").await;
+    assert!(t["tool_calls"].as_array().unwrap().is_empty());
+    let conv = app
+        .get(&format!("/v1/conversations/{c}"), app.key(Role::Viewer))
+        .await;
+    assert_eq!(conv.body["messages"].as_array().unwrap().len(), 5);
+    let inbox = app
+        .get("/v1/conversations?status=escalated", app.key(Role::Viewer))
+        .await;
+    assert_eq!(inbox.body["items"][0]["id"], c.as_str());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_and_concurrent_ones_all_kept_in_order() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    let url = format!("/v1/conversations/{c}/messages");
+    let agent = app.key(Role::Agent).to_string();
+    let r = app.post(&url, &agent, &json!({"text": "   "})).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_message"));
+    let r = app
+        .post(&url, &agent, &json!({"text": "x".repeat(5000)}))
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_message"));
+    let r = app.post(&url, &agent, &json!({"txt": "hi"})).await;
+    assert_eq!(r.status, 400);
+    let r = app
+        .post(
+            "/v1/conversations/conv_nope/messages",
+            &agent,
+            &json!({"text": "hi"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (404, "conversation_not_found"));
+    let r = app
+        .post(&url, app.key(Role::Viewer), &json!({"text": "hi"}))
+        .await;
+    assert_eq!(r.status, 403);
+    let r = app.post(&url, &app.other_key, &json!({"text": "hi"})).await;
+    assert_eq!(r.status, 404, "another tenant cannot see the conversation");
+
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (client, base, key, url) = (
+            app.client.clone(),
+            app.base.clone(),
+            agent.clone(),
+            url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}{url}"))
+                .bearer_auth(key)
+                .json(&json!({"text": format!("hello number {i} \u{202e}<script>")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let conv = app
+        .get(&format!("/v1/conversations/{c}"), app.key(Role::Viewer))
+        .await;
+    let messages = conv.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 20, "every message and reply kept");
+    for (i, m) in messages.iter().enumerate() {
+        assert_eq!(m["seq"], i as i64 + 1);
+        let expected = if i % 2 == 0 { "customer" } else { "agent" };
+        assert_eq!(m["author"], expected, "turns never interleave");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_gate_refuses_unconfirmed_writes_and_foreign_records_whichever_brain_asks() {
+    let app = spawn_app().await;
+    let tools = Tools::new(Retail::new(
+        Arc::new(app.db.store.clone()),
+        RetailPolicy::default(),
+    ));
+    let actor = Actor::new(TenantId::parse("shop").unwrap(), "agent:test");
+    let mut state = DialogueState::default();
+    let cancel = json!({"order_id": "#W0000001", "reason": "no longer needed"});
+    {
+        let mut gate = Gate::new(&tools, actor.clone(), &mut state);
+        let e = gate
+            .call("get_order_details", json!({"order_id": "#W0000001"}), 0.9)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "authentication_required");
+        gate.call(
+            "find_user_id_by_email",
+            json!({"email": "zoe.muller@example.com"}),
+            0.9,
+        )
+        .await
+        .unwrap();
+        let e = gate
+            .call("cancel_pending_order", cancel.clone(), 0.9)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code, "confirmation_required",
+            "a brain cannot skip the customer's yes"
+        );
+        let e = gate
+            .call("get_order_details", json!({"order_id": "#W0000003"}), 0.9)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "order_not_found", "Sam's order");
+        let e = gate
+            .call("get_user_details", json!({"user_id": "sam_lee_2"}), 0.9)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "user_not_found");
+        let e = gate
+            .call(
+                "find_user_id_by_email",
+                json!({"email": "sam@example.com"}),
+                0.9,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "one_customer_per_conversation");
+        assert_eq!(gate.into_calls().len(), 6, "refusals are recorded too");
+    }
+    assert_eq!(state.customer, Some(UserId::parse("zoe_muller_1").unwrap()));
+    assert_eq!(order_status(&app, "#W0000001").await, "pending");
+    // A confirmation authorises exactly one matching call.
+    state.confirmed = Some(fingerprint(
+        "cancel_pending_order",
+        &json!({"order_id": "#W0000001", "reason": "ordered by mistake"}),
+    ));
+    let mut gate = Gate::new(&tools, actor, &mut state);
+    let e = gate
+        .call("cancel_pending_order", cancel.clone(), 0.9)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code, "confirmation_required",
+        "confirmed a different reason"
+    );
+    gate.state_mut().confirmed = Some(fingerprint("cancel_pending_order", &cancel));
+    gate.call("cancel_pending_order", cancel.clone(), 0.9)
+        .await
+        .unwrap();
+    assert_eq!(order_status(&app, "#W0000001").await, "cancelled");
+    app.finish().await;
+}

@@ -1,0 +1,154 @@
+//! The agent's conversation port over SQL: a conversation document with a
+//! version column for optimistic locking, and one row per message.
+
+use async_trait::async_trait;
+use hc_agent::ports::ConversationStore;
+use hc_commerce::ports::{Page, PageRequest};
+use hc_domain::{Conversation, ConversationId, ConversationStatus, Message, TenantId};
+use sqlx::Row;
+
+use crate::db::SqlStore;
+use crate::error::{Error, Result, map};
+use crate::retail::{decode, to_doc};
+
+#[async_trait]
+impl ConversationStore for SqlStore {
+    async fn create_conversation(&self, c: &Conversation) -> Result<()> {
+        sqlx::query(
+            "insert into conversations (tenant_id, id, status, customer_id, version, doc, \
+             created_at_ms, updated_at_ms) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .bind(c.status.as_str())
+        .bind(c.customer.as_ref().map(|u| u.to_string()))
+        .bind(c.version)
+        .bind(to_doc(c)?)
+        .bind(c.created_at_ms)
+        .bind(c.updated_at_ms)
+        .execute(&self.write)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+
+    async fn conversation(
+        &self,
+        t: &TenantId,
+        id: &ConversationId,
+    ) -> Result<Option<Conversation>> {
+        let row = sqlx::query("select doc from conversations where tenant_id = $1 and id = $2")
+            .bind(t.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)?;
+        row.map(|r| decode(&r.try_get::<String, _>(0).map_err(map)?))
+            .transpose()
+    }
+
+    async fn messages(&self, t: &TenantId, id: &ConversationId) -> Result<Vec<Message>> {
+        sqlx::query(
+            "select doc from conversation_messages where tenant_id = $1 and conversation_id = $2 \
+             order by seq",
+        )
+        .bind(t.as_str())
+        .bind(id.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(|r| decode(&r.try_get::<String, _>(0).map_err(map)?))
+        .collect()
+    }
+
+    async fn save_turn(
+        &self,
+        c: &Conversation,
+        expected_version: i64,
+        messages: &[Message],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "update conversations set status = $3, customer_id = $4, version = $5, doc = $6, \
+             updated_at_ms = $7 where tenant_id = $1 and id = $2 and version = $8",
+        )
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .bind(c.status.as_str())
+        .bind(c.customer.as_ref().map(|u| u.to_string()))
+        .bind(c.version)
+        .bind(to_doc(c)?)
+        .bind(c.updated_at_ms)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        if updated.rows_affected() != 1 {
+            return Err(Error::Conflict(format!(
+                "conversation {} changed concurrently",
+                c.id
+            )));
+        }
+        for m in messages {
+            sqlx::query(
+                "insert into conversation_messages (tenant_id, conversation_id, seq, doc, at_ms) \
+                 values ($1, $2, $3, $4, $5)",
+            )
+            .bind(c.tenant_id.as_str())
+            .bind(c.id.as_str())
+            .bind(m.seq)
+            .bind(to_doc(m)?)
+            .bind(m.at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)
+    }
+
+    async fn list_conversations(
+        &self,
+        t: &TenantId,
+        status: Option<ConversationStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>> {
+        // Cursor: "<updated_at_ms>:<id>" of the last item seen (newest first).
+        let (before_ms, before_id) = page
+            .after
+            .as_deref()
+            .and_then(|c| c.split_once(':'))
+            .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_string())))
+            .unwrap_or((i64::MAX, String::new()));
+        let rows = sqlx::query(
+            "select doc from conversations where tenant_id = $1 and ($2 = '' or status = $2) \
+             and (updated_at_ms < $3 or (updated_at_ms = $3 and id < $4)) \
+             order by updated_at_ms desc, id desc limit $5",
+        )
+        .bind(t.as_str())
+        .bind(status.map(|s| s.as_str()).unwrap_or_default())
+        .bind(before_ms)
+        .bind(if before_id.is_empty() {
+            "\u{10FFFF}".to_string()
+        } else {
+            before_id
+        })
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?;
+        let mut items: Vec<Conversation> = rows
+            .iter()
+            .map(|r| decode(&r.try_get::<String, _>(0).map_err(map)?))
+            .collect::<Result<_>>()?;
+        let next_cursor = if items.len() > page.limit as usize {
+            items.truncate(page.limit as usize);
+            items
+                .last()
+                .map(|c| format!("{}:{}", c.updated_at_ms, c.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+}
