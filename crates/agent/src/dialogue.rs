@@ -43,6 +43,19 @@ fn turn(reply: impl Into<String>) -> Turn {
     }
 }
 
+fn closes_topic(u: &Understanding) -> bool {
+    let strong = u.confidence >= 0.5;
+    let no_slots = u.entities.order_ids.is_empty()
+        && u.entities.emails.is_empty()
+        && u.entities.address.is_none();
+    strong
+        && no_slots
+        && matches!(
+            u.intent,
+            Intent::Thanks | Intent::Goodbye | Intent::Greeting | Intent::OutOfScope
+        )
+}
+
 fn goal_for(intent: Intent) -> Option<GoalKind> {
     Some(match intent {
         Intent::OrderStatus => GoalKind::OrderStatus,
@@ -253,12 +266,52 @@ impl Dialogue<'_, '_> {
                 .as_ref()
                 .is_some_and(|g| g.kind == kind);
             if !same {
-                self.gate.state.goal = Some(Goal::new(kind));
+                let context = self
+                    .gate
+                    .state
+                    .goal
+                    .take()
+                    .map(|g| g.context)
+                    .unwrap_or_default();
+                let mut goal = Goal::new(kind);
+                goal.context = context;
+                self.gate.state.goal = Some(goal);
             }
         } else if self.gate.state.goal.is_none() {
             return self.small_talk(text, u).await;
+        } else if closes_topic(u) {
+            // "thanks", "bye", "never mind" end the current topic.
+            self.gate.state.goal = None;
+            return self.small_talk(text, u).await;
         }
-        self.advance(text, u).await
+        if let Some(goal) = self.gate.state.goal.as_mut() {
+            goal.context.push(' ');
+            goal.context.push_str(text);
+            if goal.context.len() > 1000 {
+                let cut = goal.context.len() - 1000;
+                let cut = (cut..goal.context.len())
+                    .find(|i| goal.context.is_char_boundary(*i))
+                    .unwrap_or(0);
+                goal.context.drain(..cut);
+            }
+        }
+        let reply = self.advance(text, u).await;
+        self.note_progress(reply)
+    }
+
+    /// Counts a repeated reply as a failure; too many hand over to a human.
+    fn note_progress(&mut self, t: Turn) -> Turn {
+        if t.outcome != Outcome::Continue {
+            return t;
+        }
+        if t.reply == self.gate.state.last_reply {
+            self.gate.state.failures += 1;
+            if self.gate.state.failures >= MAX_FAILURES {
+                return self.escalate("the agent kept asking the same question without progress");
+            }
+        }
+        self.gate.state.last_reply = t.reply.clone();
+        t
     }
 
     async fn customer(&mut self) -> Option<Value> {
@@ -497,20 +550,26 @@ impl Dialogue<'_, '_> {
                     GoalKind::Return | GoalKind::Exchange => status == "delivered",
                     _ => true,
                 };
-                let mentioned = order["items"].as_array().is_some_and(|items| {
-                    items.iter().any(|i| {
-                        crate::nlu::entities::mention_score(
-                            &u.text,
-                            i["name"].as_str().unwrap_or(""),
-                        ) >= 0.99
+                let said = format!("{} {}", goal.context, u.text);
+                let mentioned = order["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|i| {
+                        crate::nlu::entities::mention_score(&said, i["name"].as_str().unwrap_or(""))
                     })
-                });
+                    .fold(0.0f32, f32::max);
                 if fits {
                     fitting.push((mentioned, order));
                 }
             }
         }
-        let mentioned: Vec<&Value> = fitting.iter().filter(|(m, _)| *m).map(|(_, o)| o).collect();
+        let best = fitting.iter().map(|(m, _)| *m).fold(0.0f32, f32::max);
+        let mentioned: Vec<&Value> = fitting
+            .iter()
+            .filter(|(m, _)| best > 0.0 && *m >= best)
+            .map(|(_, o)| o)
+            .collect();
         let pick = if mentioned.len() == 1 {
             Some(mentioned[0].clone())
         } else if fitting.len() == 1 {
@@ -657,7 +716,8 @@ impl Dialogue<'_, '_> {
                     );
                 }
                 let o = order.cloned().unwrap_or_default();
-                self.pick_items(goal, text, u, &o);
+                let said = goal.context.clone();
+                self.pick_items(goal, &said, u, &o);
                 if goal.items.is_empty() {
                     let items: Vec<String> = o["items"]
                         .as_array()
@@ -717,7 +777,8 @@ impl Dialogue<'_, '_> {
                     );
                 }
                 let o = order.cloned().unwrap_or_default();
-                self.pick_items(goal, text, u, &o);
+                let said = goal.context.clone();
+                self.pick_items(goal, &said, u, &o);
                 if goal.items.is_empty() {
                     let items: Vec<String> = o["items"]
                         .as_array()
@@ -730,9 +791,14 @@ impl Dialogue<'_, '_> {
                         items.join("; ")
                     ));
                 }
-                match self.pick_variants(goal, text, &o).await {
-                    Ok(()) => {}
-                    Err(t) => return t,
+                // The current message wins (corrections); else anything said for this goal.
+                if let Err(t) = self.pick_variants(goal, text, &o).await {
+                    let said = goal.context.clone();
+                    if said.trim() == text.trim()
+                        || self.pick_variants(goal, &said, &o).await.is_err()
+                    {
+                        return t;
+                    }
                 }
                 let method = match goal
                     .payment
@@ -749,10 +815,54 @@ impl Dialogue<'_, '_> {
                     "modify_pending_order_items"
                 };
                 let old = self.names_of(&o, &goal.items);
+                let mut new_labels = Vec::new();
+                let mut difference = 0.0;
+                for (old_id, new_id) in goal.items.iter().zip(&goal.new_items) {
+                    let item = self
+                        .gate
+                        .call(
+                            "get_item_details",
+                            json!({"item_id": new_id}),
+                            self.confidence,
+                        )
+                        .await
+                        .unwrap_or_default();
+                    let name = o["items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|i| i["item_id"] == old_id.as_str())
+                        .cloned()
+                        .unwrap_or_default();
+                    difference += item["price"].as_f64().unwrap_or(0.0)
+                        - name["price"].as_f64().unwrap_or(0.0);
+                    let mut labelled = item.clone();
+                    labelled["name"] = name["name"].clone();
+                    new_labels.push(item_label(&labelled));
+                }
+                let money_line = if difference.abs() < 0.005 {
+                    "there is no price difference".to_string()
+                } else if difference > 0.0 {
+                    format!(
+                        "the difference of ${difference:.2} is charged to your {}",
+                        method_label(customer, &method)
+                    )
+                } else {
+                    format!(
+                        "the difference of ${:.2} is refunded to your {}",
+                        -difference,
+                        method_label(customer, &method)
+                    )
+                };
+                let verb = if goal.kind == GoalKind::Exchange {
+                    "exchange"
+                } else {
+                    "change"
+                };
                 self.propose(
                     tool,
                     json!({"order_id": oid, "item_ids": goal.items, "new_item_ids": goal.new_items, "payment_method_id": method}),
-                    format!("{} {old} in order {oid} for {}; any price difference goes to your {}. This can be done only once for this order", if goal.kind == GoalKind::Exchange { "exchange" } else { "change" }, goal.new_items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "), method_label(customer, &method)),
+                    format!("{verb} {old} in order {oid} for {}; {money_line}. This can be done only once for this order", new_labels.join(", ")),
                 )
             }
             GoalKind::ModifyOrderAddress => {

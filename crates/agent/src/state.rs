@@ -50,6 +50,9 @@ pub struct Goal {
     pub new_items: Vec<ItemId>,
     pub payment: Option<PaymentMethodId>,
     pub address: Option<Address>,
+    /// What the customer said while pursuing this goal, for resolving "the sneakers".
+    #[serde(default)]
+    pub context: String,
 }
 
 impl Goal {
@@ -62,6 +65,7 @@ impl Goal {
             new_items: Vec::new(),
             payment: None,
             address: None,
+            context: String::new(),
         }
     }
 }
@@ -92,4 +96,7 @@ pub struct DialogueState {
     pub log: Vec<String>,
     /// The satisfaction question has been asked.
     pub awaiting_rating: bool,
+    /// The last reply, to notice when the engine repeats itself.
+    #[serde(default)]
+    pub last_reply: String,
 }

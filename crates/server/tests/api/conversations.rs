@@ -312,3 +312,113 @@ async fn the_gate_refuses_unconfirmed_writes_and_foreign_records_whichever_brain
     assert_eq!(order_status(&app, "#W0000001").await, "cancelled");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_exchange_is_collected_across_turns_stated_with_the_price_difference_and_done_on_yes() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    let t = say(
+        &app,
+        &c,
+        "I'd like to exchange my water bottle for the 1L one",
+    )
+    .await;
+    assert!(reply(&t).contains("email"), "{}", reply(&t));
+    let t = say(&app, &c, "zoe.muller@example.com").await;
+    assert!(reply(&t).contains("to confirm"), "{}", reply(&t));
+    assert!(
+        reply(&t).contains("water bottle (1l)"),
+        "names the new variant: {}",
+        reply(&t)
+    );
+    assert!(
+        reply(&t).contains("$4.54"),
+        "states the difference: {}",
+        reply(&t)
+    );
+    assert!(reply(&t).contains("visa card ending 4242"), "{}", reply(&t));
+    assert_eq!(order_status(&app, "#W0000002").await, "delivered");
+    let t = say(&app, &c, "yes please").await;
+    assert!(reply(&t).contains("exchange"), "{}", reply(&t));
+    let o = app
+        .tool("get_order_details", &json!({"order_id": "#W0000002"}))
+        .await
+        .body["output"]
+        .clone();
+    assert_eq!(o["status"], "exchange requested");
+    assert_eq!(o["exchange_new_items"], json!(["2000000012"]));
+    assert_eq!(o["exchange_price_difference"], 4.54);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_return_goes_to_the_gift_card_the_customer_names() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(&app, &c, "hi, zoe.muller@example.com here").await;
+    let t = say(
+        &app,
+        &c,
+        "I want to return the water bottle and get the refund on my gift card",
+    )
+    .await;
+    assert!(
+        reply(&t).contains("to confirm") && reply(&t).contains("gift card"),
+        "{}",
+        reply(&t)
+    );
+    let t = say(&app, &c, "yes").await;
+    assert!(reply(&t).contains("return"), "{}", reply(&t));
+    let o = app
+        .tool("get_order_details", &json!({"order_id": "#W0000002"}))
+        .await
+        .body["output"]
+        .clone();
+    assert_eq!(o["status"], "return requested");
+    assert_eq!(o["return_payment_method_id"], "gift_card_1");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_pending_order_gets_a_new_address_after_confirmation() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(&app, &c, "my email is zoe.muller@example.com").await;
+    let t = say(
+        &app,
+        &c,
+        "please ship order #W0000001 to 9 Elm Road, Denver, CO 80202 instead",
+    )
+    .await;
+    assert!(
+        reply(&t).contains("9 elm road, denver, co 80202"),
+        "{}",
+        reply(&t)
+    );
+    say(&app, &c, "yes").await;
+    let o = app
+        .tool("get_order_details", &json!({"order_id": "#W0000001"}))
+        .await
+        .body["output"]
+        .clone();
+    assert_eq!(o["address"]["address1"], "9 Elm Road");
+    assert_eq!(o["address"]["city"], "Denver");
+    assert_eq!(o["address"]["zip"], "80202");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_delivered_order_cannot_be_cancelled_and_the_agent_says_why() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(&app, &c, "zoe.muller@example.com").await;
+    let t = say(&app, &c, "cancel order #W0000002 please").await;
+    assert!(
+        reply(&t).contains("delivered") && reply(&t).contains("return"),
+        "{}",
+        reply(&t)
+    );
+    assert!(!reply(&t).contains("to confirm"));
+    assert_eq!(order_status(&app, "#W0000002").await, "delivered");
+    app.finish().await;
+}
