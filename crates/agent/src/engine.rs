@@ -37,6 +37,32 @@ pub struct TurnResult {
     pub status: ConversationStatus,
 }
 
+/// Something that happened to a conversation, for webhooks and live views.
+#[derive(Clone, Debug, Serialize)]
+pub struct AgentEvent {
+    /// e.g. `conversation.escalated`, `conversation.resolved`, `conversation.handed_back`.
+    pub event: &'static str,
+    pub conversation: Conversation,
+}
+
+/// Statistics the dashboard shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub conversations: u64,
+    pub open: u64,
+    pub resolved: u64,
+    pub escalated: u64,
+    pub abandoned: u64,
+    /// Resolved without a human, as a share of resolved, escalated and abandoned conversations.
+    pub resolved_by_ai_rate: f64,
+    pub escalation_rate: f64,
+    /// Mean 1-5 rating, when any.
+    pub csat: Option<f64>,
+    pub ratings: u64,
+    pub avg_first_response_ms: Option<f64>,
+    pub avg_resolution_ms: Option<f64>,
+}
+
 /// The agent: NLU, dialogue and tools over a conversation store.
 #[derive(Clone)]
 pub struct Agent {
@@ -45,6 +71,7 @@ pub struct Agent {
     nlu: Arc<Nlu>,
     voice: Arc<Voice>,
     locks: Arc<Mutex<TurnLocks>>,
+    events: tokio::sync::broadcast::Sender<AgentEvent>,
 }
 
 fn new_id() -> ConversationId {
@@ -87,11 +114,25 @@ impl Agent {
             nlu,
             voice: Arc::new(voice),
             locks: Arc::default(),
+            events: tokio::sync::broadcast::channel(1024).0,
         }
     }
 
     pub fn store(&self) -> &Arc<dyn ConversationStore> {
         &self.store
+    }
+
+    /// Conversation events (escalations, resolutions, hand-backs) as they happen.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AgentEvent> {
+        self.events.subscribe()
+    }
+
+    fn emit(&self, event: &'static str, conversation: &Conversation) {
+        // No subscriber is fine: events are a notification, not a queue of record.
+        let _ = self.events.send(AgentEvent {
+            event,
+            conversation: conversation.clone(),
+        });
     }
 
     /// Opens a conversation.
@@ -250,11 +291,205 @@ impl Agent {
         self.store
             .save_turn(&c, expected, &[customer_msg, reply.clone()])
             .await?;
+        match turn.outcome {
+            Outcome::Escalate(_) => self.emit("conversation.escalated", &c),
+            Outcome::Rated(_) => self.emit("conversation.resolved", &c),
+            _ => {}
+        }
         Ok(TurnResult {
             reply,
             tool_calls: calls,
             status: c.status,
         })
+    }
+}
+
+impl Agent {
+    /// Applies a staff action to a conversation under its turn lock and stores it with `message`.
+    async fn staff_action(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        apply: impl FnOnce(&mut Conversation, &mut DialogueState) -> Result<Option<(Author, String)>>,
+    ) -> Result<Conversation> {
+        let lock = self.lock_for(tenant, id);
+        let _serial = lock.lock().await;
+        let mut c = self
+            .store
+            .conversation(tenant, id)
+            .await?
+            .ok_or_else(|| Error::ConversationNotFound(id.clone()))?;
+        let expected = c.version;
+        let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
+        let message = apply(&mut c, &mut state)?;
+        let now = now_ms();
+        let mut messages = Vec::new();
+        if let Some((author, text)) = message {
+            messages.push(Message {
+                seq: c.message_count + 1,
+                author,
+                text,
+                at_ms: now,
+                intent: None,
+                confidence: None,
+                tool_calls: vec![],
+            });
+            c.message_count += 1;
+        }
+        c.state = serde_json::to_value(&state).unwrap_or_default();
+        c.version += 1;
+        c.updated_at_ms = now;
+        self.store.save_turn(&c, expected, &messages).await?;
+        Ok(c)
+    }
+
+    /// A human agent writes to the customer; an open conversation is taken over (escalated) first.
+    pub async fn human_reply(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        agent: &str,
+        text: &str,
+    ) -> Result<Conversation> {
+        let text = clean(text)?;
+        let agent = agent.to_string();
+        let mut taken_over = false;
+        let c = self
+            .staff_action(tenant, id, |c, state| {
+                if !c.status.accepts_messages() {
+                    return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
+                }
+                if c.status == ConversationStatus::Open {
+                    taken_over = true;
+                    c.status = ConversationStatus::Escalated;
+                    c.escalation = Some(Escalation {
+                        reason: format!("taken over by {agent}"),
+                        summary: summary(state, ""),
+                        at_ms: now_ms(),
+                    });
+                    state.proposal = None;
+                }
+                c.first_response_at_ms.get_or_insert(now_ms());
+                Ok(Some((Author::Human, text)))
+            })
+            .await?;
+        if taken_over {
+            self.emit("conversation.escalated", &c);
+        }
+        Ok(c)
+    }
+
+    /// Hands an escalated conversation back to the AI.
+    pub async fn hand_back(&self, tenant: &TenantId, id: &ConversationId) -> Result<Conversation> {
+        let c = self
+            .staff_action(tenant, id, |c, state| {
+                if c.status != ConversationStatus::Escalated {
+                    return Err(Error::InvalidMessage(format!(
+                        "conversation is {}, not escalated",
+                        c.status
+                    )));
+                }
+                c.status = ConversationStatus::Open;
+                state.failures = 0;
+                state.out_of_scope = 0;
+                state.proposal = None;
+                Ok(Some((
+                    Author::System,
+                    "You're back with our AI assistant. How else can I help?".into(),
+                )))
+            })
+            .await?;
+        self.emit("conversation.handed_back", &c);
+        Ok(c)
+    }
+
+    /// Closes a conversation as resolved or abandoned.
+    pub async fn close(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        status: ConversationStatus,
+    ) -> Result<Conversation> {
+        if !matches!(
+            status,
+            ConversationStatus::Resolved | ConversationStatus::Abandoned
+        ) {
+            return Err(Error::InvalidMessage(
+                "a conversation closes as resolved or abandoned".into(),
+            ));
+        }
+        let c = self
+            .staff_action(tenant, id, |c, _| {
+                if !c.status.accepts_messages() {
+                    return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
+                }
+                c.status = status;
+                c.closed_at_ms = Some(now_ms());
+                Ok(None)
+            })
+            .await?;
+        let event = if status == ConversationStatus::Resolved {
+            "conversation.resolved"
+        } else {
+            "conversation.abandoned"
+        };
+        self.emit(event, &c);
+        Ok(c)
+    }
+
+    /// Counts and rates over the tenant's conversations updated since `since_ms`.
+    pub async fn stats(&self, tenant: &TenantId, since_ms: i64) -> Result<Stats> {
+        let mut s = Stats::default();
+        let (mut first_sum, mut first_n, mut res_sum, mut res_n, mut rating_sum) =
+            (0.0, 0u64, 0.0, 0u64, 0.0);
+        let mut resolved_by_ai = 0u64;
+        let mut page =
+            hc_commerce::PageRequest::new(None, Some(hc_commerce::PageRequest::MAX_LIMIT));
+        'pages: loop {
+            let batch = self.store.list_conversations(tenant, None, &page).await?;
+            for c in &batch.items {
+                if c.updated_at_ms < since_ms {
+                    break 'pages;
+                }
+                s.conversations += 1;
+                match c.status {
+                    ConversationStatus::Open => s.open += 1,
+                    ConversationStatus::Resolved => s.resolved += 1,
+                    ConversationStatus::Escalated => s.escalated += 1,
+                    ConversationStatus::Abandoned => s.abandoned += 1,
+                }
+                if c.status == ConversationStatus::Resolved && c.escalation.is_none() {
+                    resolved_by_ai += 1;
+                }
+                if let Some(first) = c.first_response_at_ms {
+                    first_sum += (first - c.created_at_ms) as f64;
+                    first_n += 1;
+                }
+                if let (ConversationStatus::Resolved, Some(closed)) = (c.status, c.closed_at_ms) {
+                    res_sum += (closed - c.created_at_ms) as f64;
+                    res_n += 1;
+                }
+                if let Some(r) = c.satisfaction {
+                    rating_sum += f64::from(r);
+                    s.ratings += 1;
+                }
+            }
+            match batch.next_cursor {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        let decided = s.resolved + s.escalated + s.abandoned;
+        if decided > 0 {
+            s.resolved_by_ai_rate = resolved_by_ai as f64 / decided as f64;
+        }
+        if s.conversations > 0 {
+            s.escalation_rate = s.escalated as f64 / s.conversations as f64;
+        }
+        s.csat = (s.ratings > 0).then(|| rating_sum / s.ratings as f64);
+        s.avg_first_response_ms = (first_n > 0).then(|| first_sum / first_n as f64);
+        s.avg_resolution_ms = (res_n > 0).then(|| res_sum / res_n as f64);
+        Ok(s)
     }
 }
 

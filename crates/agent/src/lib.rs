@@ -16,6 +16,6 @@ pub mod ports;
 pub mod replies;
 pub mod state;
 
-pub use engine::{Agent, TurnResult};
+pub use engine::{Agent, AgentEvent, Stats, TurnResult};
 pub use error::{Error, Result};
 pub use replies::{Tone, Voice};

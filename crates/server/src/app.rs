@@ -88,6 +88,9 @@ impl Application {
     /// Binds the listener (`127.0.0.1:0` picks a free port).
     pub async fn build(state: AppState) -> std::io::Result<Self> {
         let listener = TcpListener::bind(&state.config.listen).await?;
+        if let Some(url) = &state.config.webhook_url {
+            crate::webhooks::spawn(&state.agent, url.clone());
+        }
         Ok(Self {
             listener,
             router: router(state),

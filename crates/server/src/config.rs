@@ -18,6 +18,8 @@ pub struct ServerConfig {
     pub key_cache_ttl_ms: u64,
     /// Longest time one request may take before it is answered with 503.
     pub request_timeout_ms: u64,
+    /// Where conversation events (escalations, resolutions) are POSTed as JSON, if anywhere.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +31,7 @@ impl Default for ServerConfig {
             rate_limit_burst: 200,
             key_cache_ttl_ms: 5_000,
             request_timeout_ms: 30_000,
+            webhook_url: None,
         }
     }
 }

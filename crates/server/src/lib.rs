@@ -14,6 +14,7 @@ mod keys;
 mod observe;
 mod openapi;
 mod state;
+mod webhooks;
 
 pub use app::Application;
 pub use config::ServerConfig;

@@ -25,6 +25,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/conversations/{id}", get(get_conversation))
         .route("/v1/conversations/{id}/messages", post(send_message))
+        .route("/v1/conversations/{id}/human-reply", post(human_reply))
+        .route("/v1/conversations/{id}/hand-back", post(hand_back))
+        .route("/v1/conversations/{id}/close", post(close_conversation))
+        .route("/v1/inbox", get(list_inbox))
+        .route("/v1/stats", get(get_stats))
 }
 
 impl From<hc_agent::Error> for ApiError {
@@ -162,6 +167,145 @@ pub async fn list_conversations(
             .agent
             .store()
             .list_conversations(&principal.key.tenant_id, status, &page)
+            .await?,
+    ))
+}
+
+/// One escalated conversation in the inbox.
+#[derive(Serialize)]
+pub struct InboxItem {
+    pub id: ConversationId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<hc_domain::UserId>,
+    pub escalation: Option<hc_domain::Escalation>,
+    pub message_count: i64,
+    pub updated_at_ms: i64,
+}
+
+/// The escalation inbox: conversations waiting for a human, with their handoff summaries.
+#[utoipa::path(get, path = "/v1/inbox", tag = "conversations", params(PageQuery),
+    responses((status = 200, description = "`{items: [{id, customer, escalation: {reason, summary, at_ms}, message_count, updated_at_ms}], next_cursor}`", body = serde_json::Value)),
+    security(("api_key" = [])))]
+pub async fn list_inbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Page<InboxItem>>> {
+    principal.require(Role::Agent)?;
+    let page = state
+        .agent
+        .store()
+        .list_conversations(
+            &principal.key.tenant_id,
+            Some(ConversationStatus::Escalated),
+            &q.page(),
+        )
+        .await?;
+    Ok(Json(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|c| InboxItem {
+                id: c.id,
+                customer: c.customer,
+                escalation: c.escalation,
+                message_count: c.message_count,
+                updated_at_ms: c.updated_at_ms,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// A human support agent replies; an open conversation is taken over first.
+#[utoipa::path(post, path = "/v1/conversations/{id}/human-reply", tag = "conversations",
+    params(("id" = String, Path)), request_body = SendMessage,
+    responses((status = 200, body = serde_json::Value), (status = 409, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn human_reply(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<SendMessage>,
+) -> ApiResult<Json<Conversation>> {
+    principal.require(Role::Agent)?;
+    let id = conversation_id(id)?;
+    let who = principal.actor().principal;
+    Ok(Json(
+        state
+            .agent
+            .human_reply(&principal.key.tenant_id, &id, &who, &req.text)
+            .await?,
+    ))
+}
+
+/// Hands an escalated conversation back to the AI.
+#[utoipa::path(post, path = "/v1/conversations/{id}/hand-back", tag = "conversations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn hand_back(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Conversation>> {
+    principal.require(Role::Agent)?;
+    let id = conversation_id(id)?;
+    Ok(Json(
+        state.agent.hand_back(&principal.key.tenant_id, &id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseConversation {
+    /// resolved or abandoned.
+    pub status: String,
+}
+
+/// Closes a conversation as resolved or abandoned.
+#[utoipa::path(post, path = "/v1/conversations/{id}/close", tag = "conversations",
+    params(("id" = String, Path)), request_body = CloseConversation,
+    responses((status = 200, body = serde_json::Value), (status = 400, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn close_conversation(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<CloseConversation>,
+) -> ApiResult<Json<Conversation>> {
+    principal.require(Role::Agent)?;
+    let id = conversation_id(id)?;
+    let status = ConversationStatus::parse(&req.status)
+        .ok_or_else(|| ApiError::bad_request("invalid_status", "use resolved or abandoned"))?;
+    Ok(Json(
+        state
+            .agent
+            .close(&principal.key.tenant_id, &id, status)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// Only conversations active since this time (ms since epoch); default: all.
+    pub since_ms: Option<i64>,
+}
+
+/// Conversation counts and rates: share resolved by AI, escalation rate, CSAT, response times.
+#[utoipa::path(get, path = "/v1/stats", tag = "conversations", params(StatsQuery),
+    responses((status = 200, body = serde_json::Value)), security(("api_key" = [])))]
+pub async fn get_stats(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<Json<hc_agent::Stats>> {
+    principal.require(Role::Viewer)?;
+    Ok(Json(
+        state
+            .agent
+            .stats(&principal.key.tenant_id, q.since_ms.unwrap_or(0))
             .await?,
     ))
 }

@@ -422,3 +422,153 @@ async fn a_delivered_order_cannot_be_cancelled_and_the_agent_says_why() {
     assert_eq!(order_status(&app, "#W0000002").await, "delivered");
     app.finish().await;
 }
+
+/// A local HTTP endpoint that records the webhook bodies it receives.
+async fn webhook_receiver() -> (String, Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::post;
+    let seen: Arc<std::sync::Mutex<Vec<Value>>> = Arc::default();
+    let sink = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |axum::Json(v): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_human_takes_over_from_the_inbox_hands_back_and_closes_and_stats_and_webhooks_follow() {
+    let (hook, seen) = webhook_receiver().await;
+    let mut cfg = crate::helpers::config();
+    cfg.webhook_url = Some(hook);
+    let app = crate::helpers::spawn_app_with(
+        hc_store::testing::sqlite().await,
+        cfg,
+        crate::helpers::MINI_DB,
+    )
+    .await;
+    let agent = app.key(Role::Agent).to_string();
+    let c = open(&app).await;
+    say(&app, &c, "sam@example.com").await;
+    say(&app, &c, "can I speak to a human agent?").await;
+
+    let inbox = app.get("/v1/inbox", &agent).await;
+    let item = &inbox.body["items"][0];
+    assert_eq!(item["id"], c.as_str());
+    assert!(
+        item["escalation"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("sam_lee_2")
+    );
+    let r = app
+        .post(
+            &format!("/v1/conversations/{c}/human-reply"),
+            &agent,
+            &json!({"text": "Hi Sam, Alex here. How can I help?"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/v1/conversations/{c}/hand-back"),
+            &agent,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "open");
+    let t = say(&app, &c, "what's the status of order #W0000003?").await;
+    assert!(
+        reply(&t).contains("cancelled"),
+        "the AI is back: {}",
+        reply(&t)
+    );
+    let r = app
+        .post(
+            &format!("/v1/conversations/{c}/hand-back"),
+            &agent,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "only escalated conversations can be handed back"
+    );
+    let r = app
+        .post(
+            &format!("/v1/conversations/{c}/close"),
+            &agent,
+            &json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "resolved");
+    let r = app
+        .post(
+            &format!("/v1/conversations/{c}/messages"),
+            &agent,
+            &json!({"text": "hello again"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "conversation_closed"));
+
+    let transcript = app
+        .get(&format!("/v1/conversations/{c}"), app.key(Role::Viewer))
+        .await;
+    let authors: Vec<&str> = transcript.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["author"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        authors,
+        [
+            "customer", "agent", "customer", "agent", "human", "system", "customer", "agent"
+        ]
+    );
+
+    // A second conversation resolved by the AI with a rating.
+    let d = open(&app).await;
+    say(&app, &d, "thanks, bye").await;
+    say(&app, &d, "4").await;
+    let stats = app.get("/v1/stats", app.key(Role::Viewer)).await.body;
+    assert_eq!(stats["conversations"], 2);
+    assert_eq!(stats["resolved"], 2);
+    assert_eq!(
+        stats["resolved_by_ai_rate"], 0.5,
+        "one of two needed a human"
+    );
+    assert_eq!(stats["csat"], 4.0);
+    assert!(stats["avg_first_response_ms"].as_f64().is_some());
+
+    for _ in 0..50 {
+        if seen.lock().unwrap().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let events: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "conversation.escalated",
+            "conversation.handed_back",
+            "conversation.resolved",
+            "conversation.resolved"
+        ]
+    );
+    app.finish().await;
+}
