@@ -31,13 +31,17 @@ pub struct BenchArgs {
     /// Only these scenarios (healthz is always run as the baseline).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Concurrent conversations (one client each) in the chat scenario.
+    #[arg(long, default_value_t = 1000)]
+    pub conversations: usize,
 }
 
 struct Scenario {
     name: &'static str,
     method: &'static str,
-    path: String,
-    bodies: Vec<Value>,
+    /// (path, body) pairs; client `i` of `n` sends requests `i`, `i + n`, `i + 2n`, …
+    requests: Vec<(String, Value)>,
+    clients: usize,
 }
 
 #[derive(Debug)]
@@ -84,6 +88,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
         let _ = stop_rx.await;
     }));
 
+    let mut results_nlu: Option<Value> = None;
     let orders = store
         .list_orders(
             &tenant,
@@ -109,43 +114,60 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
                    "city": "Austin", "state": "TX", "country": "USA", "zip": "78701"})
         })
         .collect();
-    let scenarios = vec![
+    let at = |path: &str, bodies: Vec<Value>| {
+        bodies
+            .into_iter()
+            .map(|b| (path.to_string(), b))
+            .collect::<Vec<_>>()
+    };
+    let mut scenarios = vec![
         Scenario {
             name: "healthz",
             method: "GET",
-            path: "/healthz".into(),
-            bodies: vec![Value::Null],
+            requests: at("/healthz", vec![Value::Null]),
+            clients: args.concurrency,
         },
         Scenario {
             name: "get_order_details",
             method: "POST",
-            path: "/v1/tools/get_order_details".into(),
-            bodies: reads,
+            requests: at("/v1/tools/get_order_details", reads),
+            clients: args.concurrency,
         },
         Scenario {
             name: "modify_pending_order_address",
             method: "POST",
-            path: "/v1/tools/modify_pending_order_address".into(),
-            bodies: writes,
+            requests: at("/v1/tools/modify_pending_order_address", writes),
+            clients: args.concurrency,
         },
     ];
+    if args.only.is_empty() || args.only.iter().any(|o| o == "chat_message") {
+        scenarios.push(chat_scenario(&store, &tenant, args.conversations).await?);
+    }
+    if args.only.is_empty() || args.only.iter().any(|o| o == "nlu_understand") {
+        let (per_sec, micros) = nlu_throughput(Duration::from_secs(args.seconds));
+        eprintln!(
+            "{:<30} {per_sec:>9.0} msg/s on one thread, {micros:.1} us per message",
+            "nlu_understand (in-process)"
+        );
+        results_nlu = Some(
+            json!({"messages_per_sec": per_sec.round(), "micros_per_message": (micros * 10.0).round() / 10.0}),
+        );
+    }
 
     let mut results = serde_json::Map::new();
+    if let Some(nlu) = results_nlu.take() {
+        results.insert("nlu_understand".into(), nlu);
+    }
     let mut baseline = None;
     for s in scenarios {
         if s.name != "healthz" && !args.only.is_empty() && !args.only.iter().any(|o| o == s.name) {
             continue;
         }
         let s = Arc::new(s);
-        drive(addr, &key, &s, args.concurrency, Duration::from_secs(1)).await?;
-        let out = drive(
-            addr,
-            &key,
-            &s,
-            args.concurrency,
-            Duration::from_secs(args.seconds),
-        )
-        .await?;
+        if s.name != "chat_message" {
+            drive(addr, &key, &s, Duration::from_secs(1)).await?;
+        }
+        let out = drive(addr, &key, &s, Duration::from_secs(args.seconds)).await?;
         let rps = out.rps();
         let base_rps = *baseline.get_or_insert(rps);
         eprintln!(
@@ -200,24 +222,28 @@ async fn client_loop(
     .await?;
     tokio::spawn(conn);
     let auth = format!("Bearer {key}");
-    let bodies: Vec<Bytes> = s
-        .bodies
+    let requests: Vec<(String, Bytes)> = s
+        .requests
         .iter()
-        .map(|b| {
-            if b.is_null() {
-                Bytes::new()
-            } else {
-                Bytes::from(b.to_string())
-            }
+        .map(|(path, b)| {
+            (
+                path.clone(),
+                if b.is_null() {
+                    Bytes::new()
+                } else {
+                    Bytes::from(b.to_string())
+                },
+            )
         })
         .collect();
     let (mut latencies, mut errors, mut i) = (Vec::new(), 0usize, first);
     while Instant::now() < deadline {
-        let body = bodies[i % bodies.len()].clone();
+        let (path, body) = &requests[i % requests.len()];
+        let body = body.clone();
         i += step;
         let req = hyper::Request::builder()
             .method(s.method)
-            .uri(s.path.as_str())
+            .uri(path.as_str())
             .header("host", "bench")
             .header("authorization", auth.as_str())
             .header("content-type", "application/json")
@@ -242,9 +268,9 @@ async fn drive(
     addr: std::net::SocketAddr,
     key: &str,
     s: &Arc<Scenario>,
-    concurrency: usize,
     duration: Duration,
 ) -> Result<Outcome> {
+    let concurrency = s.clients;
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..concurrency)
@@ -273,4 +299,98 @@ async fn drive(
         seconds: started.elapsed().as_secs_f64(),
         latencies_us,
     })
+}
+
+/// One conversation per client, each cycling through a realistic support
+/// exchange: greeting, a question, identification, an order lookup, a product question.
+async fn chat_scenario(
+    store: &SqlStore,
+    tenant: &TenantId,
+    conversations: usize,
+) -> Result<Scenario> {
+    use hc_agent::ports::ConversationStore;
+    use hc_commerce::ports::CustomerStore;
+    let customers = store
+        .list_customers(
+            tenant,
+            &Default::default(),
+            &PageRequest::new(None, Some(PageRequest::MAX_LIMIT)),
+        )
+        .await?
+        .items;
+    let agent_ids: Vec<String> = {
+        let mut ids = Vec::with_capacity(conversations);
+        for i in 0..conversations {
+            let c = hc_domain::Conversation {
+                id: hc_domain::ConversationId::parse(format!("conv_bench_{i:05}"))?,
+                tenant_id: tenant.clone(),
+                channel: hc_domain::Channel::Chat,
+                status: hc_domain::ConversationStatus::Open,
+                customer: None,
+                created_at_ms: hc_domain::now_ms(),
+                updated_at_ms: hc_domain::now_ms(),
+                first_response_at_ms: None,
+                closed_at_ms: None,
+                satisfaction: None,
+                escalation: None,
+                message_count: 0,
+                version: 0,
+                state: json!({}),
+            };
+            store.create_conversation(&c).await?;
+            ids.push(c.id.to_string());
+        }
+        ids
+    };
+    let scripts: Vec<[String; 5]> = (0..conversations)
+        .map(|i| {
+            let c = &customers[i % customers.len()];
+            let order = c
+                .orders
+                .first()
+                .map(|o| o.to_string())
+                .unwrap_or_else(|| "#W0000000".into());
+            [
+                "hi there".to_string(),
+                "I have a question about my order".to_string(),
+                format!("my email is {}", c.email),
+                format!("what's the status of {order}?"),
+                "do you have waterproof hiking boots?".to_string(),
+            ]
+        })
+        .collect();
+    let mut requests = Vec::with_capacity(conversations * 5);
+    for turn in 0..5 {
+        for (id, script) in agent_ids.iter().zip(&scripts) {
+            requests.push((
+                format!("/v1/conversations/{id}/messages"),
+                json!({"text": script[turn]}),
+            ));
+        }
+    }
+    Ok(Scenario {
+        name: "chat_message",
+        method: "POST",
+        requests,
+        clients: conversations,
+    })
+}
+
+/// Messages per second and microseconds per message of NLU alone on this thread.
+fn nlu_throughput(duration: Duration) -> (f64, f64) {
+    let nlu = hc_agent::nlu::Nlu::builtin();
+    let texts: Vec<String> = hc_agent::nlu::intents::corpus()
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    let started = Instant::now();
+    let mut n = 0usize;
+    while started.elapsed() < duration {
+        for t in texts.iter().take(200) {
+            std::hint::black_box(nlu.understand(t));
+            n += 1;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    (n as f64 / secs, secs * 1e6 / n as f64)
 }
