@@ -203,6 +203,8 @@ pub struct Dialogue<'g, 'a> {
     pub gate: &'g mut Gate<'a>,
     pub voice: &'g Voice,
     pub confidence: f32,
+    /// The customer record, read at most once per turn (dropped after a write).
+    pub customer_cache: Option<Value>,
 }
 
 impl Dialogue<'_, '_> {
@@ -315,11 +317,15 @@ impl Dialogue<'_, '_> {
     }
 
     async fn customer(&mut self) -> Option<Value> {
-        let id = self.gate.state.customer.clone()?;
-        self.gate
-            .call("get_user_details", json!({"user_id": id}), self.confidence)
-            .await
-            .ok()
+        if self.customer_cache.is_none() {
+            let id = self.gate.state.customer.clone()?;
+            self.customer_cache = self
+                .gate
+                .call("get_user_details", json!({"user_id": id}), self.confidence)
+                .await
+                .ok();
+        }
+        self.customer_cache.clone()
     }
 
     async fn customer_first_name(&mut self) -> Option<String> {
@@ -1123,6 +1129,7 @@ impl Dialogue<'_, '_> {
         let Some(p) = self.gate.state.proposal.take() else {
             return turn(self.voice.anything_else());
         };
+        self.customer_cache = None;
         self.gate.state.confirmed = Some(fingerprint(&p.tool, &p.arguments));
         let result = self
             .gate

@@ -246,6 +246,7 @@ impl Agent {
                 gate: &mut gate,
                 voice: &self.voice,
                 confidence: understanding.confidence,
+                customer_cache: None,
             };
             dialogue.respond(&text, &understanding).await
         };

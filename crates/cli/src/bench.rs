@@ -34,6 +34,9 @@ pub struct BenchArgs {
     /// Concurrent conversations (one client each) in the chat scenario.
     #[arg(long, default_value_t = 1000)]
     pub conversations: usize,
+    /// Messages per second offered in total by the chat scenario (open loop).
+    #[arg(long, default_value_t = 3000)]
+    pub chat_rate: u32,
 }
 
 struct Scenario {
@@ -42,6 +45,9 @@ struct Scenario {
     /// (path, body) pairs; client `i` of `n` sends requests `i`, `i + n`, `i + 2n`, …
     requests: Vec<(String, Value)>,
     clients: usize,
+    /// Open loop: each client sends on this schedule (latency counts from the
+    /// scheduled time, so a slow server cannot hide its queueing). Closed loop when `None`.
+    interval: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -126,22 +132,29 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
             method: "GET",
             requests: at("/healthz", vec![Value::Null]),
             clients: args.concurrency,
+            interval: None,
         },
         Scenario {
             name: "get_order_details",
             method: "POST",
             requests: at("/v1/tools/get_order_details", reads),
             clients: args.concurrency,
+            interval: None,
         },
         Scenario {
             name: "modify_pending_order_address",
             method: "POST",
             requests: at("/v1/tools/modify_pending_order_address", writes),
             clients: args.concurrency,
+            interval: None,
         },
     ];
     if args.only.is_empty() || args.only.iter().any(|o| o == "chat_message") {
-        scenarios.push(chat_scenario(&store, &tenant, args.conversations).await?);
+        let mut chat = chat_scenario(&store, &tenant, args.conversations).await?;
+        chat.interval = Some(Duration::from_secs_f64(
+            args.conversations as f64 / f64::from(args.chat_rate.max(1)),
+        ));
+        scenarios.push(chat);
     }
     if args.only.is_empty() || args.only.iter().any(|o| o == "nlu_understand") {
         let (per_sec, micros) = nlu_throughput(Duration::from_secs(args.seconds));
@@ -209,12 +222,17 @@ async fn client_loop(
     s: Arc<Scenario>,
     first: usize,
     step: usize,
+    start: Instant,
     deadline: Instant,
 ) -> Result<(Vec<u32>, usize)> {
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
 
     let stream = tokio::net::TcpStream::connect(addr).await?;
+    // Spread the clients' first sends over one interval after the common start.
+    let mut next = s
+        .interval
+        .map(|iv| start + iv.mul_f64(first as f64 / step as f64));
     stream.set_nodelay(true)?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(
         hyper_util::rt::TokioIo::new(stream),
@@ -248,7 +266,17 @@ async fn client_loop(
             .header("authorization", auth.as_str())
             .header("content-type", "application/json")
             .body(Full::new(body))?;
-        let t = Instant::now();
+        let t = match (next, s.interval) {
+            (Some(at), Some(iv)) => {
+                tokio::time::sleep_until(at.into()).await;
+                next = Some(at + iv);
+                at
+            }
+            _ => Instant::now(),
+        };
+        if t >= deadline {
+            break;
+        }
         sender.ready().await?;
         let ok = match sender.send_request(req).await {
             Ok(resp) => {
@@ -271,7 +299,9 @@ async fn drive(
     duration: Duration,
 ) -> Result<Outcome> {
     let concurrency = s.clients;
-    let started = Instant::now();
+    // Open-loop clients connect first, then all start together: set-up is not measured.
+    let warm = if s.interval.is_some() { 1500 } else { 0 };
+    let started = Instant::now() + Duration::from_millis(warm);
     let deadline = started + duration;
     let tasks: Vec<_> = (0..concurrency)
         .map(|worker| {
@@ -281,6 +311,7 @@ async fn drive(
                 s.clone(),
                 worker,
                 concurrency,
+                started,
                 deadline,
             ))
         })
@@ -373,6 +404,7 @@ async fn chat_scenario(
         method: "POST",
         requests,
         clients: conversations,
+        interval: None,
     })
 }
 

@@ -40,6 +40,8 @@ pub struct StoreConfig {
     pub sqlite_synchronous: Synchronous,
     /// How long to wait for a connection or a SQLite write lock.
     pub acquire_timeout_ms: u64,
+    /// Serve SQLite primary-key reads inline on the calling thread (see `inline.rs`).
+    pub inline_reads: bool,
 }
 
 impl Default for StoreConfig {
@@ -48,6 +50,7 @@ impl Default for StoreConfig {
             max_connections: None,
             sqlite_synchronous: Synchronous::Normal,
             acquire_timeout_ms: 5_000,
+            inline_reads: true,
         }
     }
 }
@@ -62,6 +65,8 @@ pub struct SqlStore {
     pub(crate) backend: Backend,
     /// Inline point reads on a SQLite file (see [`crate::inline`]).
     pub(crate) inline: Option<std::sync::Arc<crate::inline::InlineReader>>,
+    /// The SQLite group-commit writer for conversation turns.
+    pub(crate) turns: Option<tokio::sync::mpsc::Sender<crate::conversations::TurnJob>>,
 }
 
 impl SqlStore {
@@ -106,12 +111,15 @@ impl SqlStore {
                     .await
                     .map_err(map)?;
                 let inline = crate::inline::InlineReader::for_url(url, 2 * cores as usize)
+                    .filter(|_| config.inline_reads)
                     .map(std::sync::Arc::new);
+                let turns = Some(crate::conversations::spawn_turn_writer(write.clone()));
                 Ok(Self {
                     read,
                     write,
                     backend,
                     inline,
+                    turns,
                 })
             }
             Backend::Postgres => {
@@ -126,6 +134,7 @@ impl SqlStore {
                     write: pool,
                     backend,
                     inline: None,
+                    turns: None,
                 })
             }
         }

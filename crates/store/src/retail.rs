@@ -76,7 +76,7 @@ const ORDER_DOC: &str = "select doc from orders where tenant_id = $1 and order_i
 impl SqlStore {
     /// A primary-key document read outside any transaction: inline on SQLite
     /// files, through the pool otherwise.
-    async fn point_read(
+    pub(crate) async fn point_read(
         &self,
         sql: &'static str,
         t: &TenantId,

@@ -66,3 +66,44 @@ impl Nlu {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retail_corpus_cross_validates_well() {
+        let examples: Vec<(String, String)> = intents::corpus()
+            .into_iter()
+            .map(|(t, i)| (t, i.as_str().to_string()))
+            .collect();
+        let m = classifier::cross_validate(&examples, 5, &TrainConfig::default()).unwrap();
+        eprintln!(
+            "retail corpus 5-fold CV: accuracy {:.3}, macro-F1 {:.3}, n {}",
+            m.accuracy, m.macro_f1, m.n
+        );
+        // Measured 0.767 / 0.759 (2026-11-21); a guard against regressions, not a target.
+        assert!(m.accuracy >= 0.72, "accuracy {:.3}", m.accuracy);
+        assert!(m.macro_f1 >= 0.70, "macro-F1 {:.3}", m.macro_f1);
+    }
+
+    #[test]
+    fn understanding_combines_intent_and_entities() {
+        let nlu = Nlu::builtin();
+        let u = nlu.understand("I want to cancel order #W1234567, I ordered it by mistake");
+        assert_eq!(u.intent, Intent::CancelOrder);
+        assert_eq!(u.entities.order_ids, vec!["#W1234567"]);
+        assert!(u.entities.cancel_reason.is_some());
+        assert_eq!(nlu.understand("yes").intent, Intent::Affirm);
+        assert_eq!(nlu.understand("nope").intent, Intent::Deny);
+        assert_eq!(
+            nlu.understand("where is my package? it hasn't arrived")
+                .intent,
+            Intent::TrackOrder
+        );
+        assert_eq!(
+            nlu.understand("I need to talk to a real person").intent,
+            Intent::Human
+        );
+    }
+}
