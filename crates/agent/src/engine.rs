@@ -74,14 +74,14 @@ pub struct Agent {
     events: tokio::sync::broadcast::Sender<AgentEvent>,
 }
 
+/// A new conversation id: 128 bits from the OS random source. The id is also
+/// the capability a public chat widget holds, so it must be unguessable.
 fn new_id() -> ConversationId {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_i64(now_ms());
-    let a = h.finish();
-    let mut h2 = std::collections::hash_map::RandomState::new().build_hasher();
-    h2.write_u64(a);
-    ConversationId::parse(format!("conv_{a:016x}{:08x}", h2.finish() as u32)).expect("valid id")
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    ConversationId::parse(format!("conv_{hex}")).expect("valid id")
 }
 
 fn clean(text: &str) -> Result<String> {

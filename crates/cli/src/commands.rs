@@ -163,6 +163,7 @@ HyperCommerce demo store ({what}): tenant "demo"
 
   Admin API key (owner role, shown once): {key}
 
+  Demo shop + chat  {base}/demo
   API reference     {base}/docs
   OpenAPI           {base}/openapi.json
   Health / metrics  {base}/healthz  {base}/metrics

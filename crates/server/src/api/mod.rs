@@ -9,6 +9,7 @@ pub mod health;
 pub mod keys;
 pub mod orders;
 pub mod tools;
+pub mod widget;
 
 use axum::Router;
 

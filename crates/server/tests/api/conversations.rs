@@ -572,3 +572,99 @@ async fn a_human_takes_over_from_the_inbox_hands_back_and_closes_and_stats_and_w
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_public_widget_chats_without_a_key_and_shows_no_tool_internals() {
+    let app = spawn_app().await;
+    let js = app
+        .client
+        .get(format!("{}/widget.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let js = js.text().await.unwrap();
+    assert!(
+        js.contains("aria-live") && js.contains("role\", \"dialog\""),
+        "accessible markup"
+    );
+    assert!(
+        !js.contains("innerHTML = text") && js.contains("textContent = text"),
+        "replies are never HTML"
+    );
+
+    let base = format!("{}/widget/v1/shop/conversations", app.base);
+    let opened: Value = app
+        .client
+        .post(&base)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = opened["id"].as_str().unwrap().to_string();
+    assert!(
+        id.starts_with("conv_") && id.len() == 37,
+        "128 random bits: {id}"
+    );
+    let send = |text: &str| {
+        app.client
+            .post(format!("{base}/{id}/messages"))
+            .json(&json!({"text": text}))
+            .send()
+    };
+    let r: Value = send("my email is zoe.muller@example.com")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        r["reply"].as_str().unwrap().contains("found your account"),
+        "{r}"
+    );
+    assert!(r.get("tool_calls").is_none(), "shoppers see replies only");
+    let lines: Value = app
+        .client
+        .get(format!("{base}/{id}/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lines.as_array().unwrap().len(), 2);
+    assert_eq!(lines[0]["from"], "you");
+
+    let r = app
+        .client
+        .post(format!("{}/widget/v1/nope/conversations", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .client
+        .post(format!("{base}/conv_guessed/messages"))
+        .json(&json!({"text": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // The widget endpoints cannot reach another tenant's conversation.
+    let other = app
+        .client
+        .get(format!(
+            "{}/widget/v1/other/conversations/{id}/messages",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    app.finish().await;
+}
