@@ -43,6 +43,9 @@ pub struct AgentEvent {
     /// e.g. `conversation.escalated`, `conversation.resolved`, `conversation.handed_back`.
     pub event: &'static str,
     pub conversation: Conversation,
+    /// The message the event is about, when there is one (e.g. a human's reply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
 }
 
 /// Statistics the dashboard shows.
@@ -128,10 +131,20 @@ impl Agent {
     }
 
     fn emit(&self, event: &'static str, conversation: &Conversation) {
+        self.emit_message(event, conversation, None);
+    }
+
+    fn emit_message(
+        &self,
+        event: &'static str,
+        conversation: &Conversation,
+        message: Option<Message>,
+    ) {
         // No subscriber is fine: events are a notification, not a queue of record.
         let _ = self.events.send(AgentEvent {
             event,
             conversation: conversation.clone(),
+            message,
         });
     }
 
@@ -377,6 +390,8 @@ impl Agent {
         if taken_over {
             self.emit("conversation.escalated", &c);
         }
+        let message = self.store.messages(tenant, id).await?.pop();
+        self.emit_message("message.human", &c, message);
         Ok(c)
     }
 

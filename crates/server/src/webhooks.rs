@@ -20,7 +20,11 @@ pub fn spawn(agent: &hc_agent::Agent, url: String) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(event) => deliver(&client, &url, &event).await,
+                // Conversation lifecycle events only; a human's own reply is not news to the operator.
+                Ok(event) if event.event.starts_with("conversation.") => {
+                    deliver(&client, &url, &event).await
+                }
+                Ok(_) => {}
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "webhook dispatcher fell behind")
                 }

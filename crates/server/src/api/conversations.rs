@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/conversations/{id}", get(get_conversation))
         .route("/v1/conversations/{id}/messages", post(send_message))
+        .route("/v1/conversations/{id}/ws", get(conversation_ws))
         .route("/v1/conversations/{id}/human-reply", post(human_reply))
         .route("/v1/conversations/{id}/hand-back", post(hand_back))
         .route("/v1/conversations/{id}/close", post(close_conversation))
@@ -308,4 +309,64 @@ pub async fn get_stats(
             .stats(&principal.key.tenant_id, q.since_ms.unwrap_or(0))
             .await?,
     ))
+}
+
+/// A WebSocket per conversation: send `{"text": "..."}` (or plain text) frames
+/// and get `{"type": "turn", reply, tool_calls, status}` back; events for this
+/// conversation (a human's reply, escalation, hand-back) are pushed as
+/// `{"type": "event", event, message?, conversation}`.
+pub async fn conversation_ws(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> ApiResult<axum::response::Response> {
+    principal.require(Role::Agent)?;
+    let id = conversation_id(id)?;
+    let tenant = principal.key.tenant_id.clone();
+    state.agent.conversation(&tenant, &id).await?;
+    Ok(ws
+        .max_message_size(16 * 1024)
+        .on_upgrade(move |socket| run_socket(state, tenant, id, socket)))
+}
+
+async fn run_socket(
+    state: AppState,
+    tenant: hc_domain::TenantId,
+    id: ConversationId,
+    mut socket: axum::extract::ws::WebSocket,
+) {
+    use axum::extract::ws::Message as Frame;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = state.agent.subscribe();
+    loop {
+        let outgoing = tokio::select! {
+            frame = socket.recv() => match frame {
+                Some(Ok(Frame::Text(text))) => {
+                    let text = serde_json::from_str::<SendMessage>(&text).map(|m| m.text).unwrap_or_else(|_| text.to_string());
+                    match state.agent.handle(&tenant, &id, &text).await {
+                        Ok(turn) => serde_json::json!({"type": "turn", "reply": turn.reply, "tool_calls": turn.tool_calls, "status": turn.status}),
+                        Err(e) => serde_json::json!({"type": "error", "error": {"code": e.code(), "message": e.to_string()}}),
+                    }
+                }
+                Some(Ok(Frame::Binary(_))) => serde_json::json!({"type": "error", "error": {"code": "invalid_message", "message": "send text frames"}}),
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            },
+            event = events.recv() => match event {
+                Ok(e) if e.conversation.id == id && e.conversation.tenant_id == tenant => {
+                    serde_json::json!({"type": "event", "event": e.event, "message": e.message, "conversation": e.conversation})
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            },
+        };
+        if socket
+            .send(Frame::Text(outgoing.to_string().into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
 }

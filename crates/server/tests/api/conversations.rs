@@ -668,3 +668,77 @@ async fn the_public_widget_chats_without_a_key_and_shows_no_tool_internals() {
     assert_eq!(other.status(), 404);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_websocket_carries_turns_and_pushes_a_humans_reply() {
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    let url = format!(
+        "{}/v1/conversations/{c}/ws",
+        app.base.replace("http://", "ws://")
+    );
+    let mut request = url.clone().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", app.key(Role::Agent)).parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+
+    use futures_util::{SinkExt, StreamExt};
+    ws.send(Frame::text(
+        r#"{"text": "hello, zoe.muller@example.com here"}"#,
+    ))
+    .await
+    .unwrap();
+    let frame: Value =
+        serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!(frame["type"], "turn");
+    assert!(
+        frame["reply"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("found your account"),
+        "{frame}"
+    );
+    assert_eq!(frame["tool_calls"][0]["name"], "find_user_id_by_email");
+
+    let r = app
+        .post(
+            &format!("/v1/conversations/{c}/human-reply"),
+            app.key(Role::Agent),
+            &json!({"text": "Hi Zoe, Alex here."}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mut pushed = Vec::new();
+    for _ in 0..2 {
+        let f = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        pushed.push(serde_json::from_str::<Value>(f.to_text().unwrap()).unwrap());
+    }
+    let human = pushed
+        .iter()
+        .find(|e| e["event"] == "message.human")
+        .expect("human reply pushed");
+    assert_eq!(human["message"]["text"], "Hi Zoe, Alex here.");
+    assert!(
+        pushed
+            .iter()
+            .any(|e| e["event"] == "conversation.escalated")
+    );
+
+    ws.send(Frame::binary(vec![0u8, 159, 146, 150]))
+        .await
+        .unwrap();
+    let err: Value =
+        serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+    assert_eq!(err["error"]["code"], "invalid_message");
+    // Without a key there is no upgrade.
+    assert!(tokio_tungstenite::connect_async(url).await.is_err());
+    app.finish().await;
+}
