@@ -43,6 +43,22 @@ fn turn(reply: impl Into<String>) -> Turn {
     }
 }
 
+/// When the top intent is only identifying or greeting and a task intent is a
+/// close runner-up, the message carries that task too.
+fn with_goal_from_runner_up(u: &Understanding) -> Understanding {
+    let mut u = u.clone();
+    if matches!(u.intent, Intent::Identify | Intent::Greeting)
+        && let Some((intent, p)) = u
+            .alternatives
+            .iter()
+            .find(|(i, p)| goal_for(*i).is_some() && *p >= 0.15)
+    {
+        u.intent = *intent;
+        u.confidence = u.confidence.max(*p).max(MIN_CONFIDENCE);
+    }
+    u
+}
+
 fn closes_topic(u: &Understanding) -> bool {
     let strong = u.confidence >= 0.5;
     let no_slots = u.entities.order_ids.is_empty()
@@ -244,6 +260,8 @@ impl Dialogue<'_, '_> {
                 }
             }
         }
+        // "my email is … and where is my order?": the request may rank second behind identifying.
+        let u = &with_goal_from_runner_up(u);
         // Identification can come with any message.
         if self.gate.state.customer.is_none()
             && (!u.entities.emails.is_empty()
@@ -252,7 +270,7 @@ impl Dialogue<'_, '_> {
             if let Some(reply) = self.authenticate(u).await {
                 return reply;
             }
-            if self.gate.state.goal.is_none() {
+            if self.gate.state.goal.is_none() && goal_for(u.intent).is_none() {
                 let name = self.customer_first_name().await;
                 return turn(format!(
                     "Thanks{}, I've found your account. How can I help?",

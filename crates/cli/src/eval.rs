@@ -14,6 +14,8 @@ use serde_json::json;
 pub enum EvalCommand {
     /// Train the intent classifier on one labelled CSV and report on another (or k-fold CV on the training file when --test is omitted).
     Nlu(NluArgs),
+    /// Run scripted multi-turn conversations against a fresh copy of a τ-retail database and report the pass rate.
+    Agent(crate::eval_agent::AgentArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -35,9 +37,10 @@ pub struct NluArgs {
     pub folds: usize,
 }
 
-pub fn run(cmd: EvalCommand) -> Result<()> {
+pub async fn run(cmd: EvalCommand) -> Result<()> {
     match cmd {
         EvalCommand::Nlu(args) => nlu(&args),
+        EvalCommand::Agent(args) => crate::eval_agent::run(&args).await,
     }
 }
 

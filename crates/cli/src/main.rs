@@ -3,6 +3,7 @@
 mod bench;
 mod commands;
 mod eval;
+mod eval_agent;
 mod settings;
 
 use std::path::PathBuf;
@@ -141,7 +142,7 @@ fn main() -> Result<()> {
                 rate_limit,
             }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
             Command::Bench(args) => bench::run(&settings, args).await,
-            Command::Eval(cmd) => eval::run(cmd),
+            Command::Eval(cmd) => eval::run(cmd).await,
         }
     })
 }

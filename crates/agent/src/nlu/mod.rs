@@ -18,6 +18,8 @@ pub struct Understanding {
     pub text: String,
     pub intent: Intent,
     pub confidence: f32,
+    /// The classifier's runner-up intents with their probabilities.
+    pub alternatives: Vec<(Intent, f32)>,
     pub entities: Entities,
 }
 
@@ -58,10 +60,37 @@ impl Nlu {
             intent = if yes { Intent::Affirm } else { Intent::Deny };
             confidence = confidence.max(0.9);
         }
+        let mut alternatives: Vec<(Intent, f32)> = p
+            .alternatives
+            .iter()
+            .filter_map(|(label, prob)| Intent::parse(label).map(|i| (i, *prob)))
+            .collect();
+        // "where is my order? my email is …": the identification dominates the
+        // features, so classify what is left without it as well.
+        if intent == Intent::Identify && !entities.emails.is_empty() {
+            let rest: Vec<&str> = text
+                .split_whitespace()
+                .filter(|w| {
+                    !w.contains('@')
+                        && !matches!(
+                            w.to_lowercase()
+                                .trim_matches(|c: char| !c.is_alphanumeric()),
+                            "email" | "e-mail" | "is" | "my" | "it's" | "its"
+                        )
+                })
+                .collect();
+            if rest.len() >= 2 {
+                let q = self.classifier.predict(&rest.join(" "));
+                if let Some(other) = Intent::parse(&q.label).filter(|i| *i != Intent::Identify) {
+                    alternatives.insert(0, (other, q.confidence));
+                }
+            }
+        }
         Understanding {
             text: text.to_string(),
             intent,
             confidence,
+            alternatives,
             entities,
         }
     }

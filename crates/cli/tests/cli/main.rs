@@ -298,3 +298,53 @@ async fn sigterm_shuts_the_server_down_cleanly() {
         "no longer listening"
     );
 }
+
+#[test]
+fn eval_agent_scores_scenarios_by_final_state_and_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cli");
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "eval",
+            "agent",
+            "--scenarios",
+            &format!("{here}/mini_scenarios.json"),
+            "--db",
+            MINI_DB,
+        ],
+    );
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["total"], 5);
+    assert_eq!(
+        report["pass_rate"],
+        1.0,
+        "{}",
+        serde_json::to_string_pretty(&report["failures"]).unwrap()
+    );
+    // A wrong expectation fails, with the reason and the transcript.
+    let (ok, out, _) = run(
+        dir.path(),
+        &[
+            "eval",
+            "agent",
+            "--scenarios",
+            &format!("{here}/wrong_scenarios.json"),
+            "--db",
+            MINI_DB,
+        ],
+    );
+    assert!(ok);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["passed"], 0);
+    let failure = &report["failures"][0];
+    assert!(
+        failure["reason"]
+            .as_str()
+            .unwrap()
+            .contains("orders[#W0000001].status"),
+        "{failure}"
+    );
+    assert!(failure["transcript"].as_array().unwrap().len() >= 4);
+}
