@@ -132,16 +132,23 @@ fn item_label(item: &Value) -> String {
     }
 }
 
-fn order_summary(order: &Value) -> String {
-    let items: Vec<String> = order["items"]
+/// "Name (options); Name (options)" for every item of an order.
+fn item_labels(order: &Value) -> String {
+    order["items"]
         .as_array()
-        .map(|a| a.iter().map(item_label).collect())
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+        .map(item_label)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn order_summary(order: &Value) -> String {
     format!(
         "{} ({}): {}",
         order["order_id"].as_str().unwrap_or("?"),
         order["status"].as_str().unwrap_or("?"),
-        items.join("; ")
+        item_labels(order)
     )
 }
 
@@ -743,15 +750,9 @@ impl Dialogue<'_, '_> {
                 let said = goal.context.clone();
                 self.pick_items(goal, &said, u, &o);
                 if goal.items.is_empty() {
-                    let items: Vec<String> = o["items"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(item_label)
-                        .collect();
                     return turn(format!(
                         "Which items from {oid} would you like to return? It contains: {}.",
-                        items.join("; ")
+                        item_labels(&o)
                     ));
                 }
                 let method = match goal
@@ -804,15 +805,9 @@ impl Dialogue<'_, '_> {
                 let said = goal.context.clone();
                 self.pick_items(goal, &said, u, &o);
                 if goal.items.is_empty() {
-                    let items: Vec<String> = o["items"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(item_label)
-                        .collect();
                     return turn(format!(
                         "Which items would you like {verb}? Order {oid} contains: {}. Please tell me all of them at once, since this can be done only once per order.",
-                        items.join("; ")
+                        item_labels(&o)
                     ));
                 }
                 // The current message wins (corrections); else anything said for this goal.
