@@ -453,6 +453,42 @@ impl Agent {
         Ok(c)
     }
 
+    /// Marks the tenant's open conversations idle since before `idle_before_ms` as abandoned.
+    /// Returns how many were closed.
+    pub async fn abandon_idle(&self, tenant: &TenantId, idle_before_ms: i64) -> Result<usize> {
+        let mut stale = Vec::new();
+        let mut page =
+            hc_commerce::PageRequest::new(None, Some(hc_commerce::PageRequest::MAX_LIMIT));
+        loop {
+            let batch = self
+                .store
+                .list_conversations(tenant, Some(ConversationStatus::Open), &page)
+                .await?;
+            stale.extend(
+                batch
+                    .items
+                    .iter()
+                    .filter(|c| c.updated_at_ms < idle_before_ms)
+                    .map(|c| c.id.clone()),
+            );
+            match batch.next_cursor {
+                Some(next) => page.after = Some(next),
+                None => break,
+            }
+        }
+        let mut closed = 0;
+        for id in stale {
+            // A message that arrived meanwhile wins: the conversation is no longer open or idle.
+            match self.close(tenant, &id, ConversationStatus::Abandoned).await {
+                Ok(_) => closed += 1,
+                Err(Error::ConversationClosed(..))
+                | Err(Error::Store(hc_commerce::StoreError::Conflict(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(closed)
+    }
+
     /// Counts and rates over the tenant's conversations updated since `since_ms`.
     pub async fn stats(&self, tenant: &TenantId, since_ms: i64) -> Result<Stats> {
         let mut s = Stats::default();

@@ -79,6 +79,33 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Every minute, closes open conversations idle longer than `abandon_after_ms` as abandoned.
+fn spawn_abandon_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let cutoff = hc_domain::now_ms() - state.config.abandon_after_ms as i64;
+            let tenants = match state.platform.list_tenants().await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "abandon sweep: cannot list tenants");
+                    continue;
+                }
+            };
+            for t in tenants {
+                match state.agent.abandon_idle(&t.id, cutoff).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(tenant = %t.id, closed = n, "abandoned idle conversations")
+                    }
+                    Err(e) => tracing::warn!(tenant = %t.id, error = %e, "abandon sweep failed"),
+                }
+            }
+        }
+    });
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
@@ -91,6 +118,9 @@ impl Application {
         let listener = TcpListener::bind(&state.config.listen).await?;
         if let Some(url) = &state.config.webhook_url {
             crate::webhooks::spawn(&state.agent, url.clone());
+        }
+        if state.config.abandon_after_ms > 0 {
+            spawn_abandon_sweeper(state.clone());
         }
         Ok(Self {
             listener,

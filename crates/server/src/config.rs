@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// Where conversation events (escalations, resolutions) are POSTed as JSON, if anywhere.
     pub webhook_url: Option<String>,
+    /// Open conversations without a message for this long are closed as abandoned (0 = never).
+    pub abandon_after_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -32,6 +34,7 @@ impl Default for ServerConfig {
             key_cache_ttl_ms: 5_000,
             request_timeout_ms: 30_000,
             webhook_url: None,
+            abandon_after_ms: 30 * 60 * 1000,
         }
     }
 }

@@ -742,3 +742,50 @@ async fn the_websocket_carries_turns_and_pushes_a_humans_reply() {
     assert!(tokio_tungstenite::connect_async(url).await.is_err());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn idle_open_conversations_are_abandoned_and_active_ones_kept() {
+    let app = spawn_app().await;
+    let idle = open(&app).await;
+    say(&app, &idle, "hello").await;
+    let cutoff = hc_domain::now_ms() + 1;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let active = open(&app).await;
+    say(&app, &active, "hello").await;
+    let escalated = open(&app).await;
+    say(&app, &escalated, "get me a human").await;
+    let tools = Tools::new(Retail::new(
+        Arc::new(app.db.store.clone()),
+        RetailPolicy::default(),
+    ));
+    let agent = hc_agent::Agent::new(
+        tools,
+        Arc::new(app.db.store.clone()),
+        hc_agent::nlu::Nlu::builtin(),
+        hc_agent::Voice::default(),
+    );
+    let closed = agent
+        .abandon_idle(&TenantId::parse("shop").unwrap(), cutoff)
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+    let status = |id: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/v1/conversations/{id}"), app.key(Role::Viewer))
+                .await
+                .body["status"]
+                .clone()
+        }
+    };
+    assert_eq!(status(idle.clone()).await, "abandoned");
+    assert_eq!(status(active).await, "open");
+    assert_eq!(
+        status(escalated).await,
+        "escalated",
+        "a human's queue is not swept"
+    );
+    let stats = app.get("/v1/stats", app.key(Role::Viewer)).await.body;
+    assert_eq!(stats["abandoned"], 1);
+    app.finish().await;
+}
