@@ -55,7 +55,11 @@ pub fn router(state: AppState) -> Router {
     let v1 = api::v1()
         .route_layer(from_fn_with_state(state.clone(), idempotency))
         .route_layer(from_fn_with_state(state.clone(), authenticate));
+    let console = api::console::router()
+        .route_layer(from_fn_with_state(state.clone(), authenticate))
+        .route_layer(from_fn(api::console::basic_challenge));
     Router::new()
+        .merge(console)
         .merge(api::health::router())
         .merge(api::widget::router())
         .merge(v1)

@@ -134,22 +134,37 @@ impl KeyCache {
     }
 }
 
-fn bearer(req: &Request) -> Option<&str> {
+/// The API key from `Authorization: Bearer <key>`, or from HTTP Basic with the
+/// key as the password (so a browser can open the operator console).
+fn presented_key(req: &Request) -> Option<String> {
+    use base64::Engine;
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(token.trim().to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(token.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        return text
+            .split_once(':')
+            .map(|(_, password)| password.to_string());
+    }
+    None
 }
 
 /// Middleware: resolves the bearer key, rejects unknown or revoked keys with
 /// 401 and over-limit callers with 429 and `Retry-After`.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(token) = bearer(&req) else {
+    let Some(token) = presented_key(&req) else {
         return ApiError::unauthorized("send 'Authorization: Bearer <api key>'").into_response();
     };
-    if !looks_like_key(token) {
+    if !looks_like_key(&token) {
         return ApiError::unauthorized("invalid API key").into_response();
     }
-    let hash = hash_key(token);
+    let hash = hash_key(&token);
     let record = match state.keys.cached(&hash) {
         Some(r) => r,
         None => match state.platform.key_by_hash(&hash).await {

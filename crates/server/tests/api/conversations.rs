@@ -789,3 +789,66 @@ async fn idle_open_conversations_are_abandoned_and_active_ones_kept() {
     assert_eq!(stats["abandoned"], 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_console_lists_conversations_and_shows_tool_calls_escaped() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    say(
+        &app,
+        &c,
+        "<script>alert(1)</script> my email is zoe.muller@example.com",
+    )
+    .await;
+    let r = app
+        .client
+        .get(format!("{}/console/conversations", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic"),
+        "the browser is asked for the key"
+    );
+    let list = app
+        .client
+        .get(format!("{}/console/conversations", app.base))
+        .basic_auth("operator", Some(app.key(Role::Viewer)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.unwrap();
+    assert!(html.contains(&c), "lists the conversation");
+    let page = app
+        .client
+        .get(format!("{}/console/conversations/{c}", app.base))
+        .basic_auth("operator", Some(app.key(Role::Viewer)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("find_user_id_by_email"),
+        "shows the tool calls"
+    );
+    assert!(
+        page.contains("&lt;script&gt;") && !page.contains("<script>alert"),
+        "message text is escaped"
+    );
+    let other = app
+        .client
+        .get(format!("{}/console/conversations/{c}", app.base))
+        .basic_auth("x", Some(&app.other_key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "another tenant's key sees nothing");
+    app.finish().await;
+}
