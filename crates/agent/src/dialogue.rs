@@ -59,6 +59,36 @@ fn with_goal_from_runner_up(u: &Understanding) -> Understanding {
     u
 }
 
+/// Whether the message supplies what a goal of this kind is waiting for.
+fn answers(kind: GoalKind, u: &Understanding) -> bool {
+    match kind {
+        GoalKind::ModifyOrderAddress | GoalKind::ChangeDefaultAddress => {
+            u.entities.address.is_some()
+        }
+        GoalKind::Cancel => u.entities.cancel_reason.is_some(),
+        GoalKind::ModifyPayment => u.entities.payment.is_some(),
+        GoalKind::Exchange | GoalKind::ModifyItems => !u.entities.options.is_empty(),
+        _ => false,
+    }
+}
+
+/// The customer names the other goal outright ("my default address").
+fn explicit_switch(kind: GoalKind, text: &str) -> bool {
+    let lower = text.to_lowercase();
+    match kind {
+        GoalKind::ChangeDefaultAddress => [
+            "default",
+            "account address",
+            "profile",
+            "my address on file",
+        ]
+        .iter()
+        .any(|w| lower.contains(w)),
+        GoalKind::ModifyOrderAddress => lower.contains("order"),
+        _ => false,
+    }
+}
+
 fn closes_topic(u: &Understanding) -> bool {
     let strong = u.confidence >= 0.5;
     let no_slots = u.entities.order_ids.is_empty()
@@ -269,6 +299,24 @@ impl Dialogue<'_, '_> {
         }
         // "my email is … and where is my order?": the request may rank second behind identifying.
         let u = &with_goal_from_runner_up(u);
+        // A name now and the zip later (or the other way round) still identify.
+        let merged;
+        let u = if self.gate.state.customer.is_none() {
+            let mut m = u.clone();
+            match (
+                &m.entities.name,
+                &m.entities.zip,
+                &self.gate.state.pending_name,
+            ) {
+                (Some(name), None, _) => self.gate.state.pending_name = Some(name.clone()),
+                (None, Some(_), Some(name)) => m.entities.name = Some(name.clone()),
+                _ => {}
+            }
+            merged = m;
+            &merged
+        } else {
+            u
+        };
         // Identification can come with any message.
         if self.gate.state.customer.is_none()
             && (!u.entities.emails.is_empty()
@@ -292,7 +340,15 @@ impl Dialogue<'_, '_> {
                 .goal
                 .as_ref()
                 .is_some_and(|g| g.kind == kind);
-            if !same {
+            // A message that answers the current goal's question keeps it
+            // ("new address is …" while changing an order's address).
+            let keep = self
+                .gate
+                .state
+                .goal
+                .as_ref()
+                .is_some_and(|g| answers(g.kind, u) && !explicit_switch(kind, &u.text));
+            if !same && !keep {
                 let context = self
                     .gate
                     .state
@@ -312,6 +368,21 @@ impl Dialogue<'_, '_> {
             return self.small_talk(text, u).await;
         }
         if let Some(goal) = self.gate.state.goal.as_mut() {
+            // Slots given at any turn (even before sign-in) stay with the goal.
+            if let Some(id) = u
+                .entities
+                .order_ids
+                .first()
+                .and_then(|s| OrderId::parse(s.as_str()).ok())
+            {
+                goal.order_id = Some(id);
+            }
+            if let Some(r) = u.entities.cancel_reason {
+                goal.reason = Some(r.as_policy_str().to_string());
+            }
+            if let Some(a) = &u.entities.address {
+                goal.address = Some(to_address(a, "USA"));
+            }
             goal.context.push(' ');
             goal.context.push_str(text);
             if goal.context.len() > 1000 {

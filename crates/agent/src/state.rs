@@ -96,6 +96,9 @@ pub struct DialogueState {
     pub log: Vec<String>,
     /// The satisfaction question has been asked.
     pub awaiting_rating: bool,
+    /// A name given without a zip, kept until the zip arrives.
+    #[serde(default)]
+    pub pending_name: Option<(String, String)>,
     /// The last reply, to notice when the engine repeats itself.
     #[serde(default)]
     pub last_reply: String,

@@ -164,6 +164,12 @@ const NAME_STOP: [&str; 40] = [
     "customer",
     "new",
 ];
+/// Words of a request, never a name in the zip-only fallback.
+const REQUEST_WORDS: [&str; 28] = [
+    "order", "please", "thanks", "thank", "cancel", "return", "exchange", "track", "where", "what",
+    "need", "want", "help", "status", "package", "refund", "yes", "no", "ok", "okay", "ship",
+    "address", "number", "item", "the", "for", "to", "change",
+];
 const COLORS: [&str; 22] = [
     "black", "white", "red", "blue", "green", "yellow", "purple", "pink", "orange", "grey", "gray",
     "silver", "gold", "brown", "beige", "navy", "teal", "tan", "cream", "charcoal", "olive",
@@ -362,6 +368,27 @@ fn name_of(tokens: &[Token<'_>], has_zip: bool) -> Option<(String, String)> {
                 capitalise(tokens[at].original),
                 capitalise(tokens[at + 1].original),
             ));
+        }
+    }
+    // "Emma Rossi, 43215" / "Sophia Hernandez here, zip code 76197": with a zip and
+    // nothing else but filler, the two remaining words are the name.
+    if has_zip {
+        const FILLER: [&str; 12] = [
+            "here", "it's", "its", "is", "zip", "code", "this", "my", "and", "hi", "hello",
+            "postcode",
+        ];
+        let words: Vec<&Token<'_>> = tokens
+            .iter()
+            .filter(|t| !all_digits(&t.lower) && !FILLER.contains(&t.lower.as_str()))
+            .collect();
+        if let [first, last] = words.as_slice()
+            && alphabetic(&first.lower)
+            && alphabetic(&last.lower)
+            && !NAME_STOP.contains(&first.lower.as_str())
+            && !REQUEST_WORDS.contains(&first.lower.as_str())
+            && !REQUEST_WORDS.contains(&last.lower.as_str())
+        {
+            return Some((capitalise(first.original), capitalise(last.original)));
         }
     }
     None
@@ -746,6 +773,15 @@ mod tests {
         assert_eq!(extract("I'm looking for boots").name, None);
         assert_eq!(extract("this is ridiculous").name, None);
         assert_eq!(extract("i am not happy").name, None);
+        assert_eq!(
+            extract("Emma Rossi, 43215").name,
+            Some(("Emma".into(), "Rossi".into()))
+        );
+        assert_eq!(
+            extract("Sophia Hernandez here, zip code 76197").name,
+            Some(("Sophia".into(), "Hernandez".into()))
+        );
+        assert_eq!(extract("order 12345 please").name, None);
     }
 
     #[test]
