@@ -482,7 +482,8 @@ impl Dialogue<'_, '_> {
                 "I'm sorry to hear that. Tell me what happened with your order and I'll do my best to fix it, or say \"human\" and I'll get a colleague. {}",
                 ""
             ).trim_end().to_string()),
-            Intent::ProductQuestion | Intent::Recommend | Intent::Buy => self.products(text).await,
+            Intent::Recommend => self.recommend().await,
+            Intent::ProductQuestion | Intent::Buy => self.products(text).await,
             Intent::Identify if self.gate.state.customer.is_none() => turn(
                 "To find your account, please give me your email address, or your first and last name and zip code.",
             ),
@@ -502,6 +503,46 @@ impl Dialogue<'_, '_> {
                 turn("I'm not sure I understood. I can check an order's status or tracking, cancel, return or exchange items, change an address or payment method, or help you find a product. What would you like to do?")
             }
         }
+    }
+
+    /// Suggestions: from the customer's purchases when signed in, else what is popular.
+    async fn recommend(&mut self) -> Turn {
+        let args = match &self.gate.state.customer {
+            Some(c) => json!({"user_id": c, "limit": 3}),
+            None => json!({"limit": 3}),
+        };
+        let picks = self
+            .gate
+            .call("recommend_products", args, self.confidence)
+            .await;
+        let picks: Vec<Value> = picks
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        if picks.is_empty() {
+            return turn(
+                "I don't have a suggestion right now. Tell me what you're looking for and I'll search the catalog.",
+            );
+        }
+        let lines: Vec<String> = picks
+            .iter()
+            .map(|p| {
+                let why = if p["reason"] == "bought together" {
+                    "often bought with what you have"
+                } else {
+                    "popular right now"
+                };
+                format!(
+                    "- {} from {} ({why})",
+                    p["name"].as_str().unwrap_or("?"),
+                    money(&p["from_price"])
+                )
+            })
+            .collect();
+        turn(format!(
+            "You might like:\n{}\nWant details on any of them?",
+            lines.join("\n")
+        ))
     }
 
     async fn products(&mut self, text: &str) -> Turn {

@@ -114,7 +114,9 @@ impl<'a> Gate<'a> {
     }
 
     async fn check(&mut self, name: &str, arguments: &Value) -> Result<(), ToolError> {
-        let is_account = ORDER_TOOLS.contains(&name) || USER_TOOLS.contains(&name);
+        // Recommendations for a named customer are derived from their purchases.
+        let personal = name == "recommend_products" && !arguments["user_id"].is_null();
+        let is_account = ORDER_TOOLS.contains(&name) || USER_TOOLS.contains(&name) || personal;
         if !is_account {
             return Ok(());
         }
@@ -124,7 +126,9 @@ impl<'a> Gate<'a> {
                 "the customer must be identified (email, or name and zip) first",
             ));
         };
-        if USER_TOOLS.contains(&name) && arguments["user_id"].as_str() != Some(customer.as_str()) {
+        if (USER_TOOLS.contains(&name) || personal)
+            && arguments["user_id"].as_str() != Some(customer.as_str())
+        {
             return Err(refusal("user_not_found", "no such customer"));
         }
         if ORDER_TOOLS.contains(&name) {

@@ -55,6 +55,19 @@ pub struct Retail {
     policy: Arc<RetailPolicy>,
 }
 
+/// A suggested product and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recommendation {
+    pub product_id: ProductId,
+    pub name: String,
+    /// Lowest price of an available variant.
+    pub from_price: hc_domain::Money,
+    /// "bought together" or "popular".
+    pub reason: &'static str,
+    /// Orders behind the reason.
+    pub score: usize,
+}
+
 /// Shipment summary returned by `track_order`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tracking {
@@ -198,6 +211,85 @@ impl Retail {
         }
         hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
         Ok(hits.into_iter().take(limit).map(|(_, p)| p).collect())
+    }
+
+    /// Products to suggest, best first: those most often bought together with
+    /// `product` (or with what `user` has bought before), topped up with the
+    /// most popular products. Only products with an available variant; never
+    /// the anchor product or what the user already has.
+    pub async fn recommend_products(
+        &self,
+        actor: &Actor,
+        product: Option<&ProductId>,
+        user: Option<&UserId>,
+        limit: usize,
+    ) -> Result<Vec<Recommendation>> {
+        use std::collections::{HashMap, HashSet};
+        let mut anchors: HashSet<ProductId> = product.into_iter().cloned().collect();
+        if let Some(u) = user {
+            let customer = self.customer(actor, u).await?;
+            for id in &customer.orders {
+                if let Some(o) = self.store.order(&actor.tenant, id).await? {
+                    anchors.extend(o.items.iter().map(|i| i.product_id.clone()));
+                }
+            }
+        }
+        let mut together: HashMap<ProductId, usize> = HashMap::new();
+        let mut popular: HashMap<ProductId, usize> = HashMap::new();
+        let mut page = PageRequest::new(None, Some(PageRequest::MAX_LIMIT));
+        loop {
+            let batch = self
+                .store
+                .list_orders(&actor.tenant, &crate::ports::OrderFilter::default(), &page)
+                .await?;
+            for order in &batch.items {
+                let in_order: HashSet<&ProductId> =
+                    order.items.iter().map(|i| &i.product_id).collect();
+                let has_anchor = in_order.iter().any(|p| anchors.contains(*p));
+                for p in in_order {
+                    *popular.entry(p.clone()).or_default() += 1;
+                    if has_anchor && !anchors.contains(p) {
+                        *together.entry(p.clone()).or_default() += 1;
+                    }
+                }
+            }
+            match batch.next_cursor {
+                Some(c) => page.after = Some(c),
+                None => break,
+            }
+        }
+        let mut ranked: Vec<(ProductId, &'static str, usize)> = together
+            .into_iter()
+            .map(|(p, n)| (p, "bought together", n))
+            .collect();
+        ranked.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let mut by_popularity: Vec<(ProductId, usize)> = popular.into_iter().collect();
+        by_popularity.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.extend(by_popularity.into_iter().map(|(p, n)| (p, "popular", n)));
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (id, reason, n) in ranked {
+            if out.len() >= limit || anchors.contains(&id) || !seen.insert(id.clone()) {
+                continue;
+            }
+            if let Some(p) = self.store.product(&actor.tenant, &id).await?
+                && let Some(from) = p
+                    .variants
+                    .values()
+                    .filter(|v| v.available)
+                    .map(|v| v.price)
+                    .min()
+            {
+                out.push(Recommendation {
+                    product_id: id,
+                    name: p.name.clone(),
+                    from_price: from,
+                    reason,
+                    score: n,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Shipments of an order with item names, and which items have not shipped.

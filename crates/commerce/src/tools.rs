@@ -300,6 +300,17 @@ fn all_specs() -> Vec<ToolSpec> {
             &["max_price", "available_only", "limit"],
         ),
         spec(
+            "recommend_products",
+            Read,
+            "Suggest products: those most often bought together with a product or with a customer's past purchases, then the most popular. Only products in stock.",
+            &[
+                P::Str("product_id", "Suggest what goes with this product."),
+                USER_ID,
+                P::Int("limit", "At most this many (default 5)."),
+            ],
+            &["product_id", "user_id", "limit"],
+        ),
+        spec(
             "track_order",
             Read,
             "Summarise an order's shipments: tracking ids and the items in each, and which items have not shipped.",
@@ -431,6 +442,16 @@ struct SearchArgs {
     max_price: Option<Money>,
     #[serde(default)]
     available_only: Option<bool>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecommendArgs {
+    #[serde(default)]
+    product_id: Option<ProductId>,
+    #[serde(default)]
+    user_id: Option<UserId>,
     #[serde(default)]
     limit: Option<u32>,
 }
@@ -636,6 +657,14 @@ impl Tools {
                 let available_only = a.available_only.unwrap_or(true);
                 to_value(
                     r.search_products(actor, &a.query, a.max_price, available_only, limit)
+                        .await?,
+                )
+            }
+            "recommend_products" => {
+                let a: RecommendArgs = args(arguments)?;
+                let limit = a.limit.unwrap_or(5).clamp(1, 20) as usize;
+                to_value(
+                    r.recommend_products(actor, a.product_id.as_ref(), a.user_id.as_ref(), limit)
                         .await?,
                 )
             }

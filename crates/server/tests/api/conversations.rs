@@ -852,3 +852,65 @@ async fn the_console_lists_conversations_and_shows_tool_calls_escaped() {
     assert_eq!(other.status(), 404, "another tenant's key sees nothing");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn recommendations_come_from_orders_and_stay_private() {
+    let app = spawn_app().await;
+    let r = app
+        .tool("recommend_products", &json!({"product_id": "1000000001"}))
+        .await;
+    let picks = r.body["output"].as_array().unwrap();
+    assert_eq!(picks.len(), 1, "{}", r.body);
+    assert_eq!(
+        picks[0]["name"], "Water Bottle",
+        "the anchor itself is never suggested"
+    );
+    assert_eq!(picks[0]["from_price"], 47.76, "cheapest available variant");
+    let r = app
+        .tool("recommend_products", &json!({"user_id": "sam_lee_2"}))
+        .await;
+    assert_eq!(
+        r.body["output"][0]["name"], "Water Bottle",
+        "Sam already has the T-Shirt"
+    );
+
+    // Inside a conversation, another customer's history is off limits.
+    let tools = Tools::new(Retail::new(
+        Arc::new(app.db.store.clone()),
+        RetailPolicy::default(),
+    ));
+    let mut state = DialogueState::default();
+    let mut gate = Gate::new(
+        &tools,
+        Actor::new(TenantId::parse("shop").unwrap(), "agent:t"),
+        &mut state,
+    );
+    let e = gate
+        .call("recommend_products", json!({"user_id": "sam_lee_2"}), 0.9)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "authentication_required");
+    gate.call(
+        "find_user_id_by_email",
+        json!({"email": "zoe.muller@example.com"}),
+        0.9,
+    )
+    .await
+    .unwrap();
+    let e = gate
+        .call("recommend_products", json!({"user_id": "sam_lee_2"}), 0.9)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "user_not_found");
+    assert!(
+        gate.call("recommend_products", json!({"limit": 2}), 0.9)
+            .await
+            .is_ok(),
+        "popular picks need no account"
+    );
+
+    let c = open(&app).await;
+    let t = say(&app, &c, "can you recommend something?").await;
+    assert!(reply(&t).contains("you might like"), "{}", reply(&t));
+    app.finish().await;
+}
