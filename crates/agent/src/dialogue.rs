@@ -113,6 +113,7 @@ fn goal_for(intent: Intent) -> Option<GoalKind> {
         Intent::ModifyOrderAddress => GoalKind::ModifyOrderAddress,
         Intent::ModifyPayment => GoalKind::ModifyPayment,
         Intent::ChangeDefaultAddress => GoalKind::ChangeDefaultAddress,
+        Intent::Buy => GoalKind::Buy,
         _ => return None,
     })
 }
@@ -483,7 +484,7 @@ impl Dialogue<'_, '_> {
                 ""
             ).trim_end().to_string()),
             Intent::Recommend => self.recommend().await,
-            Intent::ProductQuestion | Intent::Buy => self.products(text).await,
+            Intent::ProductQuestion => self.products(text).await,
             Intent::Identify if self.gate.state.customer.is_none() => turn(
                 "To find your account, please give me your email address, or your first and last name and zip code.",
             ),
@@ -1043,6 +1044,7 @@ impl Dialogue<'_, '_> {
                     format!("pay {amount} for order {oid} with your {} instead; the original payment is refunded", method_label(customer, method.as_str())),
                 )
             }
+            GoalKind::Buy => self.collect_purchase(goal, u, customer).await,
             GoalKind::ChangeDefaultAddress => {
                 let country = customer["address"]["country"]
                     .as_str()
@@ -1064,6 +1066,158 @@ impl Dialogue<'_, '_> {
                 )
             }
         }
+    }
+
+    /// Buying: product, variant, quantity and payment, then a `place_order` proposal.
+    async fn collect_purchase(
+        &mut self,
+        goal: &mut Goal,
+        u: &Understanding,
+        customer: &Value,
+    ) -> Turn {
+        if let Some(q) = u.entities.quantity {
+            goal.quantity = Some(q.clamp(1, 20));
+        }
+        let said = goal.context.clone();
+        if goal.product_id.is_none() {
+            let hits = self
+                .gate
+                .call(
+                    "search_products",
+                    json!({"query": said, "limit": 1}),
+                    self.confidence,
+                )
+                .await;
+            let first = hits
+                .ok()
+                .and_then(|h| h.as_array().and_then(|a| a.first().cloned()));
+            match first.and_then(|p| {
+                p["product_id"]
+                    .as_str()
+                    .and_then(|s| hc_domain::ProductId::parse(s).ok())
+            }) {
+                Some(id) => goal.product_id = Some(id),
+                None => {
+                    return turn(
+                        "Which product would you like to buy? Tell me what it is (for example \"hiking boots\").",
+                    );
+                }
+            }
+        }
+        let pid = goal
+            .product_id
+            .clone()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let product = self
+            .gate
+            .call(
+                "get_product_details",
+                json!({"product_id": pid}),
+                self.confidence,
+            )
+            .await
+            .unwrap_or_default();
+        let name = product["name"]
+            .as_str()
+            .unwrap_or("that product")
+            .to_string();
+        let available: Vec<(&String, &Value)> = product["variants"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v["available"] == true)
+            .collect();
+        if available.is_empty() {
+            goal.product_id = None;
+            return turn(format!(
+                "{} {name} is out of stock right now.",
+                self.voice.sorry()
+            ));
+        }
+        if goal.new_items.is_empty() {
+            let scored: Vec<(usize, &String)> = available
+                .iter()
+                .map(|(id, v)| {
+                    let hits = v["options"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, o)| {
+                            o.as_str().is_some_and(|o| {
+                                crate::nlu::entities::mention_score(&said, o) >= 0.99
+                            })
+                        })
+                        .count();
+                    (hits, *id)
+                })
+                .collect();
+            let best = scored.iter().map(|(h, _)| *h).max().unwrap_or(0);
+            let top: Vec<&String> = scored
+                .iter()
+                .filter(|(h, _)| *h == best)
+                .map(|(_, id)| *id)
+                .collect();
+            if top.len() == 1 {
+                goal.new_items = hc_domain::ItemId::parse(top[0].as_str())
+                    .into_iter()
+                    .collect();
+            } else {
+                let options: Vec<String> = available
+                    .iter()
+                    .filter(|(id, _)| top.contains(id))
+                    .take(6)
+                    .map(|(_, v)| {
+                        let opts: Vec<&str> = v["options"]
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|(_, o)| o.as_str())
+                            .collect();
+                        format!("{} ({})", opts.join(", "), money(&v["price"]))
+                    })
+                    .collect();
+                return turn(format!(
+                    "Which {name} would you like? In stock: {}.",
+                    options.join("; ")
+                ));
+            }
+        }
+        let item = goal.new_items[0].to_string();
+        let variant = &product["variants"][&item];
+        let quantity = goal.quantity.unwrap_or(1);
+        let methods: Vec<String> = customer["payment_methods"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect();
+        if goal.payment.is_none() && methods.len() == 1 {
+            goal.payment = PaymentMethodId::parse(methods[0].as_str()).ok();
+        }
+        let Some(method) = goal.payment.clone() else {
+            let labels: Vec<String> = methods.iter().map(|m| method_label(customer, m)).collect();
+            return turn(format!(
+                "How would you like to pay? You have: {}.",
+                labels.join(", ")
+            ));
+        };
+        let unit = variant["price"].as_f64().unwrap_or(0.0);
+        let mut labelled = variant.clone();
+        labelled["name"] = json!(name);
+        let a = &customer["address"];
+        self.propose(
+            "place_order",
+            json!({"user_id": customer["user_id"], "items": [{"item_id": item, "quantity": quantity}], "payment_method_id": method}),
+            format!(
+                "order {quantity} × {} at ${unit:.2} each (total ${:.2}), paid with your {}, shipped to {}, {}",
+                item_label(&labelled),
+                unit * f64::from(quantity),
+                method_label(customer, method.as_str()),
+                a["address1"].as_str().unwrap_or(""),
+                a["city"].as_str().unwrap_or("")
+            ),
+        )
     }
 
     fn not_possible(&mut self, goal: &mut Goal, why: &str, suggest_return: bool) -> Turn {
@@ -1280,6 +1434,10 @@ impl Dialogue<'_, '_> {
                     ),
                     "modify_pending_order_items" => format!(
                         "Order {} is updated.",
+                        out["order_id"].as_str().unwrap_or("")
+                    ),
+                    "place_order" => format!(
+                        "Your order {} is placed; we'll email you when it ships.",
                         out["order_id"].as_str().unwrap_or("")
                     ),
                     "modify_pending_order_address" | "modify_pending_order_payment" => format!(

@@ -17,12 +17,13 @@ pub enum GoalKind {
     ModifyOrderAddress,
     ModifyPayment,
     ChangeDefaultAddress,
+    Buy,
 }
 
 impl GoalKind {
     /// Whether the goal needs a specific order.
     pub fn needs_order(self) -> bool {
-        !matches!(self, GoalKind::ChangeDefaultAddress)
+        !matches!(self, GoalKind::ChangeDefaultAddress | GoalKind::Buy)
     }
 
     pub fn describe(self) -> &'static str {
@@ -36,6 +37,7 @@ impl GoalKind {
             GoalKind::ModifyOrderAddress => "change an order's shipping address",
             GoalKind::ModifyPayment => "change an order's payment method",
             GoalKind::ChangeDefaultAddress => "change their default address",
+            GoalKind::Buy => "buy a product",
         }
     }
 }
@@ -50,6 +52,12 @@ pub struct Goal {
     pub new_items: Vec<ItemId>,
     pub payment: Option<PaymentMethodId>,
     pub address: Option<Address>,
+    /// The product being bought.
+    #[serde(default)]
+    pub product_id: Option<hc_domain::ProductId>,
+    /// Units to buy.
+    #[serde(default)]
+    pub quantity: Option<u32>,
     /// What the customer said while pursuing this goal, for resolving "the sneakers".
     #[serde(default)]
     pub context: String,
@@ -65,6 +73,8 @@ impl Goal {
             new_items: Vec::new(),
             payment: None,
             address: None,
+            product_id: None,
+            quantity: None,
             context: String::new(),
         }
     }

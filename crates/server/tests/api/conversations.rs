@@ -914,3 +914,56 @@ async fn recommendations_come_from_orders_and_stay_private() {
     assert!(reply(&t).contains("you might like"), "{}", reply(&t));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_shopper_buys_in_chat_after_choosing_payment_and_confirming() {
+    let app = spawn_app().await;
+    let c = open(&app).await;
+    let t = say(&app, &c, "I'd like to buy a water bottle, the 1L one").await;
+    assert!(reply(&t).contains("email"), "{}", reply(&t));
+    let t = say(&app, &c, "zoe.muller@example.com").await;
+    assert!(
+        reply(&t).contains("how would you like to pay"),
+        "{}",
+        reply(&t)
+    );
+    let t = say(&app, &c, "with my visa").await;
+    assert!(
+        reply(&t).contains("to confirm")
+            && reply(&t).contains("water bottle (1l)")
+            && reply(&t).contains("$52.30"),
+        "{}",
+        reply(&t)
+    );
+    let before = app
+        .tool("get_user_details", &json!({"user_id": "zoe_muller_1"}))
+        .await
+        .body["output"]["orders"]
+        .as_array()
+        .unwrap()
+        .len();
+    let t = say(&app, &c, "yes").await;
+    assert!(reply(&t).contains("is placed"), "{}", reply(&t));
+    let user = app
+        .tool("get_user_details", &json!({"user_id": "zoe_muller_1"}))
+        .await
+        .body["output"]
+        .clone();
+    let orders = user["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), before + 1);
+    let o = app
+        .tool(
+            "get_order_details",
+            &json!({"order_id": orders.last().unwrap()}),
+        )
+        .await
+        .body["output"]
+        .clone();
+    assert_eq!(o["status"], "pending");
+    assert_eq!(o["items"][0]["item_id"], "2000000012");
+    assert_eq!(
+        o["payment_history"][0]["payment_method_id"],
+        "credit_card_1"
+    );
+    app.finish().await;
+}
