@@ -42,6 +42,10 @@ impl AppState {
             platform,
             config: Arc::new(config),
             metrics: prometheus(),
+            widget_limiter: Arc::new(governor::RateLimiter::keyed(
+                governor::Quota::per_second(std::num::NonZeroU32::new(5).expect("non-zero"))
+                    .allow_burst(std::num::NonZeroU32::new(30).expect("non-zero")),
+            )),
         }
     }
 }

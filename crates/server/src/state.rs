@@ -32,4 +32,6 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub config: Arc<ServerConfig>,
     pub metrics: PrometheusHandle,
+    /// Per-client-IP limits for the public widget endpoints.
+    pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }

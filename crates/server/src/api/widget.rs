@@ -6,15 +6,12 @@
 //! shoppers see replies, never tool internals.
 
 use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
-use std::sync::OnceLock;
 
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hc_domain::{Author, Channel, ConversationId, ConversationStatus, TenantId};
 use serde::{Deserialize, Serialize};
 
@@ -35,19 +32,9 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn limiter() -> &'static DefaultKeyedRateLimiter<IpAddr> {
-    static LIMITER: OnceLock<DefaultKeyedRateLimiter<IpAddr>> = OnceLock::new();
-    LIMITER.get_or_init(|| {
-        RateLimiter::keyed(
-            Quota::per_second(NonZeroU32::new(5).expect("non-zero"))
-                .allow_burst(NonZeroU32::new(30).expect("non-zero")),
-        )
-    })
-}
-
-fn check_rate(addr: Option<SocketAddr>) -> ApiResult<()> {
+fn check_rate(state: &AppState, addr: Option<SocketAddr>) -> ApiResult<()> {
     let ip = addr.map(|a| a.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    limiter().check_key(&ip).map_err(|_| {
+    state.widget_limiter.check_key(&ip).map_err(|_| {
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -96,7 +83,7 @@ pub async fn open_conversation(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(raw_tenant): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Opened>)> {
-    check_rate(Some(addr))?;
+    check_rate(&state, Some(addr))?;
     let t = tenant(&state, &raw_tenant).await?;
     let c = state.agent.start(&t, Channel::Chat).await?;
     let greeting = "Hi! I can check your orders, cancel, return or exchange items, change an address or payment, and help you find products. How can I help?".to_string();
@@ -122,7 +109,7 @@ pub async fn send(
     Path((raw_tenant, id)): Path<(String, String)>,
     JsonBody(msg): JsonBody<WidgetMessage>,
 ) -> ApiResult<Json<WidgetReply>> {
-    check_rate(Some(addr))?;
+    check_rate(&state, Some(addr))?;
     let t = tenant(&state, &raw_tenant).await?;
     let id = conversation_id(id)?;
     let turn = state.agent.handle(&t, &id, &msg.text).await?;
@@ -144,7 +131,7 @@ pub async fn transcript(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path((raw_tenant, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<Line>>> {
-    check_rate(Some(addr))?;
+    check_rate(&state, Some(addr))?;
     let t = tenant(&state, &raw_tenant).await?;
     let id = conversation_id(id)?;
     let (_, messages) = state.agent.conversation(&t, &id).await?;
