@@ -506,20 +506,22 @@ impl Dialogue<'_, '_> {
         }
     }
 
+    /// Calls a tool that returns a list; a refusal or any other shape is an empty list.
+    async fn call_list(&mut self, tool: &str, args: Value) -> Vec<Value> {
+        let result = self.gate.call(tool, args, self.confidence).await;
+        result
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    }
+
     /// Suggestions: from the customer's purchases when signed in, else what is popular.
     async fn recommend(&mut self) -> Turn {
         let args = match &self.gate.state.customer {
             Some(c) => json!({"user_id": c, "limit": 3}),
             None => json!({"limit": 3}),
         };
-        let picks = self
-            .gate
-            .call("recommend_products", args, self.confidence)
-            .await;
-        let picks: Vec<Value> = picks
-            .ok()
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default();
+        let picks = self.call_list("recommend_products", args).await;
         if picks.is_empty() {
             return turn(
                 "I don't have a suggestion right now. Tell me what you're looking for and I'll search the catalog.",
@@ -548,17 +550,8 @@ impl Dialogue<'_, '_> {
 
     async fn products(&mut self, text: &str) -> Turn {
         let hits = self
-            .gate
-            .call(
-                "search_products",
-                json!({"query": text, "limit": 3}),
-                self.confidence,
-            )
+            .call_list("search_products", json!({"query": text, "limit": 3}))
             .await;
-        let hits: Vec<Value> = hits
-            .ok()
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default();
         if hits.is_empty() {
             return turn(
                 "I couldn't find a matching product. Could you describe it differently (type, colour, size)?",
@@ -871,7 +864,7 @@ impl Dialogue<'_, '_> {
                 let method = match goal
                     .payment
                     .clone()
-                    .map(String::from_id)
+                    .map(|m| m.to_string())
                     .or(original.clone())
                 {
                     Some(m) => m,
@@ -935,7 +928,7 @@ impl Dialogue<'_, '_> {
                 let method = match goal
                     .payment
                     .clone()
-                    .map(String::from_id)
+                    .map(|m| m.to_string())
                     .or(original.clone())
                 {
                     Some(m) => m,
@@ -1080,17 +1073,11 @@ impl Dialogue<'_, '_> {
         }
         let said = goal.context.clone();
         if goal.product_id.is_none() {
-            let hits = self
-                .gate
-                .call(
-                    "search_products",
-                    json!({"query": said, "limit": 1}),
-                    self.confidence,
-                )
-                .await;
-            let first = hits
-                .ok()
-                .and_then(|h| h.as_array().and_then(|a| a.first().cloned()));
+            let first = self
+                .call_list("search_products", json!({"query": said, "limit": 1}))
+                .await
+                .into_iter()
+                .next();
             match first.and_then(|p| {
                 p["product_id"]
                     .as_str()
@@ -1466,15 +1453,5 @@ impl Dialogue<'_, '_> {
                 ))
             }
         }
-    }
-}
-
-trait FromId {
-    fn from_id(id: PaymentMethodId) -> String;
-}
-
-impl FromId for String {
-    fn from_id(id: PaymentMethodId) -> String {
-        id.to_string()
     }
 }

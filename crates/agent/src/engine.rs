@@ -325,7 +325,7 @@ impl Agent {
         tenant: &TenantId,
         id: &ConversationId,
         apply: impl FnOnce(&mut Conversation, &mut DialogueState) -> Result<Option<(Author, String)>>,
-    ) -> Result<Conversation> {
+    ) -> Result<(Conversation, Option<Message>)> {
         let lock = self.lock_for(tenant, id);
         let _serial = lock.lock().await;
         let mut c = self
@@ -354,7 +354,7 @@ impl Agent {
         c.version += 1;
         c.updated_at_ms = now;
         self.store.save_turn(&c, expected, &messages).await?;
-        Ok(c)
+        Ok((c, messages.pop()))
     }
 
     /// A human agent writes to the customer; an open conversation is taken over (escalated) first.
@@ -368,7 +368,7 @@ impl Agent {
         let text = clean(text)?;
         let agent = agent.to_string();
         let mut taken_over = false;
-        let c = self
+        let (c, message) = self
             .staff_action(tenant, id, |c, state| {
                 if !c.status.accepts_messages() {
                     return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
@@ -390,14 +390,13 @@ impl Agent {
         if taken_over {
             self.emit("conversation.escalated", &c);
         }
-        let message = self.store.messages(tenant, id).await?.pop();
         self.emit_message("message.human", &c, message);
         Ok(c)
     }
 
     /// Hands an escalated conversation back to the AI.
     pub async fn hand_back(&self, tenant: &TenantId, id: &ConversationId) -> Result<Conversation> {
-        let c = self
+        let (c, _) = self
             .staff_action(tenant, id, |c, state| {
                 if c.status != ConversationStatus::Escalated {
                     return Err(Error::InvalidMessage(format!(
@@ -434,7 +433,7 @@ impl Agent {
                 "a conversation closes as resolved or abandoned".into(),
             ));
         }
-        let c = self
+        let (c, _) = self
             .staff_action(tenant, id, |c, _| {
                 if !c.status.accepts_messages() {
                     return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));

@@ -59,10 +59,6 @@ impl<'a> Gate<'a> {
         }
     }
 
-    pub fn tools(&self) -> &Tools {
-        self.tools
-    }
-
     /// The dialogue state the gate enforces (and updates on identification).
     pub fn state_mut(&mut self) -> &mut DialogueState {
         self.state

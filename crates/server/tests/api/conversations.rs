@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use hc_agent::gate::{Gate, fingerprint};
 use hc_agent::state::DialogueState;
-use hc_commerce::{Actor, Retail, RetailPolicy, Tools};
+use hc_commerce::Actor;
 use hc_domain::{Role, TenantId, UserId};
 use serde_json::{Value, json};
 
@@ -239,10 +239,7 @@ async fn bad_messages_are_refused_and_concurrent_ones_all_kept_in_order() {
 #[tokio::test]
 async fn the_gate_refuses_unconfirmed_writes_and_foreign_records_whichever_brain_asks() {
     let app = spawn_app().await;
-    let tools = Tools::new(Retail::new(
-        Arc::new(app.db.store.clone()),
-        RetailPolicy::default(),
-    ));
+    let tools = app.tools();
     let actor = Actor::new(TenantId::parse("shop").unwrap(), "agent:test");
     let mut state = DialogueState::default();
     let cancel = json!({"order_id": "#W0000001", "reason": "no longer needed"});
@@ -754,10 +751,7 @@ async fn idle_open_conversations_are_abandoned_and_active_ones_kept() {
     say(&app, &active, "hello").await;
     let escalated = open(&app).await;
     say(&app, &escalated, "get me a human").await;
-    let tools = Tools::new(Retail::new(
-        Arc::new(app.db.store.clone()),
-        RetailPolicy::default(),
-    ));
+    let tools = app.tools();
     let agent = hc_agent::Agent::new(
         tools,
         Arc::new(app.db.store.clone()),
@@ -875,10 +869,7 @@ async fn recommendations_come_from_orders_and_stay_private() {
     );
 
     // Inside a conversation, another customer's history is off limits.
-    let tools = Tools::new(Retail::new(
-        Arc::new(app.db.store.clone()),
-        RetailPolicy::default(),
-    ));
+    let tools = app.tools();
     let mut state = DialogueState::default();
     let mut gate = Gate::new(
         &tools,

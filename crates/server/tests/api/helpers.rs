@@ -104,6 +104,14 @@ impl Reply {
 }
 
 impl TestApp {
+    /// The retail tools over this app's store, for driving the engines directly.
+    pub fn tools(&self) -> Tools {
+        Tools::new(Retail::new(
+            Arc::new(self.db.store.clone()),
+            RetailPolicy::default(),
+        ))
+    }
+
     pub fn key(&self, role: Role) -> &str {
         &self.keys[&role]
     }
