@@ -15,10 +15,15 @@ use hc_domain::{
 use serde::Serialize;
 use tracing::instrument;
 
-use crate::dialogue::{Dialogue, Outcome};
+use crate::config::{Brain, OnLlmFailure};
+use crate::dialogue::{Dialogue, Outcome, Turn};
 use crate::error::{Error, Result};
 use crate::gate::Gate;
+use crate::llm::brain::{LlmFailure, TurnInput};
+use crate::llm::{self, DeltaSink};
 use crate::nlu::Nlu;
+use crate::nlu::Understanding;
+use crate::nlu::intents::Intent;
 use crate::ports::ConversationStore;
 use crate::replies::Voice;
 use crate::state::DialogueState;
@@ -73,6 +78,7 @@ pub struct Agent {
     store: Arc<dyn ConversationStore>,
     nlu: Arc<Nlu>,
     voice: Arc<Voice>,
+    brain: Arc<Brain>,
     locks: Arc<Mutex<TurnLocks>>,
     events: tokio::sync::broadcast::Sender<AgentEvent>,
 }
@@ -116,9 +122,20 @@ impl Agent {
             store,
             nlu,
             voice: Arc::new(voice),
+            brain: Arc::new(Brain::offline()),
             locks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
         }
+    }
+
+    /// Answers with `brain` (an LLM or hybrid) instead of the built-in engine alone.
+    pub fn with_brain(mut self, brain: Brain) -> Self {
+        self.brain = Arc::new(brain);
+        self
+    }
+
+    pub fn brain(&self) -> &Brain {
+        &self.brain
     }
 
     pub fn store(&self) -> &Arc<dyn ConversationStore> {
@@ -165,6 +182,7 @@ impl Agent {
             escalation: None,
             message_count: 0,
             version: 0,
+            usage: Default::default(),
             state: serde_json::to_value(DialogueState::default()).unwrap_or_default(),
         };
         self.store.create_conversation(&c).await?;
@@ -197,12 +215,24 @@ impl Agent {
     }
 
     /// Handles one customer message and returns the agent's reply.
-    #[instrument(level = "debug", skip_all, fields(tenant = %tenant, conversation = %id))]
     pub async fn handle(
         &self,
         tenant: &TenantId,
         id: &ConversationId,
         text: &str,
+    ) -> Result<TurnResult> {
+        self.handle_streaming(tenant, id, text, None).await
+    }
+
+    /// Like [`handle`](Self::handle), sending the reply's text to `deltas` as
+    /// it is produced (token by token from an LLM; whole from the built-in engine).
+    #[instrument(level = "debug", skip_all, fields(tenant = %tenant, conversation = %id))]
+    pub async fn handle_streaming(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        text: &str,
+        deltas: Option<DeltaSink>,
     ) -> Result<TurnResult> {
         let text = clean(text)?;
         let lock = self.lock_for(tenant, id);
@@ -224,6 +254,8 @@ impl Agent {
             intent: None,
             confidence: None,
             tool_calls: vec![],
+            brain: None,
+            usage: None,
         };
         let expected = c.version;
         // While a human has the conversation, the AI stays silent.
@@ -242,6 +274,8 @@ impl Agent {
                 intent: None,
                 confidence: None,
                 tool_calls: vec![],
+                brain: None,
+                usage: None,
             };
             return Ok(TurnResult {
                 reply: note,
@@ -253,16 +287,53 @@ impl Agent {
         let understanding = self.nlu.understand(&text);
         let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
         let actor = Actor::new(tenant.clone(), format!("agent:{id}"));
-        let mut gate = Gate::new(&self.tools, actor, &mut state);
-        let turn = {
-            let mut dialogue = Dialogue {
-                gate: &mut gate,
-                voice: &self.voice,
-                confidence: understanding.confidence,
-                customer_cache: None,
-            };
-            dialogue.respond(&text, &understanding).await
+        let llm = self.brain.llm_for(&understanding, &state, &text).cloned();
+        let history = match llm {
+            Some(_) => self.store.messages(tenant, id).await?,
+            None => Vec::new(),
         };
+        let mut gate = Gate::new(&self.tools, actor, &mut state);
+        let mut usage = None;
+        let mut brain = "offline";
+        let mut turn = None;
+        if let Some(llm) = &llm {
+            let input = TurnInput {
+                history: &history,
+                text: &text,
+                yes_no: understanding
+                    .entities
+                    .yes_no
+                    .or(match understanding.intent {
+                        Intent::Affirm => Some(true),
+                        Intent::Deny => Some(false),
+                        _ => None,
+                    }),
+                context: None,
+                deltas: deltas.as_ref(),
+            };
+            match llm::brain::respond(llm, &mut gate, &self.voice, &[], input).await {
+                Ok(t) => {
+                    usage = Some(t.usage);
+                    brain = "llm";
+                    turn = Some(t.turn);
+                }
+                Err(f) => {
+                    tracing::warn!(error = %f.error, conversation = %id, "llm turn failed; falling back");
+                    usage = Some(f.usage).filter(|u| !u.is_zero());
+                    turn = Some(self.llm_fallback(&mut gate, &text, &understanding, f).await);
+                }
+            }
+        }
+        let turn = match turn {
+            Some(t) => t,
+            None => self.offline_turn(&mut gate, &text, &understanding).await,
+        };
+        if brain != "llm"
+            && let Some(sink) = &deltas
+        {
+            let _ = sink.send(turn.reply.clone());
+        }
+        gate.state_mut().llm_active = brain == "llm";
         let calls = gate.into_calls();
         let now = now_ms();
         match &turn.outcome {
@@ -292,7 +363,12 @@ impl Agent {
             intent: None,
             confidence: Some(understanding.confidence),
             tool_calls: calls.clone(),
+            brain: Some(brain.to_string()),
+            usage,
         };
+        if let Some(u) = usage {
+            c.usage += u;
+        }
         let customer_msg = Message {
             intent: Some(understanding.intent.as_str().to_string()),
             confidence: Some(understanding.confidence),
@@ -315,6 +391,45 @@ impl Agent {
             tool_calls: calls,
             status: c.status,
         })
+    }
+}
+
+impl Agent {
+    async fn offline_turn(&self, gate: &mut Gate<'_>, text: &str, u: &Understanding) -> Turn {
+        let mut dialogue = Dialogue {
+            gate,
+            voice: &self.voice,
+            confidence: u.confidence,
+            customer_cache: None,
+        };
+        dialogue.respond(text, u).await
+    }
+
+    /// The turn when the LLM failed: the built-in engine answers, or a human takes over.
+    async fn llm_fallback(
+        &self,
+        gate: &mut Gate<'_>,
+        text: &str,
+        u: &Understanding,
+        failure: LlmFailure,
+    ) -> Turn {
+        let done = failure
+            .done
+            .map(|d| format!("{} I did this: {d}. ", self.voice.ok()))
+            .unwrap_or_default();
+        match self.brain.on_failure {
+            OnLlmFailure::Handoff => Turn {
+                reply: format!(
+                    "{done}I'm connecting you with a member of our team. They'll see everything we've discussed."
+                ),
+                outcome: Outcome::Escalate(format!("the AI provider failed: {}", failure.error)),
+            },
+            OnLlmFailure::Offline if !done.is_empty() => Turn {
+                reply: format!("{done}{}", self.voice.anything_else()),
+                outcome: Outcome::Continue,
+            },
+            OnLlmFailure::Offline => self.offline_turn(gate, text, u).await,
+        }
     }
 }
 
@@ -347,6 +462,8 @@ impl Agent {
                 intent: None,
                 confidence: None,
                 tool_calls: vec![],
+                brain: None,
+                usage: None,
             });
             c.message_count += 1;
         }

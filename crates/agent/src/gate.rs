@@ -59,6 +59,11 @@ impl<'a> Gate<'a> {
         }
     }
 
+    /// The tool registry behind the gate (its specs are what a brain may call).
+    pub fn tools(&self) -> &Tools {
+        self.tools
+    }
+
     /// The dialogue state the gate enforces (and updates on identification).
     pub fn state_mut(&mut self) -> &mut DialogueState {
         self.state

@@ -5,17 +5,21 @@
 //! - [`nlu`]: trained intent classifier, corpus, entity extraction.
 //! - [`gate`]: the policy every brain's tool calls pass through.
 //! - [`dialogue`]: the built-in offline brain (slot filling, confirmation).
+//! - [`llm`]: the optional LLM brain (OpenAI-compatible, Anthropic) and hybrid mode.
 //! - [`engine::Agent`]: conversations, turns, durable storage, escalation.
 
+pub mod config;
 pub mod dialogue;
 pub mod engine;
 pub mod error;
 pub mod gate;
+pub mod llm;
 pub mod nlu;
 pub mod ports;
 pub mod replies;
 pub mod state;
 
+pub use config::{AgentConfig, Brain, BrainMode, OnLlmFailure};
 pub use engine::{Agent, AgentEvent, Stats, TurnResult};
 pub use error::{Error, Result};
 pub use replies::{Tone, Voice};

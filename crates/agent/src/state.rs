@@ -112,4 +112,7 @@ pub struct DialogueState {
     /// The last reply, to notice when the engine repeats itself.
     #[serde(default)]
     pub last_reply: String,
+    /// The LLM brain answered the last turn (hybrid mode keeps its thread going).
+    #[serde(default)]
+    pub llm_active: bool,
 }

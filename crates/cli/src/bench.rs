@@ -87,7 +87,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
 
     let mut server_settings = settings.clone();
     server_settings.server.listen = "127.0.0.1:0".into();
-    let app = Application::build(app_state(&store, &server_settings)).await?;
+    let app = Application::build(app_state(&store, &server_settings)?).await?;
     let addr = app.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -366,6 +366,7 @@ async fn chat_scenario(
                 escalation: None,
                 message_count: 0,
                 version: 0,
+                usage: Default::default(),
                 state: json!({}),
             };
             store.create_conversation(&c).await?;

@@ -93,21 +93,26 @@ pub async fn ensure_demo(store: &SqlStore) -> Result<bool> {
     Ok(true)
 }
 
-pub fn app_state(store: &SqlStore, settings: &Settings) -> AppState {
+pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
     let retail = Retail::new(Arc::new(store.clone()), settings.retail.clone());
     let tools = Tools::new(retail);
+    let brain = settings
+        .agent
+        .brain()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let agent = hc_agent::Agent::new(
         tools.clone(),
         Arc::new(store.clone()),
         hc_agent::nlu::Nlu::builtin(),
-        settings.agent.clone(),
-    );
-    AppState::new(
+        settings.agent.voice(),
+    )
+    .with_brain(brain);
+    Ok(AppState::new(
         tools,
         agent,
         Arc::new(store.clone()),
         settings.server.clone(),
-    )
+    ))
 }
 
 async fn shutdown_signal() {
@@ -137,7 +142,7 @@ pub async fn serve(settings: &Settings, demo: bool) -> Result<()> {
     } else {
         None
     };
-    let app = Application::build(app_state(&store, settings))
+    let app = Application::build(app_state(&store, settings)?)
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
     let addr = app.local_addr()?;

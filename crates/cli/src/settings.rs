@@ -35,8 +35,8 @@ pub struct Settings {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub retail: RetailPolicy,
-    /// The agent's voice: `brand` and `tone` (friendly or formal).
-    pub agent: hc_agent::Voice,
+    /// The agent: voice (`brand`, `tone`), `brain` (offline, llm, hybrid) and `llm` provider.
+    pub agent: hc_agent::AgentConfig,
 }
 
 impl Default for Settings {
@@ -48,12 +48,13 @@ impl Default for Settings {
             server: ServerConfig::default(),
             store: StoreConfig::default(),
             retail: RetailPolicy::default(),
-            agent: hc_agent::Voice::default(),
+            agent: hc_agent::AgentConfig::default(),
         }
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 6] = [
+const TOP_LEVEL_KEYS: [&str; 7] = [
+    "agent",
     "data_dir",
     "database_url",
     "log_format",

@@ -126,6 +126,38 @@ pub struct Message {
     pub confidence: Option<f32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCallRecord>,
+    /// Which brain wrote an agent message: `offline` or `llm`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brain: Option<String>,
+    /// Model usage spent on this message, when an LLM wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<LlmUsage>,
+}
+
+/// LLM tokens and cost spent, per message and summed per conversation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmUsage {
+    /// Model calls made.
+    pub calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// At the configured prices, in millionths of a US dollar.
+    pub cost_micros: u64,
+}
+
+impl LlmUsage {
+    pub fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl std::ops::AddAssign for LlmUsage {
+    fn add_assign(&mut self, o: Self) {
+        self.calls += o.calls;
+        self.input_tokens += o.input_tokens;
+        self.output_tokens += o.output_tokens;
+        self.cost_micros += o.cost_micros;
+    }
 }
 
 /// Why and how a conversation went to a human.
@@ -162,6 +194,9 @@ pub struct Conversation {
     pub message_count: i64,
     /// Incremented on every change; writers compare it (optimistic locking).
     pub version: i64,
+    /// LLM tokens and cost spent on this conversation so far.
+    #[serde(default, skip_serializing_if = "LlmUsage::is_zero")]
+    pub usage: LlmUsage,
     /// The engine's dialogue state, opaque here.
     #[serde(default)]
     pub state: serde_json::Value,

@@ -10,8 +10,8 @@ pub mod platform;
 pub mod retail;
 
 pub use conversation::{
-    Author, Channel, Conversation, ConversationStatus, Escalation, Message, ToolCallRecord,
-    ToolError,
+    Author, Channel, Conversation, ConversationStatus, Escalation, LlmUsage, Message,
+    ToolCallRecord, ToolError,
 };
 pub use error::{Error, Result};
 pub use ids::{

@@ -42,7 +42,7 @@ impl Modify for BearerAuth {
         api::catalog::list_products, api::catalog::get_product, api::catalog::create_product, api::catalog::update_product,
         api::customers::list_customers, api::customers::get_customer,
         api::orders::list_orders, api::orders::get_order,
-        api::conversations::create_conversation, api::conversations::send_message, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats,
+        api::conversations::create_conversation, api::conversations::send_message, api::conversations::send_message_streaming, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats,
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
         api::audit::list_audit,
     ),

@@ -25,6 +25,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/conversations/{id}", get(get_conversation))
         .route("/v1/conversations/{id}/messages", post(send_message))
+        .route(
+            "/v1/conversations/{id}/messages/stream",
+            post(send_message_streaming),
+        )
         .route("/v1/conversations/{id}/ws", get(conversation_ws))
         .route("/v1/conversations/{id}/human-reply", post(human_reply))
         .route("/v1/conversations/{id}/hand-back", post(hand_back))
@@ -111,6 +115,93 @@ pub async fn send_message(
             .handle(&principal.key.tenant_id, &id, &req.text)
             .await?,
     ))
+}
+
+/// One piece of a streamed turn.
+enum Piece {
+    Delta(String),
+    Done(Box<hc_agent::Result<TurnResult>>),
+}
+
+/// Runs a turn in its own task; its reply text arrives piece by piece, then the result.
+fn spawn_turn(
+    state: &AppState,
+    tenant: hc_domain::TenantId,
+    id: ConversationId,
+    text: String,
+) -> tokio::sync::mpsc::UnboundedReceiver<Piece> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (dtx, mut drx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let agent = state.agent.clone();
+    tokio::spawn(async move {
+        // The sink closes when the turn ends, so every delta is forwarded before the result.
+        let forward = async {
+            while let Some(d) = drx.recv().await {
+                let _ = tx.send(Piece::Delta(d));
+            }
+        };
+        let turn = agent.handle_streaming(&tenant, &id, &text, Some(dtx));
+        let (result, ()) = tokio::join!(turn, forward);
+        let _ = tx.send(Piece::Done(Box::new(result)));
+    });
+    rx
+}
+
+/// Sends a message and streams the reply as server-sent events: `delta`
+/// events carry `{text}` pieces as the brain produces them (token by token
+/// from an LLM), then one `turn` event carries the same body as the
+/// non-streaming endpoint. Errors before the turn starts are plain JSON errors.
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages/stream", tag = "conversations",
+    params(("id" = String, Path)), request_body = SendMessage,
+    responses((status = 200, description = "`text/event-stream`: `delta` events `{text}`, then a `turn` event `{reply, tool_calls, status}`", content_type = "text/event-stream", body = String),
+              (status = 404, body = crate::openapi::ErrorBody), (status = 409, description = "conversation_closed", body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn send_message_streaming(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<SendMessage>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    principal.require(Role::Agent)?;
+    let id = conversation_id(id)?;
+    let mut rx = spawn_turn(&state, principal.key.tenant_id.clone(), id, req.text);
+    let first = rx.recv().await;
+    let first = match first {
+        Some(Piece::Done(result)) => {
+            // Failed (or finished) before any text: answer as the plain endpoint would.
+            let turn = (*result)?;
+            Some(Piece::Done(Box::new(Ok(turn))))
+        }
+        other => other,
+    };
+    let event = |p: Piece| -> Event {
+        match p {
+            Piece::Delta(text) => Event::default()
+                .event("delta")
+                .data(serde_json::json!({ "text": text }).to_string()),
+            Piece::Done(result) => match *result {
+                Ok(turn) => Event::default()
+                    .event("turn")
+                    .data(serde_json::to_string(&turn).unwrap_or_default()),
+                Err(e) => Event::default().event("error").data(
+                    serde_json::json!({"error": {"code": e.code(), "message": e.to_string()}})
+                        .to_string(),
+                ),
+            },
+        }
+    };
+    let stream = futures_util::stream::unfold((first, rx), move |(next, mut rx)| async move {
+        let piece = match next {
+            Some(p) => p,
+            None => rx.recv().await?,
+        };
+        Some((Ok::<_, std::convert::Infallible>(event(piece)), (None, rx)))
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// The conversation with its transcript, every tool call and its confidence.
@@ -344,9 +435,23 @@ async fn run_socket(
             frame = socket.recv() => match frame {
                 Some(Ok(Frame::Text(text))) => {
                     let text = serde_json::from_str::<SendMessage>(&text).map(|m| m.text).unwrap_or_else(|_| text.to_string());
-                    match state.agent.handle(&tenant, &id, &text).await {
-                        Ok(turn) => serde_json::json!({"type": "turn", "reply": turn.reply, "tool_calls": turn.tool_calls, "status": turn.status}),
-                        Err(e) => serde_json::json!({"type": "error", "error": {"code": e.code(), "message": e.to_string()}}),
+                    let mut pieces = spawn_turn(&state, tenant.clone(), id.clone(), text);
+                    let mut result = None;
+                    while let Some(piece) = pieces.recv().await {
+                        match piece {
+                            Piece::Delta(text) => {
+                                let frame = serde_json::json!({"type": "delta", "text": text});
+                                if socket.send(Frame::Text(frame.to_string().into())).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Piece::Done(r) => result = Some(*r),
+                        }
+                    }
+                    match result {
+                        Some(Ok(turn)) => serde_json::json!({"type": "turn", "reply": turn.reply, "tool_calls": turn.tool_calls, "status": turn.status}),
+                        Some(Err(e)) => serde_json::json!({"type": "error", "error": {"code": e.code(), "message": e.to_string()}}),
+                        None => break,
                     }
                 }
                 Some(Ok(Frame::Binary(_))) => serde_json::json!({"type": "error", "error": {"code": "invalid_message", "message": "send text frames"}}),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 
-async fn open(app: &TestApp) -> String {
+pub async fn open(app: &TestApp) -> String {
     let r = app
         .post(
             "/v1/conversations",
@@ -23,7 +23,7 @@ async fn open(app: &TestApp) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
-async fn say(app: &TestApp, id: &str, text: &str) -> Value {
+pub async fn say(app: &TestApp, id: &str, text: &str) -> Value {
     let r = app
         .post(
             &format!("/v1/conversations/{id}/messages"),
@@ -35,14 +35,14 @@ async fn say(app: &TestApp, id: &str, text: &str) -> Value {
     r.body
 }
 
-fn reply(turn: &Value) -> String {
+pub fn reply(turn: &Value) -> String {
     turn["reply"]["text"]
         .as_str()
         .unwrap_or_default()
         .to_lowercase()
 }
 
-async fn order_status(app: &TestApp, id: &str) -> String {
+pub async fn order_status(app: &TestApp, id: &str) -> String {
     app.tool("get_order_details", &json!({"order_id": id}))
         .await
         .body["output"]["status"]
@@ -689,9 +689,18 @@ async fn the_websocket_carries_turns_and_pushes_a_humans_reply() {
     ))
     .await
     .unwrap();
-    let frame: Value =
-        serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+    // The reply's text comes first as delta frames, then the whole turn.
+    let mut streamed = String::new();
+    let frame: Value = loop {
+        let f: Value =
+            serde_json::from_str(ws.next().await.unwrap().unwrap().to_text().unwrap()).unwrap();
+        if f["type"] != "delta" {
+            break f;
+        }
+        streamed.push_str(f["text"].as_str().unwrap());
+    };
     assert_eq!(frame["type"], "turn");
+    assert_eq!(frame["reply"]["text"], streamed.as_str());
     assert!(
         frame["reply"]["text"]
             .as_str()

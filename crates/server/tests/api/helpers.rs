@@ -38,6 +38,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(db: TestDb, config: ServerConfig, data: &str) -> TestApp {
+    spawn_app_full(db, config, data, hc_agent::Brain::offline()).await
+}
+
+/// The fixture app whose agent answers with `brain` (an LLM or hybrid).
+pub async fn spawn_app_with_brain(brain: hc_agent::Brain) -> TestApp {
+    spawn_app_full(hc_store::testing::sqlite().await, config(), MINI_DB, brain).await
+}
+
+pub async fn spawn_app_full(
+    db: TestDb,
+    config: ServerConfig,
+    data: &str,
+    brain: hc_agent::Brain,
+) -> TestApp {
     let store = db.store.clone();
     let shop = TenantId::parse("shop").unwrap();
     let other = TenantId::parse("other").unwrap();
@@ -72,7 +86,8 @@ pub async fn spawn_app_with(db: TestDb, config: ServerConfig, data: &str) -> Tes
         Arc::new(store.clone()),
         hc_agent::nlu::Nlu::builtin(),
         hc_agent::Voice::default(),
-    );
+    )
+    .with_brain(brain);
     let state = AppState::new(tools, agent, Arc::new(store.clone()), config);
     let app = Application::build(state).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());

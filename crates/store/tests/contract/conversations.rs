@@ -24,6 +24,7 @@ fn conversation(id: &str, updated: i64) -> Conversation {
         escalation: None,
         message_count: 0,
         version: 0,
+        usage: Default::default(),
         state: serde_json::json!({}),
     }
 }
@@ -37,6 +38,8 @@ fn message(seq: i64, text: &str) -> Message {
         intent: None,
         confidence: None,
         tool_calls: vec![],
+        brain: None,
+        usage: None,
     }
 }
 
