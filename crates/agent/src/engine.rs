@@ -69,6 +69,8 @@ pub struct Stats {
     pub ratings: u64,
     pub avg_first_response_ms: Option<f64>,
     pub avg_resolution_ms: Option<f64>,
+    /// LLM calls, tokens and cost spent on these conversations.
+    pub llm: hc_domain::LlmUsage,
 }
 
 /// The agent: NLU, dialogue and tools over a conversation store.
@@ -641,6 +643,7 @@ impl Agent {
                     rating_sum += f64::from(r);
                     s.ratings += 1;
                 }
+                s.llm += c.usage;
             }
             match batch.next_cursor {
                 Some(next) => page.after = Some(next),

@@ -26,7 +26,17 @@ const ORDER_TOOLS: [&str; 8] = [
     "exchange_delivered_order_items",
     "return_delivered_order_items",
 ];
-const USER_TOOLS: [&str; 3] = ["get_user_details", "modify_user_address", "place_order"];
+const USER_TOOLS: [&str; 7] = [
+    "get_user_details",
+    "modify_user_address",
+    "place_order",
+    "add_to_cart",
+    "remove_from_cart",
+    "view_cart",
+    "checkout_cart",
+];
+/// Writes that buy or change nothing yet, so they need no confirmation.
+const UNCONFIRMED_WRITES: [&str; 2] = ["add_to_cart", "remove_from_cart"];
 const LOOKUP_TOOLS: [&str; 2] = ["find_user_id_by_email", "find_user_id_by_name_zip"];
 
 /// A stable fingerprint of a tool call, for matching confirmations.
@@ -156,7 +166,8 @@ impl<'a> Gate<'a> {
         let is_write = self
             .tools
             .spec(name)
-            .is_some_and(|s| s.kind == hc_commerce::ToolKind::Write);
+            .is_some_and(|s| s.kind == hc_commerce::ToolKind::Write)
+            && !UNCONFIRMED_WRITES.contains(&name);
         if is_write {
             let wanted = fingerprint(name, arguments);
             if self.state.confirmed.as_deref() != Some(wanted.as_str()) {

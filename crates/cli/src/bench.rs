@@ -171,6 +171,10 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     if let Some(nlu) = results_nlu.take() {
         results.insert("nlu_understand".into(), nlu);
     }
+    if args.only.is_empty() || args.only.iter().any(|o| o == "llm_turn") {
+        let llm = crate::bench_llm::llm_overhead(&store, &tenant, args.seconds).await?;
+        results.insert("llm_turn".into(), llm);
+    }
     let mut baseline = None;
     for s in scenarios {
         if s.name != "healthz" && !args.only.is_empty() && !args.only.iter().any(|o| o == s.name) {

@@ -1,6 +1,7 @@
 //! `hypercommerce`: the one binary a retailer runs.
 
 mod bench;
+mod bench_llm;
 mod commands;
 mod eval;
 mod eval_agent;

@@ -904,6 +904,7 @@ fn make_customer(g: &mut Gen, taken: &mut Taken) -> Customer {
         email,
         payment_methods: make_payment_methods(g),
         orders: Vec::new(),
+        cart: Vec::new(),
     }
 }
 

@@ -43,6 +43,12 @@ pub enum Error {
     SameItem(ItemId),
     #[error("item {0} is not available")]
     ItemUnavailable(ItemId),
+    #[error("item {0} is not in the cart")]
+    ItemNotInCart(ItemId),
+    #[error("the cart is full: {0}")]
+    CartFull(String),
+    #[error("the cart is empty")]
+    EmptyCart,
     #[error("gift card {id} balance {balance} does not cover {needed}")]
     InsufficientGiftCardBalance {
         id: PaymentMethodId,
@@ -83,6 +89,9 @@ impl Error {
             Error::ItemCountMismatch { .. } => "item_count_mismatch",
             Error::SameItem(_) => "same_item",
             Error::ItemUnavailable(_) => "item_unavailable",
+            Error::ItemNotInCart(_) => "item_not_in_cart",
+            Error::CartFull(_) => "cart_full",
+            Error::EmptyCart => "empty_cart",
             Error::InsufficientGiftCardBalance { .. } => "insufficient_gift_card_balance",
             Error::PaymentHistoryNotSingle => "payment_history_not_single",
             Error::SamePaymentMethod(_) => "same_payment_method",

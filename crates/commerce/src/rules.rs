@@ -310,6 +310,74 @@ pub fn return_delivered_order_items(
     Ok(())
 }
 
+/// Most units of one item in a cart, lines in a cart and units in a cart.
+pub const CART_MAX_PER_ITEM: u32 = 20;
+pub const CART_MAX_LINES: usize = 30;
+pub const CART_MAX_UNITS: u32 = 100;
+
+/// Adds units of an item to a cart, merging with its line.
+pub fn add_to_cart(
+    cart: &mut Vec<hc_domain::CartLine>,
+    item: &ItemId,
+    quantity: u32,
+) -> Result<()> {
+    if quantity == 0 || quantity > CART_MAX_PER_ITEM {
+        return Err(Error::InvalidArguments(format!(
+            "quantity must be between 1 and {CART_MAX_PER_ITEM}"
+        )));
+    }
+    let units: u32 = cart.iter().map(|l| l.quantity).sum();
+    if units + quantity > CART_MAX_UNITS {
+        return Err(Error::CartFull(format!(
+            "a cart holds at most {CART_MAX_UNITS} units"
+        )));
+    }
+    let lines = cart.len();
+    match cart.iter_mut().find(|l| &l.item_id == item) {
+        Some(line) if line.quantity + quantity > CART_MAX_PER_ITEM => Err(Error::CartFull(
+            format!("at most {CART_MAX_PER_ITEM} units of one item"),
+        )),
+        Some(line) => {
+            line.quantity += quantity;
+            Ok(())
+        }
+        None if lines >= CART_MAX_LINES => Err(Error::CartFull(format!(
+            "a cart holds at most {CART_MAX_LINES} different items"
+        ))),
+        None => {
+            cart.push(hc_domain::CartLine {
+                item_id: item.clone(),
+                quantity,
+            });
+            Ok(())
+        }
+    }
+}
+
+/// Takes `quantity` units (all when `None`) of an item out of a cart.
+pub fn remove_from_cart(
+    cart: &mut Vec<hc_domain::CartLine>,
+    item: &ItemId,
+    quantity: Option<u32>,
+) -> Result<()> {
+    let Some(pos) = cart.iter().position(|l| &l.item_id == item) else {
+        return Err(Error::ItemNotInCart(item.clone()));
+    };
+    match quantity {
+        Some(0) => Err(Error::InvalidArguments(
+            "quantity must be at least 1".into(),
+        )),
+        Some(q) if q < cart[pos].quantity => {
+            cart[pos].quantity -= q;
+            Ok(())
+        }
+        _ => {
+            cart.remove(pos);
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +471,7 @@ mod tests {
             email: "ann@example.com".into(),
             payment_methods: methods.into_iter().map(|m| (m.id().clone(), m)).collect(),
             orders: vec![id("#W0000001")],
+            cart: Vec::new(),
         };
         let products = Products::from([(id("p1"), product)]);
         (order, customer, products)
@@ -580,5 +649,34 @@ mod tests {
         return_delivered_order_items(&mut o, &c, &[id("i1")], &id("gift_card_2")).unwrap();
         assert_eq!(o.status, OrderStatus::ReturnRequested);
         assert_eq!(o.return_items, Some(vec![id("i1")]));
+    }
+
+    #[test]
+    fn cart_lines_merge_and_respect_limits() {
+        let mut cart = Vec::new();
+        let a = ItemId::parse("1000000001").unwrap();
+        let b = ItemId::parse("1000000002").unwrap();
+        add_to_cart(&mut cart, &a, 2).unwrap();
+        add_to_cart(&mut cart, &a, 3).unwrap();
+        add_to_cart(&mut cart, &b, 1).unwrap();
+        assert_eq!(cart.len(), 2);
+        assert_eq!(cart[0].quantity, 5);
+        assert_eq!(
+            add_to_cart(&mut cart, &a, 0).unwrap_err().code(),
+            "invalid_arguments"
+        );
+        assert_eq!(
+            add_to_cart(&mut cart, &a, 16).unwrap_err().code(),
+            "cart_full"
+        );
+        assert_eq!(cart[0].quantity, 5, "a refused add changes nothing");
+        remove_from_cart(&mut cart, &a, Some(2)).unwrap();
+        assert_eq!(cart[0].quantity, 3);
+        remove_from_cart(&mut cart, &a, None).unwrap();
+        assert_eq!(cart.len(), 1);
+        assert_eq!(
+            remove_from_cart(&mut cart, &a, None).unwrap_err().code(),
+            "item_not_in_cart"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hc_domain::{
-    Address, AuditRecord, Customer, ItemId, Order, OrderId, OrderItem, OrderStatus, Payment,
+    Address, AuditRecord, Customer, ItemId, Money, Order, OrderId, OrderItem, OrderStatus, Payment,
     PaymentMethodId, Product, ProductId, TransactionType, UserId, now_ms,
 };
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,55 @@ impl Default for RetailPolicy {
         Self {
             cancel_reasons: vec!["no longer needed".into(), "ordered by mistake".into()],
         }
+    }
+}
+
+/// A customer's cart as shown to them.
+#[derive(Clone, Debug, Serialize)]
+pub struct CartView {
+    pub user_id: UserId,
+    pub lines: Vec<CartViewLine>,
+    pub subtotal: Money,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CartViewLine {
+    pub item_id: ItemId,
+    pub product_id: hc_domain::ProductId,
+    pub name: String,
+    pub options: hc_domain::retail::Options,
+    pub unit_price: Money,
+    pub quantity: u32,
+    pub line_total: Money,
+    /// Still available to order.
+    pub available: bool,
+}
+
+/// The cart of `customer` priced from `products` (lines whose item is gone are left out).
+fn cart_view(customer: &Customer, products: &[Product]) -> CartView {
+    let mut lines = Vec::new();
+    for line in &customer.cart {
+        let Some((product, v)) = products
+            .iter()
+            .find_map(|p| p.variants.get(&line.item_id).map(|v| (p, v)))
+        else {
+            continue;
+        };
+        lines.push(CartViewLine {
+            item_id: v.item_id.clone(),
+            product_id: product.product_id.clone(),
+            name: product.name.clone(),
+            options: v.options.clone(),
+            unit_price: v.price,
+            quantity: line.quantity,
+            line_total: Money::from_cents(v.price.cents() * i64::from(line.quantity)),
+            available: v.available,
+        });
+    }
+    CartView {
+        user_id: customer.user_id.clone(),
+        subtotal: lines.iter().map(|l| l.line_total).sum(),
+        lines,
     }
 }
 
@@ -591,7 +640,30 @@ impl Retail {
             )));
         }
         let mut tx = self.store.begin(&actor.tenant).await?;
-        let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        let customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        Self::place_order_in(
+            tx,
+            actor,
+            customer,
+            lines,
+            method,
+            address,
+            "tool.place_order",
+        )
+        .await
+    }
+
+    /// Places an order inside `tx` for `customer` (saved with the order) and commits.
+    async fn place_order_in(
+        mut tx: Box<dyn RetailTx>,
+        actor: &Actor,
+        mut customer: Customer,
+        lines: &[OrderLine],
+        method: &PaymentMethodId,
+        address: Option<Address>,
+        action: &str,
+    ) -> Result<Order> {
+        let user_id = &customer.user_id.clone();
         let mut items = Vec::new();
         for line in lines {
             let product = tx
@@ -646,15 +718,125 @@ impl Retail {
         tx.put_order(&order).await?;
         tx.put_customer(&customer).await?;
         let detail = json!({"lines": lines, "payment_method_id": method, "total": total});
+        Self::finish(tx, actor, action, format!("order:{order_id}"), detail).await?;
+        Ok(order)
+    }
+
+    /// The customer's cart with names, prices and availability.
+    pub async fn view_cart(&self, actor: &Actor, user_id: &UserId) -> Result<CartView> {
+        let customer = self
+            .store
+            .customer(&actor.tenant, user_id)
+            .await?
+            .ok_or_else(|| Error::UserNotFound(user_id.clone()))?;
+        let mut products = Vec::new();
+        for line in &customer.cart {
+            products.extend(
+                self.store
+                    .product_of_item(&actor.tenant, &line.item_id)
+                    .await?,
+            );
+        }
+        Ok(cart_view(&customer, &products))
+    }
+
+    async fn cart_view_in(tx: &mut dyn RetailTx, customer: &Customer) -> Result<CartView> {
+        let mut products = Vec::new();
+        for line in &customer.cart {
+            products.extend(tx.product_of_item(&line.item_id).await?);
+        }
+        Ok(cart_view(customer, &products))
+    }
+
+    /// Adds `quantity` units of an available variant (merging with a line of the same item).
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    pub async fn add_to_cart(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        item_id: &ItemId,
+        quantity: u32,
+    ) -> Result<CartView> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        let product = tx
+            .product_of_item(item_id)
+            .await?
+            .ok_or_else(|| Error::ItemNotFound(item_id.clone()))?;
+        if !product.variants[item_id].available {
+            return Err(Error::ItemUnavailable(item_id.clone()));
+        }
+        rules::add_to_cart(&mut customer.cart, item_id, quantity)?;
+        tx.put_customer(&customer).await?;
+        let view = Self::cart_view_in(tx.as_mut(), &customer).await?;
+        let detail = json!({"item_id": item_id, "quantity": quantity});
         Self::finish(
             tx,
             actor,
-            "tool.place_order",
-            format!("order:{order_id}"),
+            "tool.add_to_cart",
+            format!("user:{user_id}"),
             detail,
         )
         .await?;
-        Ok(order)
+        Ok(view)
+    }
+
+    /// Takes `quantity` units (all when `None`) of an item out of the cart.
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    pub async fn remove_from_cart(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        item_id: &ItemId,
+        quantity: Option<u32>,
+    ) -> Result<CartView> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        rules::remove_from_cart(&mut customer.cart, item_id, quantity)?;
+        tx.put_customer(&customer).await?;
+        let view = Self::cart_view_in(tx.as_mut(), &customer).await?;
+        let detail = json!({"item_id": item_id, "quantity": quantity});
+        Self::finish(
+            tx,
+            actor,
+            "tool.remove_from_cart",
+            format!("user:{user_id}"),
+            detail,
+        )
+        .await?;
+        Ok(view)
+    }
+
+    /// Orders everything in the cart with a saved payment method and empties the cart, atomically.
+    #[instrument(level = "debug", skip_all, fields(tenant = %actor.tenant, user = %user_id))]
+    pub async fn checkout_cart(
+        &self,
+        actor: &Actor,
+        user_id: &UserId,
+        method: &PaymentMethodId,
+    ) -> Result<Order> {
+        let mut tx = self.store.begin(&actor.tenant).await?;
+        let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
+        if customer.cart.is_empty() {
+            return Err(Error::EmptyCart);
+        }
+        let lines: Vec<OrderLine> = std::mem::take(&mut customer.cart)
+            .into_iter()
+            .map(|l| OrderLine {
+                item_id: l.item_id,
+                quantity: l.quantity,
+            })
+            .collect();
+        Self::place_order_in(
+            tx,
+            actor,
+            customer,
+            &lines,
+            method,
+            None,
+            "tool.checkout_cart",
+        )
+        .await
     }
 
     async fn fresh_order_id(tx: &mut dyn RetailTx) -> Result<OrderId> {

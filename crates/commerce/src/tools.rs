@@ -118,6 +118,7 @@ const ORDER_ID: P = P::Str(
     "The order id, such as '#W0000000' (note the leading '#').",
 );
 const USER_ID: P = P::Str("user_id", "The user id, such as 'sara_doe_496'.");
+const ITEM_ID: P = P::Str("item_id", "The item id, such as '1008292230'.");
 const PAYMENT: P = P::Str(
     "payment_method_id",
     "A payment method id of the customer, such as 'gift_card_0000000' or 'credit_card_0000000'.",
@@ -205,7 +206,7 @@ fn all_specs() -> Vec<ToolSpec> {
             "get_item_details",
             Read,
             "Get one item (variant): its options, availability and price.",
-            &[P::Str("item_id", "The item id, such as '1008292230'.")],
+            &[ITEM_ID],
             &[],
         ),
         spec(
@@ -315,6 +316,42 @@ fn all_specs() -> Vec<ToolSpec> {
             Read,
             "Summarise an order's shipments: tracking ids and the items in each, and which items have not shipped.",
             &[ORDER_ID],
+            &[],
+        ),
+        spec(
+            "add_to_cart",
+            Write,
+            "Add units of an available product variant to the customer's cart (merging with the same item). Needs no confirmation: nothing is bought until checkout_cart.",
+            &[
+                USER_ID,
+                ITEM_ID,
+                P::Int("quantity", "Units to add, 1 to 20 (default 1)."),
+            ],
+            &["quantity"],
+        ),
+        spec(
+            "remove_from_cart",
+            Write,
+            "Take units of an item out of the customer's cart (all of them unless quantity is given).",
+            &[
+                USER_ID,
+                ITEM_ID,
+                P::Int("quantity", "Units to take out (default: all)."),
+            ],
+            &["quantity"],
+        ),
+        spec(
+            "view_cart",
+            Read,
+            "The customer's cart: each item with its name, options, unit price, quantity and availability, and the subtotal.",
+            &[USER_ID],
+            &[],
+        ),
+        spec(
+            "checkout_cart",
+            Write,
+            "Order everything in the customer's cart, paid in full with one of their saved payment methods, shipped to their default address; empties the cart.",
+            &[USER_ID, PAYMENT],
             &[],
         ),
         spec(
@@ -454,6 +491,19 @@ struct RecommendArgs {
     user_id: Option<UserId>,
     #[serde(default)]
     limit: Option<u32>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CartArgs {
+    user_id: UserId,
+    item_id: ItemId,
+    quantity: Option<u32>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckoutArgs {
+    user_id: UserId,
+    payment_method_id: PaymentMethodId,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -671,6 +721,31 @@ impl Tools {
             "track_order" => {
                 let a: OrderArgs = args(arguments)?;
                 to_value(r.track_order(actor, &a.order_id).await?)
+            }
+            "add_to_cart" => {
+                let a: CartArgs = args(arguments)?;
+                to_value(
+                    r.add_to_cart(actor, &a.user_id, &a.item_id, a.quantity.unwrap_or(1))
+                        .await?,
+                )
+            }
+            "remove_from_cart" => {
+                let a: CartArgs = args(arguments)?;
+                to_value(
+                    r.remove_from_cart(actor, &a.user_id, &a.item_id, a.quantity)
+                        .await?,
+                )
+            }
+            "view_cart" => {
+                let a: UserArgs = args(arguments)?;
+                to_value(r.view_cart(actor, &a.user_id).await?)
+            }
+            "checkout_cart" => {
+                let a: CheckoutArgs = args(arguments)?;
+                to_value(
+                    r.checkout_cart(actor, &a.user_id, &a.payment_method_id)
+                        .await?,
+                )
             }
             "place_order" => {
                 let a: PlaceOrderArgs = args(arguments)?;

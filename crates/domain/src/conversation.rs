@@ -143,6 +143,9 @@ pub struct LlmUsage {
     pub output_tokens: u64,
     /// At the configured prices, in millionths of a US dollar.
     pub cost_micros: u64,
+    /// Wall time spent waiting for the provider, in microseconds.
+    #[serde(default)]
+    pub provider_micros: u64,
 }
 
 impl LlmUsage {
@@ -157,6 +160,7 @@ impl std::ops::AddAssign for LlmUsage {
         self.input_tokens += o.input_tokens;
         self.output_tokens += o.output_tokens;
         self.cost_micros += o.cost_micros;
+        self.provider_micros += o.provider_micros;
     }
 }
 

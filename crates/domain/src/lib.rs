@@ -20,8 +20,8 @@ pub use ids::{
 pub use money::Money;
 pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
 pub use retail::{
-    Address, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment, PaymentMethod,
-    PersonName, Product, RetailDb, TransactionType, Variant,
+    Address, CartLine, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment,
+    PaymentMethod, PersonName, Product, RetailDb, TransactionType, Variant,
 };
 
 /// Milliseconds since the Unix epoch, the one time representation stored and

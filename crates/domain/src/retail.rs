@@ -114,6 +114,17 @@ pub struct Customer {
     pub email: String,
     pub payment_methods: IndexMap<PaymentMethodId, PaymentMethod>,
     pub orders: Vec<OrderId>,
+    /// The shopping cart (beyond τ; absent from exports while empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cart: Vec<CartLine>,
+}
+
+/// Units of one variant in a customer's cart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub item_id: ItemId,
+    pub quantity: u32,
 }
 
 impl Customer {

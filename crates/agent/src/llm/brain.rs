@@ -207,7 +207,22 @@ pub fn describe(tool: &str, a: &Value) -> String {
             ids(&a["item_ids"])
         ),
         "modify_user_address" => format!("change your default address to {}", address(a)),
-        "place_order" => format!("place an order for {a}, paid with {pm}"),
+        "place_order" => format!(
+            "place an order for {}, paid with {pm}",
+            a["items"]
+                .as_array()
+                .map(|lines| lines
+                    .iter()
+                    .map(|l| format!(
+                        "{} x item {}",
+                        l["quantity"].as_u64().unwrap_or(1),
+                        l["item_id"].as_str().unwrap_or("?")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
+        "checkout_cart" => format!("order everything in your cart, paid with {pm}"),
         _ => format!("run {tool} with {a}"),
     }
 }
@@ -288,15 +303,22 @@ pub async fn respond(
         {
             let _ = sink.send("\n\n".into());
         }
-        let c = match llm.complete(&request, input.deltas).await {
+        let started = std::time::Instant::now();
+        let result = llm.complete(&request, input.deltas).await;
+        let provider_micros = started.elapsed().as_micros() as u64;
+        let c = match result {
             Ok(c) => c,
-            Err(error) => return Err(LlmFailure { error, usage, done }),
+            Err(error) => {
+                usage.provider_micros += provider_micros;
+                return Err(LlmFailure { error, usage, done });
+            }
         };
         usage += LlmUsage {
             calls: 1,
             input_tokens: c.input_tokens,
             output_tokens: c.output_tokens,
             cost_micros: llm.config.cost_micros(c.input_tokens, c.output_tokens),
+            provider_micros,
         };
         if !c.text.trim().is_empty() {
             parts.push(c.text.trim().to_string());

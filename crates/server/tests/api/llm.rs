@@ -141,6 +141,10 @@ async fn an_openai_compatible_model_identifies_the_customer_and_answers_from_too
         usage["cost_micros"].as_u64().unwrap(),
         (input as f64 + output as f64 * 4.0).round() as u64
     );
+    // And in the tenant's statistics.
+    let stats = app.get("/v1/stats", app.key(Role::Viewer)).await;
+    assert_eq!(stats.body["llm"]["calls"], 3, "{}", stats.body);
+    assert_eq!(stats.body["llm"]["cost_micros"], usage["cost_micros"]);
     app.finish().await;
 }
 

@@ -4,6 +4,7 @@
 
 mod access;
 mod bad_input;
+mod cart;
 mod conversations;
 mod helpers;
 mod llm;
