@@ -19,7 +19,7 @@ use crate::dialogue::{Dialogue, Outcome};
 use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::nlu::Nlu;
-use crate::ports::ConversationStore;
+use crate::ports::{ConversationStore, KnowledgeSearch};
 use crate::replies::Voice;
 use crate::state::DialogueState;
 
@@ -75,6 +75,8 @@ pub struct Agent {
     voice: Arc<Voice>,
     locks: Arc<Mutex<TurnLocks>>,
     events: tokio::sync::broadcast::Sender<AgentEvent>,
+    /// The merchant's articles, for `search_knowledge_base`; none by default.
+    knowledge: Option<Arc<dyn KnowledgeSearch>>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -118,7 +120,15 @@ impl Agent {
             voice: Arc::new(voice),
             locks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
+            knowledge: None,
         }
+    }
+
+    /// Gives the agent the merchant's knowledge base: policy questions are
+    /// answered from its articles through the `search_knowledge_base` tool.
+    pub fn with_knowledge(mut self, knowledge: Arc<dyn KnowledgeSearch>) -> Self {
+        self.knowledge = Some(knowledge);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn ConversationStore> {
@@ -253,7 +263,8 @@ impl Agent {
         let understanding = self.nlu.understand(&text);
         let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
         let actor = Actor::new(tenant.clone(), format!("agent:{id}"));
-        let mut gate = Gate::new(&self.tools, actor, &mut state);
+        let mut gate =
+            Gate::new(&self.tools, actor, &mut state).with_knowledge(self.knowledge.as_deref());
         let turn = {
             let mut dialogue = Dialogue {
                 gate: &mut gate,

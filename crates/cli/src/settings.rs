@@ -37,6 +37,8 @@ pub struct Settings {
     pub retail: RetailPolicy,
     /// The agent's voice: `brand` and `tone` (friendly or formal).
     pub agent: hc_agent::Voice,
+    /// The knowledge base: `max_articles` per tenant.
+    pub knowledge: hc_knowledge::KnowledgeConfig,
 }
 
 impl Default for Settings {
@@ -49,17 +51,19 @@ impl Default for Settings {
             store: StoreConfig::default(),
             retail: RetailPolicy::default(),
             agent: hc_agent::Voice::default(),
+            knowledge: hc_knowledge::KnowledgeConfig::default(),
         }
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 6] = [
+const TOP_LEVEL_KEYS: [&str; 7] = [
     "data_dir",
     "database_url",
     "log_format",
     "server",
     "store",
     "retail",
+    "knowledge",
 ];
 
 /// Command-line overrides.
