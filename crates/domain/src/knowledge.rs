@@ -98,6 +98,9 @@ pub struct KnowledgeHit {
     pub snippet: String,
     /// Relevance (BM25); only comparable within one search.
     pub score: f32,
+    /// Share of the query's searchable words (after stop words and
+    /// stemming) that the article contains, from 0 to 1.
+    pub coverage: f32,
 }
 
 #[cfg(test)]

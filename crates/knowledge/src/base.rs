@@ -323,12 +323,33 @@ impl KnowledgeBase {
     /// The best-matching articles for free text, best first, at most `limit`
     /// (clamped to 1..=20). Any text is accepted: query syntax is not
     /// interpreted, and text without searchable words finds nothing.
-    #[instrument(skip_all, fields(tenant = %tenant))]
     pub async fn search(
         &self,
         tenant: &TenantId,
         query: &str,
         limit: usize,
+    ) -> Result<Vec<KnowledgeHit>> {
+        self.run_search(tenant, query, limit, false).await
+    }
+
+    /// Like [`search`](Self::search), but keeps only articles that contain
+    /// enough of the question's words to answer it: what the agent quotes.
+    pub async fn answer(
+        &self,
+        tenant: &TenantId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<KnowledgeHit>> {
+        self.run_search(tenant, query, limit, true).await
+    }
+
+    #[instrument(skip_all, fields(tenant = %tenant, strict))]
+    async fn run_search(
+        &self,
+        tenant: &TenantId,
+        query: &str,
+        limit: usize,
+        strict: bool,
     ) -> Result<Vec<KnowledgeHit>> {
         let query = query.trim();
         if query.is_empty() {
@@ -342,6 +363,6 @@ impl KnowledgeBase {
         let limit = limit.clamp(1, MAX_HITS);
         let index = self.index(tenant).await?;
         let query = query.to_string();
-        blocking(move || index.search(&query, limit)).await
+        blocking(move || index.search(&query, limit, strict)).await
     }
 }

@@ -9,7 +9,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
-use tantivy::snippet::{Snippet, SnippetGenerator};
+use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     StopWordFilter, TextAnalyzer, TokenStream,
@@ -24,8 +24,6 @@ const ANALYZER: &str = "hc_en";
 const MAX_QUERY_TERMS: usize = 32;
 /// Characters the snippet generator picks around the best match.
 const SNIPPET_CHARS: usize = 220;
-/// How far a snippet may grow to reach a sentence boundary on either side.
-const SENTENCE_SLACK: usize = 160;
 /// The writer's memory budget (tantivy's minimum is 15 MB); articles are small.
 const WRITER_BUDGET: usize = 15_000_000;
 
@@ -99,7 +97,9 @@ fn schema() -> (Schema, Fields) {
         body: b.add_text_field("body", stored_text),
         tags: b.add_text_field(
             "tags",
-            TextOptions::default().set_indexing_options(indexing),
+            TextOptions::default()
+                .set_indexing_options(indexing)
+                .set_stored(),
         ),
     };
     (b.build(), fields)
@@ -166,8 +166,8 @@ impl TenantIndex {
         Ok(())
     }
 
-    /// The distinct analysed terms of a query text.
-    fn terms(&self, text: &str) -> Result<Vec<String>> {
+    /// The distinct analysed terms of a text, at most `max`.
+    fn terms(&self, text: &str, max: usize) -> Result<Vec<String>> {
         let mut analyzer = self.index.tokenizer_for_field(self.fields.body)?;
         let mut stream = analyzer.token_stream(text);
         let mut terms = Vec::new();
@@ -176,7 +176,7 @@ impl TenantIndex {
             if !terms.contains(t) {
                 terms.push(t.clone());
             }
-            if terms.len() >= MAX_QUERY_TERMS {
+            if terms.len() >= max {
                 break;
             }
         }
@@ -186,8 +186,17 @@ impl TenantIndex {
     /// Ranks articles for free text. The text is never parsed as query
     /// syntax: it is analysed like the documents and every term becomes an
     /// optional clause, so no input can make the search fail.
-    pub(crate) fn search(&self, text: &str, limit: usize) -> Result<Vec<KnowledgeHit>> {
-        let terms = self.terms(text)?;
+    ///
+    /// With `strict`, only articles that contain enough of the query's words
+    /// are kept (all of one or two words, else at least a third and at least
+    /// two): what an answer may be based on, as opposed to a ranked list.
+    pub(crate) fn search(
+        &self,
+        text: &str,
+        limit: usize,
+        strict: bool,
+    ) -> Result<Vec<KnowledgeHit>> {
+        let terms = self.terms(text, MAX_QUERY_TERMS)?;
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -204,58 +213,126 @@ impl TenantIndex {
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         let mut snippets = SnippetGenerator::create(&searcher, &query, self.fields.body)?;
         snippets.set_max_num_chars(SNIPPET_CHARS);
+        let needed = terms.len().min(2.max(terms.len().div_ceil(3)));
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let d: TantivyDocument = searcher.doc(address)?;
-            let text = |f: Field| {
-                d.get_first(f)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
+            let all = |f: Field| {
+                d.get_all(f)
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             };
-            let body = text(self.fields.body);
-            let Ok(slug) = hc_domain::ArticleSlug::parse(text(self.fields.slug)) else {
+            let body = all(self.fields.body);
+            let Ok(slug) = hc_domain::ArticleSlug::parse(all(self.fields.slug)) else {
                 continue;
             };
+            let title = all(self.fields.title);
+            let words = format!("{title}\n{}\n{body}", all(self.fields.tags));
+            let present = self.terms(&words, usize::MAX)?;
+            let matched = terms.iter().filter(|t| present.contains(t)).count();
+            if strict && matched < needed {
+                continue;
+            }
             hits.push(KnowledgeHit {
                 slug,
-                title: text(self.fields.title),
-                snippet: passage(&body, &snippets.snippet(&body)),
+                title,
+                snippet: self.passage(&body, &snippets)?,
                 score,
+                coverage: matched as f32 / terms.len() as f32,
             });
         }
         Ok(hits)
     }
+
+    /// The passage to quote: the body's sentence with the most distinct
+    /// query words (as found by tantivy's snippet generator), then the most
+    /// matches, continued with the sentences after it in the same paragraph
+    /// while short; the start of the body when only the title or tags matched.
+    fn passage(&self, body: &str, snippets: &SnippetGenerator) -> Result<String> {
+        let paragraphs: Vec<Vec<&str>> = body.lines().map(sentences).collect();
+        let mut best: Option<((usize, bool, usize), usize, usize)> = None;
+        for (p, paragraph) in paragraphs.iter().enumerate() {
+            for (i, sentence) in paragraph.iter().enumerate() {
+                let snippet = snippets.snippet(sentence);
+                if snippet.is_empty() {
+                    continue;
+                }
+                let words: Vec<&str> = snippet
+                    .highlighted()
+                    .iter()
+                    .map(|r| &snippet.fragment()[r.clone()])
+                    .collect();
+                let distinct = self.terms(&words.join(" "), usize::MAX)?.len();
+                // Headings and other fragments lose ties to real sentences.
+                let key = (distinct, sentence.len() >= 30, words.len());
+                if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
+                    best = Some((key, p, i));
+                }
+            }
+        }
+        let (p, i) = best.map_or((0, 0), |(_, p, i)| (p, i));
+        let mut out = String::new();
+        let following = paragraphs.get(p).map_or(&[][..], |s| &s[i..]);
+        for (n, sentence) in following.iter().enumerate() {
+            if n > 0 && out.len() + sentence.len() > PASSAGE_CHARS {
+                break;
+            }
+            push_sentence(&mut out, sentence);
+        }
+        if best.is_none() {
+            // Only the title or tags matched: the body's opening, as much as fits.
+            for sentence in paragraphs.iter().skip(1).flatten() {
+                if out.len() + sentence.len() > PASSAGE_CHARS {
+                    break;
+                }
+                push_sentence(&mut out, sentence);
+            }
+        }
+        Ok(cap(out))
+    }
 }
 
-/// The snippet widened to whole sentences where that stays short; the start
-/// of the body when only the title or tags matched.
-fn passage(body: &str, snippet: &Snippet) -> String {
-    let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
-    let range = if snippet.is_empty() {
-        0..body
-            .char_indices()
-            .nth(SNIPPET_CHARS)
-            .map_or(body.len(), |(i, _)| i)
-    } else {
-        snippet.fragment_range()
-    };
-    let mut start = body[..range.start].rfind(is_end).map_or(0, |i| i + 1);
-    if range.start - start > SENTENCE_SLACK {
-        start = range.start;
+/// Longest passage before it stops taking whole sentences.
+const PASSAGE_CHARS: usize = 300;
+
+/// The sentences of one line: split after `.`, `!` or `?` followed by a space.
+fn sentences(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(b, b'.' | b'!' | b'?') && bytes.get(i + 1) == Some(&b' ') {
+            out.push(line[start..=i].trim());
+            start = i + 1;
+        }
     }
-    let mut end = body[range.end..]
-        .find(is_end)
-        .map_or(body.len(), |i| range.end + i + 1);
-    if end - range.end > SENTENCE_SLACK {
-        end = range.end;
+    out.push(line[start..].trim());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Appends a sentence; a heading or list item without end punctuation gets a period.
+fn push_sentence(out: &mut String, sentence: &str) {
+    if !out.is_empty() {
+        out.push(' ');
     }
-    // Stay on character boundaries ('\n' and ASCII punctuation are one byte).
-    let end = (end..=body.len())
-        .find(|i| body.is_char_boundary(*i))
-        .unwrap_or(body.len());
-    body[start..end]
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    out.push_str(sentence);
+    if !sentence.ends_with(['.', '!', '?', ':', ';']) {
+        out.push('.');
+    }
+}
+
+/// At most twice the passage length, cut at a word.
+fn cap(text: String) -> String {
+    const MAX: usize = 2 * PASSAGE_CHARS;
+    if text.len() <= MAX {
+        return text;
+    }
+    let mut cut = MAX;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = text[..cut].rfind(' ').unwrap_or(cut);
+    format!("{}…", &text[..cut])
 }

@@ -325,3 +325,36 @@ async fn listing_pages_through_articles_by_slug() {
     all.dedup();
     assert_eq!(all.len(), 6);
 }
+
+#[tokio::test]
+async fn an_answer_needs_enough_of_the_question_words_and_quotes_the_right_sentence() {
+    let kb = demo_kb().await;
+    let t = tenant("shop");
+    let ranked = kb.search(&t, "what are your store hours", 3).await.unwrap();
+    assert!(
+        !ranked.is_empty(),
+        "\"store\" alone matches a payment sentence"
+    );
+    assert!(ranked[0].coverage < 1.0);
+    let answers = kb.answer(&t, "what are your store hours", 3).await.unwrap();
+    assert!(
+        answers.is_empty(),
+        "one word of two is no answer: {answers:?}"
+    );
+
+    let answers = kb.answer(&t, "how long do refunds take?", 3).await.unwrap();
+    assert_eq!(answers[0].slug.as_str(), "returns-and-refunds");
+    assert!(
+        answers[0].snippet.contains("5 to 10 business days"),
+        "the sentence with both words: {}",
+        answers[0].snippet
+    );
+    let answers = kb.answer(&t, "do you ship to Canada?", 3).await.unwrap();
+    assert_eq!(answers[0].slug.as_str(), "shipping");
+    assert!(
+        answers[0].snippet.starts_with("We ship to addresses"),
+        "{}",
+        answers[0].snippet
+    );
+    assert_eq!(answers[0].coverage, 1.0);
+}

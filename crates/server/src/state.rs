@@ -64,7 +64,7 @@ impl hc_agent::KnowledgeSearch for AgentKnowledge {
         limit: usize,
     ) -> Result<Vec<KnowledgeHit>, ToolError> {
         self.0
-            .search(tenant, query, limit)
+            .answer(tenant, query, limit)
             .await
             .map_err(|e| match e {
                 hc_knowledge::Error::InvalidQuery(_) => ToolError {

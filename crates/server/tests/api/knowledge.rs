@@ -456,5 +456,12 @@ async fn without_a_matching_article_the_agent_says_so_and_offers_a_human() {
     assert!(reply.contains("human"), "{reply}");
     assert_eq!(knowledge_call(&turn)["output"], json!([]));
     assert_eq!(turn["status"], "open", "not escalated on the first miss");
+
+    // A word in common ("store") is not an answer.
+    seed_demo(&app).await;
+    let (_, turn) = chat(&app, app.key(Role::Agent), "what are your store hours?").await;
+    let reply = turn["reply"]["text"].as_str().unwrap();
+    assert!(reply.contains("couldn't find"), "{reply}");
+    assert_eq!(knowledge_call(&turn)["output"], json!([]));
     app.finish().await;
 }
