@@ -358,3 +358,48 @@ async fn an_answer_needs_enough_of_the_question_words_and_quotes_the_right_sente
     );
     assert_eq!(answers[0].coverage, 1.0);
 }
+
+/// `cargo test -p hc-knowledge --release -- --ignored --nocapture`: build and
+/// search times for a tenant at the article limit.
+#[tokio::test]
+#[ignore]
+async fn measure_a_full_tenant() {
+    let kb = kb_with(Arc::default(), 1000);
+    let t = tenant("shop");
+    let demo = crate::demo::demo_articles();
+    for i in 0..1000 {
+        let d = &demo[i % demo.len()];
+        kb.upsert(
+            &t,
+            ArticleDraft {
+                slug: Some(format!("article-{i}")),
+                title: format!("{} {i}", d.title),
+                ..d.clone()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let started = std::time::Instant::now();
+    kb.search(&t, "warm up", 1).await.unwrap();
+    let build = started.elapsed();
+    let started = std::time::Instant::now();
+    for _ in 0..100 {
+        kb.answer(&t, "how long do refunds take?", 3).await.unwrap();
+    }
+    let search = started.elapsed() / 100;
+    let started = std::time::Instant::now();
+    kb.upsert(
+        &t,
+        ArticleDraft {
+            slug: Some("article-0".into()),
+            ..draft("Store hours", "We open at nine.")
+        },
+    )
+    .await
+    .unwrap();
+    let write = started.elapsed();
+    eprintln!(
+        "1000 articles: index build {build:?}, search+snippets {search:?}, one write {write:?}"
+    );
+}

@@ -465,3 +465,117 @@ async fn without_a_matching_article_the_agent_says_so_and_offers_a_human() {
     assert_eq!(knowledge_call(&turn)["output"], json!([]));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_policy_question_in_the_middle_of_a_task_is_answered_and_the_task_goes_on() {
+    let app = spawn_app().await;
+    seed_demo(&app).await;
+    let key = app.key(Role::Agent).to_string();
+    let (id, turn) = chat(&app, &key, "Hi, I'd like to cancel my order please").await;
+    assert!(turn["reply"]["text"].as_str().unwrap().contains("email"));
+    let say = |text: &'static str| {
+        let app = &app;
+        let key = key.clone();
+        let id = id.clone();
+        async move {
+            app.post(
+                &format!("/v1/conversations/{id}/messages"),
+                &key,
+                &json!({"text": text}),
+            )
+            .await
+            .body
+        }
+    };
+    let turn = say("how long do refunds take?").await;
+    let reply = turn["reply"]["text"].as_str().unwrap();
+    assert!(
+        reply.starts_with("From our \"Returns & refunds\" article"),
+        "{reply}"
+    );
+    let turn = say("sure, it's Zoe.Muller@example.com").await;
+    let reply = turn["reply"]["text"].as_str().unwrap().to_lowercase();
+    assert!(
+        reply.contains("#w0000001") && (reply.contains("why") || reply.contains("reason")),
+        "the cancellation continues: {reply}"
+    );
+    app.finish().await;
+}
+
+struct Articles(std::sync::Arc<hc_knowledge::KnowledgeBase>);
+
+#[async_trait::async_trait]
+impl hc_agent::KnowledgeSearch for Articles {
+    async fn search(
+        &self,
+        tenant: &hc_domain::TenantId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<hc_domain::KnowledgeHit>, hc_domain::ToolError> {
+        self.0
+            .answer(tenant, query, limit)
+            .await
+            .map_err(|e| hc_domain::ToolError {
+                code: e.code().into(),
+                message: e.to_string(),
+            })
+    }
+}
+
+#[tokio::test]
+async fn the_gate_runs_the_knowledge_tool_checks_its_arguments_and_records_every_call() {
+    use hc_agent::gate::Gate;
+    use hc_agent::state::DialogueState;
+    let app = spawn_app().await;
+    seed_demo(&app).await;
+    let tools = app.tools();
+    let shop = hc_domain::TenantId::parse("shop").unwrap();
+    let kb = hc_knowledge::KnowledgeBase::new(
+        std::sync::Arc::new(app.db.store.clone()),
+        hc_knowledge::KnowledgeConfig::default(),
+    );
+    let articles = Articles(std::sync::Arc::new(kb));
+    let mut state = DialogueState::default();
+    let actor = hc_commerce::Actor::new(shop.clone(), "agent:test");
+    let mut gate = Gate::new(&tools, actor.clone(), &mut state).with_knowledge(Some(&articles));
+    let ok = gate
+        .call(
+            "search_knowledge_base",
+            json!({"query": "do you accept paypal", "limit": 1}),
+            0.9,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok[0]["slug"], "payment-methods", "no sign-in needed: {ok}");
+    for (args, code) in [
+        (json!({"q": "paypal"}), "invalid_arguments"),
+        (json!({"query": 5}), "invalid_arguments"),
+        (
+            json!({"query": "paypal", "extra": true}),
+            "invalid_arguments",
+        ),
+        (json!({"query": "  "}), "invalid_query"),
+    ] {
+        let e = gate
+            .call("search_knowledge_base", args.clone(), 0.9)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, code, "{args}");
+    }
+    let calls = gate.into_calls();
+    assert_eq!(calls.len(), 5, "every call is recorded");
+    assert!(calls[1].error.is_some() && calls[0].output.is_some());
+
+    let mut state = DialogueState::default();
+    let mut bare = Gate::new(&tools, actor, &mut state);
+    let e = bare
+        .call("search_knowledge_base", json!({"query": "paypal"}), 0.9)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "unknown_tool", "no knowledge base, no tool");
+
+    let spec = hc_agent::knowledge_tool_spec();
+    assert_eq!(spec["function"]["name"], hc_agent::KNOWLEDGE_TOOL);
+    assert_eq!(spec["function"]["parameters"]["required"], json!(["query"]));
+    app.finish().await;
+}
