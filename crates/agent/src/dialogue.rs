@@ -6,7 +6,7 @@
 use hc_domain::{Address, ItemId, OrderId, PaymentMethodId};
 use serde_json::{Value, json};
 
-use crate::gate::{Gate, address_arguments, fingerprint};
+use crate::gate::{Gate, KNOWLEDGE_TOOL, address_arguments, fingerprint};
 use crate::nlu::Understanding;
 use crate::nlu::entities::{AddressParts, PaymentHint};
 use crate::nlu::intents::Intent;
@@ -285,6 +285,14 @@ impl Dialogue<'_, '_> {
         if self.gate.state.proposal.is_some() {
             match (u.entities.yes_no, u.intent) {
                 (Some(true), _) | (None, Intent::Affirm) => return self.execute().await,
+                // "wait, how long do refunds take?": answer, keep the proposal open.
+                (None, Intent::Policy) if self.policy_answerable(u) => {
+                    let answer = self.answer_from_articles(text).await;
+                    return turn(format!(
+                        "{}\n\nShall I go ahead with the change I described? Please answer yes or no.",
+                        answer.reply
+                    ));
+                }
                 (Some(false), _) | (None, Intent::Deny) => {
                     self.gate.state.proposal = None;
                     self.gate.state.goal = None;
@@ -363,6 +371,9 @@ impl Dialogue<'_, '_> {
             }
         } else if self.gate.state.goal.is_none() {
             return self.small_talk(text, u).await;
+        } else if self.policy_answerable(u) {
+            // A policy question in the middle of a task is answered; the task stays.
+            return self.answer_from_articles(text).await;
         } else if closes_topic(u) {
             // "thanks", "bye", "never mind" end the current topic.
             self.gate.state.goal = None;
@@ -488,6 +499,7 @@ impl Dialogue<'_, '_> {
             Intent::Identify if self.gate.state.customer.is_none() => turn(
                 "To find your account, please give me your email address, or your first and last name and zip code.",
             ),
+            Intent::Policy if self.policy_answerable(u) => self.answer_from_articles(text).await,
             Intent::Affirm | Intent::Deny | Intent::Identify => turn(format!("How can I help? {}", "I can check, cancel, return, exchange or change orders.")),
             Intent::OutOfScope if u.confidence >= MIN_CONFIDENCE => {
                 self.gate.state.out_of_scope += 1;
@@ -504,6 +516,36 @@ impl Dialogue<'_, '_> {
                 turn("I'm not sure I understood. I can check an order's status or tracking, cancel, return or exchange items, change an address or payment method, or help you find a product. What would you like to do?")
             }
         }
+    }
+
+    /// A policy question the knowledge base can take.
+    fn policy_answerable(&self, u: &Understanding) -> bool {
+        u.intent == Intent::Policy && u.confidence >= MIN_CONFIDENCE && self.gate.has_knowledge()
+    }
+
+    /// Answers a policy question with the best article's passage, citing it by title.
+    async fn answer_from_articles(&mut self, text: &str) -> Turn {
+        let hits = self
+            .call_list(KNOWLEDGE_TOOL, json!({"query": text, "limit": 3}))
+            .await;
+        let Some(best) = hits.first() else {
+            self.gate.state.failures += 1;
+            if self.gate.state.failures >= MAX_FAILURES {
+                return self.escalate("questions the help articles do not answer");
+            }
+            return turn(
+                "I couldn't find an answer to that in our help articles. Say \"human\" if you'd like me to connect you with a member of our team.",
+            );
+        };
+        let title = best["title"].as_str().unwrap_or("help");
+        self.gate.state.log.push(format!(
+            "answered a policy question from the article \"{title}\""
+        ));
+        turn(format!(
+            "From our \"{title}\" article: {}\n\n{}",
+            best["snippet"].as_str().unwrap_or_default(),
+            self.voice.anything_else()
+        ))
     }
 
     /// Calls a tool that returns a list; a refusal or any other shape is an empty list.

@@ -24,7 +24,7 @@ use crate::llm::{self, DeltaSink};
 use crate::nlu::Nlu;
 use crate::nlu::Understanding;
 use crate::nlu::intents::Intent;
-use crate::ports::ConversationStore;
+use crate::ports::{ConversationStore, KnowledgeSearch};
 use crate::replies::Voice;
 use crate::state::DialogueState;
 
@@ -83,6 +83,8 @@ pub struct Agent {
     brain: Arc<Brain>,
     locks: Arc<Mutex<TurnLocks>>,
     events: tokio::sync::broadcast::Sender<AgentEvent>,
+    /// The merchant's articles, for `search_knowledge_base`; none by default.
+    knowledge: Option<Arc<dyn KnowledgeSearch>>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -127,6 +129,7 @@ impl Agent {
             brain: Arc::new(Brain::offline()),
             locks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
+            knowledge: None,
         }
     }
 
@@ -138,6 +141,13 @@ impl Agent {
 
     pub fn brain(&self) -> &Brain {
         &self.brain
+    }
+
+    /// Gives the agent the merchant's knowledge base: policy questions are
+    /// answered from its articles through the `search_knowledge_base` tool.
+    pub fn with_knowledge(mut self, knowledge: Arc<dyn KnowledgeSearch>) -> Self {
+        self.knowledge = Some(knowledge);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn ConversationStore> {
@@ -294,7 +304,8 @@ impl Agent {
             Some(_) => self.store.messages(tenant, id).await?,
             None => Vec::new(),
         };
-        let mut gate = Gate::new(&self.tools, actor, &mut state);
+        let mut gate =
+            Gate::new(&self.tools, actor, &mut state).with_knowledge(self.knowledge.as_deref());
         let mut usage = None;
         let mut brain = "offline";
         let mut turn = None;

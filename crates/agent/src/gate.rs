@@ -9,12 +9,52 @@
 //!   (the same tool and arguments) in their last message.
 //!
 //! Every call, allowed or refused, is recorded with the engine's confidence.
+//!
+//! Besides the retail tools of `hc-commerce`, the gate runs
+//! [`KNOWLEDGE_TOOL`] (`search_knowledge_base`) over the merchant's articles
+//! when the agent has a knowledge base: public information, so it needs no
+//! authentication.
 
 use hc_commerce::{Actor, Tools};
 use hc_domain::{OrderId, ToolCallRecord, ToolError, UserId};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::ports::KnowledgeSearch;
 use crate::state::DialogueState;
+
+/// The knowledge-base tool's name.
+pub const KNOWLEDGE_TOOL: &str = "search_knowledge_base";
+/// Hits returned when the caller does not say.
+const KNOWLEDGE_DEFAULT_HITS: usize = 3;
+
+/// The OpenAI-style function definition of [`KNOWLEDGE_TOOL`], in the same
+/// shape as `hc_commerce::ToolSpec::as_function`, for brains that pick tools.
+pub fn knowledge_tool_spec() -> Value {
+    json!({
+        "type": "function",
+        "function": {
+            "name": KNOWLEDGE_TOOL,
+            "description": "Search the shop's help articles (shipping, returns and refunds, exchanges, cancellations, payment methods, warranty, contact) for a policy question. Returns the best articles with a matching passage; answer from the passage and cite the article's title.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "The customer's question or its key words, e.g. 'refund time to credit card'."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 10, "description": "At most this many articles (default 3)."}
+                },
+                "required": ["query"],
+                "additionalProperties": false
+            }
+        }
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeArgs {
+    query: String,
+    limit: Option<usize>,
+}
 
 const ORDER_TOOLS: [&str; 8] = [
     "get_order_details",
@@ -54,6 +94,7 @@ fn refusal(code: &str, message: &str) -> ToolError {
 /// Runs tools for one conversation turn under the policy.
 pub struct Gate<'a> {
     tools: &'a Tools,
+    knowledge: Option<&'a dyn KnowledgeSearch>,
     actor: Actor,
     pub(crate) state: &'a mut DialogueState,
     pub(crate) calls: Vec<ToolCallRecord>,
@@ -63,6 +104,7 @@ impl<'a> Gate<'a> {
     pub fn new(tools: &'a Tools, actor: Actor, state: &'a mut DialogueState) -> Self {
         Self {
             tools,
+            knowledge: None,
             actor,
             state,
             calls: Vec::new(),
@@ -72,6 +114,17 @@ impl<'a> Gate<'a> {
     /// The tool registry behind the gate (its specs are what a brain may call).
     pub fn tools(&self) -> &Tools {
         self.tools
+    }
+
+    /// Makes [`KNOWLEDGE_TOOL`] available through this gate.
+    pub fn with_knowledge(mut self, knowledge: Option<&'a dyn KnowledgeSearch>) -> Self {
+        self.knowledge = knowledge;
+        self
+    }
+
+    /// Whether [`KNOWLEDGE_TOOL`] is available.
+    pub fn has_knowledge(&self) -> bool {
+        self.knowledge.is_some()
     }
 
     /// The dialogue state the gate enforces (and updates on identification).
@@ -101,7 +154,23 @@ impl<'a> Gate<'a> {
         result
     }
 
+    async fn search_knowledge(&self, arguments: &Value) -> Result<Value, ToolError> {
+        let Some(knowledge) = self.knowledge else {
+            return Err(refusal("unknown_tool", "this agent has no knowledge base"));
+        };
+        let args = KnowledgeArgs::deserialize(arguments)
+            .map_err(|e| refusal("invalid_arguments", &e.to_string()))?;
+        let limit = args.limit.unwrap_or(KNOWLEDGE_DEFAULT_HITS).clamp(1, 10);
+        let hits = knowledge
+            .search(&self.actor.tenant, &args.query, limit)
+            .await?;
+        Ok(serde_json::to_value(hits).unwrap_or(Value::Null))
+    }
+
     async fn run(&mut self, name: &str, arguments: &Value) -> Result<Value, ToolError> {
+        if name == KNOWLEDGE_TOOL {
+            return self.search_knowledge(arguments).await;
+        }
         let out = self
             .tools
             .call(&self.actor, name, arguments.clone())

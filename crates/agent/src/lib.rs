@@ -3,7 +3,8 @@
 //! retail tools of `hc-commerce`. Knows nothing of HTTP or SQL.
 //!
 //! - [`nlu`]: trained intent classifier, corpus, entity extraction.
-//! - [`gate`]: the policy every brain's tool calls pass through.
+//! - [`gate`]: the policy every brain's tool calls pass through, and the
+//!   `search_knowledge_base` tool over the merchant's articles.
 //! - [`dialogue`]: the built-in offline brain (slot filling, confirmation).
 //! - [`llm`]: the optional LLM brain (OpenAI-compatible, Anthropic) and hybrid mode.
 //! - [`engine::Agent`]: conversations, turns, durable storage, escalation.
@@ -22,4 +23,6 @@ pub mod state;
 pub use config::{AgentConfig, Brain, BrainMode, OnLlmFailure};
 pub use engine::{Agent, AgentEvent, Stats, TurnResult};
 pub use error::{Error, Result};
+pub use gate::{KNOWLEDGE_TOOL, knowledge_tool_spec};
+pub use ports::KnowledgeSearch;
 pub use replies::{Tone, Voice};

@@ -1,9 +1,12 @@
-//! The storage the agent needs. Implemented by `hc-store` for SQLite and
-//! PostgreSQL.
+//! What the agent needs from outside: conversation storage (implemented by
+//! `hc-store` for SQLite and PostgreSQL) and the merchant's knowledge base
+//! (implemented over `hc-knowledge` by the server, the composition root).
 
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest, StoreResult};
-use hc_domain::{Conversation, ConversationId, ConversationStatus, Message, TenantId};
+use hc_domain::{
+    Conversation, ConversationId, ConversationStatus, KnowledgeHit, Message, TenantId, ToolError,
+};
 
 /// Conversations and their messages, scoped by tenant.
 #[async_trait]
@@ -32,4 +35,18 @@ pub trait ConversationStore: Send + Sync {
         status: Option<ConversationStatus>,
         page: &PageRequest,
     ) -> StoreResult<Page<Conversation>>;
+}
+
+/// Full-text search over the merchant's articles (shipping, returns, FAQs),
+/// behind the `search_knowledge_base` tool.
+#[async_trait]
+pub trait KnowledgeSearch: Send + Sync {
+    /// The best-matching articles, best first, at most `limit`. The error is
+    /// recorded as the tool call's error (e.g. `invalid_query`, `unavailable`).
+    async fn search(
+        &self,
+        tenant: &TenantId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<KnowledgeHit>, ToolError>;
 }

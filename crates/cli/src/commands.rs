@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use hc_commerce::{Retail, Tools};
 use hc_domain::{AuditRecord, RetailDb, Role, Tenant, TenantId, now_ms};
+use hc_knowledge::KnowledgeBase;
 use hc_server::{AppState, Application, issue_key};
 use hc_store::{ApiKeyStore, AuditStore, SqlStore, TenantStore};
 use serde_json::json;
@@ -83,14 +84,21 @@ pub async fn new_key(
 }
 
 /// Creates the demo tenant and store on first use; true if it was created now.
+/// The demo help articles are added whenever the tenant has none.
 pub async fn ensure_demo(store: &SqlStore) -> Result<bool> {
     let t = tenant_id(DEMO_TENANT)?;
-    if !ensure_tenant(store, &t, "Demo Outfitters").await? {
-        return Ok(false);
+    let created = ensure_tenant(store, &t, "Demo Outfitters").await?;
+    if created {
+        let db = hc_commerce::demo::demo_store(DEMO_SEED);
+        store.import_retail(&t, &db, "cli").await?;
     }
-    let db = hc_commerce::demo::demo_store(DEMO_SEED);
-    store.import_retail(&t, &db, "cli").await?;
-    Ok(true)
+    let kb = KnowledgeBase::new(Arc::new(store.clone()), Default::default());
+    if kb.list(&t, None, Some(1)).await?.items.is_empty() {
+        for draft in hc_knowledge::demo::demo_articles() {
+            kb.upsert(&t, draft).await?;
+        }
+    }
+    Ok(created)
 }
 
 pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
@@ -107,12 +115,14 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
         settings.agent.voice(),
     )
     .with_brain(brain);
+    let knowledge = KnowledgeBase::new(Arc::new(store.clone()), settings.knowledge.clone());
     Ok(AppState::new(
         tools,
         agent,
         Arc::new(store.clone()),
         settings.server.clone(),
-    ))
+    )
+    .with_knowledge(Arc::new(knowledge)))
 }
 
 async fn shutdown_signal() {
@@ -178,6 +188,7 @@ Try it:
   curl -s {base}/v1/tools -H "Authorization: Bearer $HC_KEY"
   curl -s '{base}/v1/orders?status=pending&limit=3' -H "Authorization: Bearer $HC_KEY"
   curl -s -X POST {base}/v1/tools/list_all_product_types -H "Authorization: Bearer $HC_KEY"
+  curl -s '{base}/v1/knowledge/search?q=how+long+do+refunds+take' -H "Authorization: Bearer $HC_KEY"
   curl -s -X POST {base}/v1/tools/find_user_id_by_email -H "Authorization: Bearer $HC_KEY" \
        -d '{{"email": "<an email from /v1/customers>"}}'
 

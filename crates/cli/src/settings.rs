@@ -37,6 +37,8 @@ pub struct Settings {
     pub retail: RetailPolicy,
     /// The agent: voice (`brand`, `tone`), `brain` (offline, llm, hybrid) and `llm` provider.
     pub agent: hc_agent::AgentConfig,
+    /// The knowledge base: `max_articles` per tenant.
+    pub knowledge: hc_knowledge::KnowledgeConfig,
 }
 
 impl Default for Settings {
@@ -49,11 +51,12 @@ impl Default for Settings {
             store: StoreConfig::default(),
             retail: RetailPolicy::default(),
             agent: hc_agent::AgentConfig::default(),
+            knowledge: hc_knowledge::KnowledgeConfig::default(),
         }
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 7] = [
+const TOP_LEVEL_KEYS: [&str; 8] = [
     "agent",
     "data_dir",
     "database_url",
@@ -61,6 +64,7 @@ const TOP_LEVEL_KEYS: [&str; 7] = [
     "server",
     "store",
     "retail",
+    "knowledge",
 ];
 
 /// Command-line overrides.

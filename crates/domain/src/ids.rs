@@ -91,6 +91,11 @@ opaque_id!(
     /// An API key's public identifier (never the secret).
     ApiKeyId, "api_key_id"
 );
+opaque_id!(
+    /// A knowledge-base article, e.g. `art_3fJ9…`. Stable across edits; the
+    /// slug is what URLs and citations use.
+    ArticleId, "article_id"
+);
 
 impl OrderId {
     /// Formats the canonical order id for a sequence number: `#W` and seven digits.

@@ -5,6 +5,7 @@
 pub mod conversation;
 pub mod error;
 pub mod ids;
+pub mod knowledge;
 pub mod money;
 pub mod platform;
 pub mod retail;
@@ -15,8 +16,10 @@ pub use conversation::{
 };
 pub use error::{Error, Result};
 pub use ids::{
-    ApiKeyId, ConversationId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId, UserId,
+    ApiKeyId, ArticleId, ConversationId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId,
+    UserId,
 };
+pub use knowledge::{Article, ArticleSlug, KnowledgeHit};
 pub use money::Money;
 pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
 pub use retail::{

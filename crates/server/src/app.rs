@@ -46,6 +46,7 @@ impl AppState {
                 governor::Quota::per_second(std::num::NonZeroU32::new(5).expect("non-zero"))
                     .allow_burst(std::num::NonZeroU32::new(30).expect("non-zero")),
             )),
+            knowledge: None,
         }
     }
 }

@@ -82,6 +82,28 @@ impl From<hc_store::Error> for ApiError {
     }
 }
 
+impl From<hc_knowledge::Error> for ApiError {
+    fn from(e: hc_knowledge::Error) -> Self {
+        use hc_knowledge::Error as K;
+        let status = match &e {
+            K::Invalid { .. } | K::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            K::NotFound(_) => StatusCode::NOT_FOUND,
+            K::AlreadyExists(_) | K::Conflict(_) => StatusCode::CONFLICT,
+            K::LimitReached(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            K::Unavailable(_) => {
+                tracing::warn!(error = %e, "storage unavailable");
+                return Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "storage is unavailable, retry later",
+                );
+            }
+            K::Corrupt(_) | K::Index(_) => return Self::internal(e),
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});

@@ -12,7 +12,8 @@ use crate::error::ApiError;
 /// A JSON body. Empty bodies are `{}`-less errors unless `T` accepts `null`.
 pub struct JsonBody<T>(pub T);
 
-fn body_error(e: BytesRejection) -> ApiError {
+/// A body that could not be read, as our JSON error (413 when too large).
+pub fn body_error(e: BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

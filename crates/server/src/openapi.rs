@@ -44,8 +44,9 @@ impl Modify for BearerAuth {
         api::orders::list_orders, api::orders::get_order,
         api::conversations::create_conversation, api::conversations::send_message, api::conversations::send_message_streaming, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats,
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
+        api::knowledge::create_article, api::knowledge::put_article, api::knowledge::list_articles, api::knowledge::get_article, api::knowledge::delete_article, api::knowledge::search_knowledge,
         api::audit::list_audit,
     ),
-    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation))
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut))
 )]
 pub struct ApiDoc;

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hc_commerce::Tools;
+use hc_domain::{KnowledgeHit, TenantId, ToolError};
+use hc_knowledge::KnowledgeBase;
 use hc_store::{ApiKeyStore, AuditStore, IdempotencyStore, SqlStore, TenantStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -34,4 +36,48 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Per-client-IP limits for the public widget endpoints.
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// The merchants' articles; set with [`AppState::with_knowledge`].
+    pub knowledge: Option<Arc<KnowledgeBase>>,
+}
+
+impl AppState {
+    /// Serves the knowledge-base API and gives the agent its
+    /// `search_knowledge_base` tool.
+    pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {
+        self.agent = self
+            .agent
+            .with_knowledge(Arc::new(AgentKnowledge(knowledge.clone())));
+        self.knowledge = Some(knowledge);
+        self
+    }
+}
+
+/// The agent's knowledge port over the knowledge base.
+struct AgentKnowledge(Arc<KnowledgeBase>);
+
+#[async_trait]
+impl hc_agent::KnowledgeSearch for AgentKnowledge {
+    async fn search(
+        &self,
+        tenant: &TenantId,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<KnowledgeHit>, ToolError> {
+        self.0
+            .answer(tenant, query, limit)
+            .await
+            .map_err(|e| match e {
+                hc_knowledge::Error::InvalidQuery(_) => ToolError {
+                    code: e.code().into(),
+                    message: e.to_string(),
+                },
+                other => {
+                    tracing::warn!(error = %other, "knowledge search failed");
+                    ToolError {
+                        code: other.code().into(),
+                        message: "the knowledge base is unavailable".into(),
+                    }
+                }
+            })
+    }
 }

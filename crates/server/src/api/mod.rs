@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod customers;
 pub mod health;
 pub mod keys;
+pub mod knowledge;
 pub mod orders;
 pub mod tools;
 pub mod widget;
@@ -25,6 +26,7 @@ pub fn v1() -> Router<AppState> {
         .merge(customers::router())
         .merge(orders::router())
         .merge(keys::router())
+        .merge(knowledge::router())
         .merge(audit::router())
 }
 

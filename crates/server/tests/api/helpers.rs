@@ -88,7 +88,12 @@ pub async fn spawn_app_full(
         hc_agent::Voice::default(),
     )
     .with_brain(brain);
-    let state = AppState::new(tools, agent, Arc::new(store.clone()), config);
+    let knowledge = hc_knowledge::KnowledgeBase::new(
+        Arc::new(store.clone()),
+        hc_knowledge::KnowledgeConfig::default(),
+    );
+    let state = AppState::new(tools, agent, Arc::new(store.clone()), config)
+        .with_knowledge(Arc::new(knowledge));
     let app = Application::build(state).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -158,6 +163,25 @@ impl TestApp {
                 .post(format!("{}{path}", self.base))
                 .bearer_auth(key)
                 .json(body),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, key: &str, body: &Value) -> Reply {
+        self.send(
+            self.client
+                .put(format!("{}{path}", self.base))
+                .bearer_auth(key)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, key: &str) -> Reply {
+        self.send(
+            self.client
+                .delete(format!("{}{path}", self.base))
+                .bearer_auth(key),
         )
         .await
     }

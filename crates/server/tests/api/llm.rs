@@ -116,6 +116,12 @@ async fn an_openai_compatible_model_identifies_the_customer_and_answers_from_too
         .find(|t| t["function"]["name"] == "cancel_pending_order")
         .expect("write tools are offered");
     assert!(cancel["function"]["parameters"]["properties"]["reason"].is_object());
+    assert!(
+        tools
+            .iter()
+            .any(|t| t["function"]["name"] == "search_knowledge_base"),
+        "the knowledge base is offered when the agent has one"
+    );
     assert!(got[0].system().contains("not authenticated"));
     assert!(
         got[2]

@@ -7,6 +7,7 @@ mod bad_input;
 mod cart;
 mod conversations;
 mod helpers;
+mod knowledge;
 mod llm;
 mod oracle;
 mod platform;

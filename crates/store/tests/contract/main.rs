@@ -3,5 +3,6 @@
 
 mod conversations;
 mod fixture;
+mod knowledge;
 mod platform;
 mod retail;
