@@ -18,8 +18,9 @@ use tracing::instrument;
 use crate::dialogue::{Dialogue, Outcome};
 use crate::error::{Error, Result};
 use crate::gate::Gate;
+use crate::memory::Memory;
 use crate::nlu::Nlu;
-use crate::ports::ConversationStore;
+use crate::ports::{ConversationStore, MemoryStore};
 use crate::replies::Voice;
 use crate::state::DialogueState;
 
@@ -75,6 +76,8 @@ pub struct Agent {
     voice: Arc<Voice>,
     locks: Arc<Mutex<TurnLocks>>,
     events: tokio::sync::broadcast::Sender<AgentEvent>,
+    /// Long-term customer memory, when configured ([`Agent::with_memory`]).
+    memory: Option<Arc<Memory>>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -118,7 +121,19 @@ impl Agent {
             voice: Arc::new(voice),
             locks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
+            memory: None,
         }
+    }
+
+    /// Learns and uses long-term facts about customers, kept in `store`.
+    pub fn with_memory(mut self, store: Arc<dyn MemoryStore>) -> Self {
+        self.memory = Some(Arc::new(Memory::new(store, self.tools.retail().clone())));
+        self
+    }
+
+    /// The long-term memory, when configured.
+    pub fn memory(&self) -> Option<&Arc<Memory>> {
+        self.memory.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn ConversationStore> {
@@ -253,7 +268,7 @@ impl Agent {
         let understanding = self.nlu.understand(&text);
         let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
         let actor = Actor::new(tenant.clone(), format!("agent:{id}"));
-        let mut gate = Gate::new(&self.tools, actor, &mut state);
+        let mut gate = Gate::new(&self.tools, actor, &mut state).with_memory(self.memory.as_deref());
         let turn = {
             let mut dialogue = Dialogue {
                 gate: &mut gate,
@@ -281,6 +296,12 @@ impl Agent {
                     at_ms: now,
                 });
             }
+        }
+        // Long-term memory: what this turn taught about the customer.
+        if let Some(memory) = &self.memory {
+            memory
+                .learn_from_turn(&c, &mut state, &calls, &turn.outcome)
+                .await;
         }
         c.customer = state.customer.clone();
         c.state = serde_json::to_value(&state).unwrap_or_default();

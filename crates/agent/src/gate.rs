@@ -9,11 +9,14 @@
 //!   (the same tool and arguments) in their last message.
 //!
 //! Every call, allowed or refused, is recorded with the engine's confidence.
+//! Long-term memory is read through [`Gate::recall`] under the same rule:
+//! only the authenticated customer's own facts.
 
 use hc_commerce::{Actor, Tools};
-use hc_domain::{OrderId, ToolCallRecord, ToolError, UserId};
+use hc_domain::{CustomerFact, OrderId, ToolCallRecord, ToolError, UserId};
 use serde_json::{Value, json};
 
+use crate::memory::Memory;
 use crate::state::DialogueState;
 
 const ORDER_TOOLS: [&str; 8] = [
@@ -47,6 +50,9 @@ pub struct Gate<'a> {
     actor: Actor,
     pub(crate) state: &'a mut DialogueState,
     pub(crate) calls: Vec<ToolCallRecord>,
+    memory: Option<&'a Memory>,
+    /// The customer's facts, read at most once per turn.
+    facts: Option<Vec<CustomerFact>>,
 }
 
 impl<'a> Gate<'a> {
@@ -56,7 +62,38 @@ impl<'a> Gate<'a> {
             actor,
             state,
             calls: Vec::new(),
+            memory: None,
+            facts: None,
         }
+    }
+
+    /// Gives the brain read access to long-term memory (see [`Gate::recall`]).
+    pub fn with_memory(mut self, memory: Option<&'a Memory>) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// The authenticated customer's long-term memory, newest first: empty
+    /// without a memory store, refused before authentication. The first read
+    /// in a conversation first learns from the customer's orders.
+    pub async fn recall(&mut self) -> Result<Vec<CustomerFact>, ToolError> {
+        let Some(customer) = self.state.customer.clone() else {
+            return Err(refusal(
+                "authentication_required",
+                "the customer must be identified (email, or name and zip) first",
+            ));
+        };
+        let Some(memory) = self.memory else {
+            return Ok(Vec::new());
+        };
+        if self.facts.is_none() {
+            if !self.state.memory_from_orders {
+                self.state.memory_from_orders = true;
+                memory.learn_from_orders(&self.actor, &customer).await;
+            }
+            self.facts = Some(memory.recall(&self.actor, &customer).await);
+        }
+        Ok(self.facts.clone().unwrap_or_default())
     }
 
     /// The dialogue state the gate enforces (and updates on identification).

@@ -6,16 +6,19 @@
 //! - [`gate`]: the policy every brain's tool calls pass through.
 //! - [`dialogue`]: the built-in offline brain (slot filling, confirmation).
 //! - [`engine::Agent`]: conversations, turns, durable storage, escalation.
+//! - [`memory`]: long-term facts about each customer, learned and recalled.
 
 pub mod dialogue;
 pub mod engine;
 pub mod error;
 pub mod gate;
+pub mod memory;
 pub mod nlu;
 pub mod ports;
 pub mod replies;
 pub mod state;
 
 pub use engine::{Agent, AgentEvent, Stats, TurnResult};
+pub use memory::{Memory, memory_summary};
 pub use error::{Error, Result};
 pub use replies::{Tone, Voice};

@@ -1,9 +1,11 @@
-//! The storage the agent needs. Implemented by `hc-store` for SQLite and
-//! PostgreSQL.
+//! The storage the agent needs (conversations, long-term customer memory).
+//! Implemented by `hc-store` for SQLite and PostgreSQL.
 
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest, StoreResult};
-use hc_domain::{Conversation, ConversationId, ConversationStatus, Message, TenantId};
+use hc_domain::{
+    Conversation, ConversationId, ConversationStatus, CustomerFact, Message, TenantId, UserId,
+};
 
 /// Conversations and their messages, scoped by tenant.
 #[async_trait]
@@ -32,4 +34,18 @@ pub trait ConversationStore: Send + Sync {
         status: Option<ConversationStatus>,
         page: &PageRequest,
     ) -> StoreResult<Page<Conversation>>;
+}
+
+/// Long-term memory: facts about customers, scoped by tenant. Implementations
+/// apply the retention rules of [`hc_domain::merge_fact`]: one fact per
+/// (user, kind, subject), the newer winning; the newest
+/// [`hc_domain::CustomerFact::MAX_ISSUES`] issues per customer.
+#[async_trait]
+pub trait MemoryStore: Send + Sync {
+    /// Stores `facts` (any customers of the tenant) under the retention rules.
+    async fn remember(&self, t: &TenantId, facts: &[CustomerFact]) -> StoreResult<()>;
+    /// Every fact kept about the customer, newest first.
+    async fn recall(&self, t: &TenantId, user: &UserId) -> StoreResult<Vec<CustomerFact>>;
+    /// Erases every fact about the customer (GDPR erasure); returns how many were deleted.
+    async fn forget(&self, t: &TenantId, user: &UserId) -> StoreResult<u64>;
 }

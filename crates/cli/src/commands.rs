@@ -101,7 +101,8 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> AppState {
         Arc::new(store.clone()),
         hc_agent::nlu::Nlu::builtin(),
         settings.agent.clone(),
-    );
+    )
+    .with_memory(Arc::new(store.clone()));
     AppState::new(
         tools,
         agent,

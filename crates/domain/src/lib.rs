@@ -5,6 +5,7 @@
 pub mod conversation;
 pub mod error;
 pub mod ids;
+pub mod memory;
 pub mod money;
 pub mod platform;
 pub mod retail;
@@ -17,6 +18,7 @@ pub use error::{Error, Result};
 pub use ids::{
     ApiKeyId, ConversationId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId, UserId,
 };
+pub use memory::{CustomerFact, FactKind, merge_fact};
 pub use money::Money;
 pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
 pub use retail::{

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use hc_agent::ports::MemoryStore;
 use hc_commerce::Tools;
 use hc_store::{ApiKeyStore, AuditStore, IdempotencyStore, SqlStore, TenantStore};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -10,9 +11,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::auth::KeyCache;
 use crate::config::ServerConfig;
 
-/// The platform stores the server needs, plus a liveness probe of the database.
+/// The platform stores the server needs (including the agent's long-term
+/// customer memory), plus a liveness probe of the database.
 #[async_trait]
-pub trait Platform: TenantStore + ApiKeyStore + AuditStore + IdempotencyStore {
+pub trait Platform: TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore {
     async fn ping(&self) -> hc_store::Result<()>;
 }
 

@@ -1,7 +1,7 @@
 //! Storage: SQLite (the embedded default) and PostgreSQL behind one sqlx
 //! `Any` pool, chosen by URL. Implements the retail ports of `hc-commerce`
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
-//! here. Every query is scoped by tenant. Aggregates are JSON documents in the
+//! here, and the agent's conversation and memory ports. Every query is scoped by tenant. Aggregates are JSON documents in the
 //! τ-retail layout with indexed lookup columns beside them.
 
 mod bulk;
@@ -10,6 +10,7 @@ pub use bulk::ImportSummary;
 mod db;
 mod error;
 mod inline;
+mod memory;
 mod platform;
 mod retail;
 #[doc(hidden)]

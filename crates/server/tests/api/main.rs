@@ -6,6 +6,7 @@ mod access;
 mod bad_input;
 mod conversations;
 mod helpers;
+mod memory;
 mod oracle;
 mod platform;
 mod replay;

@@ -3,5 +3,6 @@
 
 mod conversations;
 mod fixture;
+mod memory;
 mod platform;
 mod retail;
