@@ -286,7 +286,9 @@ impl Dialogue<'_, '_> {
     fn accept_offer(&mut self, text: &str, u: &Understanding) -> Option<(String, Understanding)> {
         let goal = self.gate.state.goal.as_mut()?;
         let size = goal.memory_offer.take()?;
-        if !(u.entities.yes_no == Some(true) || (u.entities.yes_no.is_none() && u.intent == Intent::Affirm)) {
+        if !(u.entities.yes_no == Some(true)
+            || (u.entities.yes_no.is_none() && u.intent == Intent::Affirm))
+        {
             return None;
         }
         let mut u = u.clone();
@@ -1436,11 +1438,18 @@ impl Dialogue<'_, '_> {
     /// Exchange or item change with nothing named: "Last time your jacket was
     /// an M — want M again?" when the remembered size differs from the item's
     /// and that variant (other options unchanged) is available.
-    async fn offer_size(&mut self, goal: &mut Goal, item: &Value, product: &Value) -> Option<String> {
+    async fn offer_size(
+        &mut self,
+        goal: &mut Goal,
+        item: &Value,
+        product: &Value,
+    ) -> Option<String> {
         let product_type = item["name"].as_str()?.to_string();
         let size = self.remembered_size(goal, &product_type).await?;
         let current = item["options"].as_object()?;
-        let (axis, now) = current.iter().find(|(k, _)| k.to_lowercase().contains("size"))?;
+        let (axis, now) = current
+            .iter()
+            .find(|(k, _)| k.to_lowercase().contains("size"))?;
         if now.as_str().is_some_and(|n| n.eq_ignore_ascii_case(&size)) {
             return None;
         }

@@ -268,7 +268,8 @@ impl Agent {
         let understanding = self.nlu.understand(&text);
         let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
         let actor = Actor::new(tenant.clone(), format!("agent:{id}"));
-        let mut gate = Gate::new(&self.tools, actor, &mut state).with_memory(self.memory.as_deref());
+        let mut gate =
+            Gate::new(&self.tools, actor, &mut state).with_memory(self.memory.as_deref());
         let turn = {
             let mut dialogue = Dialogue {
                 gate: &mut gate,

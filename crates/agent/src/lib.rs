@@ -19,6 +19,6 @@ pub mod replies;
 pub mod state;
 
 pub use engine::{Agent, AgentEvent, Stats, TurnResult};
-pub use memory::{Memory, memory_summary};
 pub use error::{Error, Result};
+pub use memory::{Memory, memory_summary};
 pub use replies::{Tone, Voice};

@@ -165,13 +165,16 @@ pub fn facts_from_call(
             .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
             .collect()
     };
-    let issue = |value: String| CustomerFact::new(user.clone(), FactKind::Issue, "", &value, source, at);
+    let issue =
+        |value: String| CustomerFact::new(user.clone(), FactKind::Issue, "", &value, source, at);
     let count = |n: usize| format!("{n} item{}", if n == 1 { "" } else { "s" });
     let mut facts = Vec::new();
     match call.name.as_str() {
         "cancel_pending_order" => facts.push(issue(format!(
             "cancelled order {oid}: {}",
-            call.arguments["reason"].as_str().unwrap_or("no reason given")
+            call.arguments["reason"]
+                .as_str()
+                .unwrap_or("no reason given")
         ))),
         "return_delivered_order_items" => {
             let old = ids("item_ids");
@@ -216,10 +219,11 @@ pub fn facts_from_call(
             } else {
                 ids("new_item_ids")
             };
-            for item in items
-                .iter()
-                .filter(|i| i["item_id"].as_str().is_some_and(|id| chosen.iter().any(|c| c == id)))
-            {
+            for item in items.iter().filter(|i| {
+                i["item_id"]
+                    .as_str()
+                    .is_some_and(|id| chosen.iter().any(|c| c == id))
+            }) {
                 let name = item["name"].as_str().unwrap_or("item");
                 facts.extend(variant_facts(user, name, &options_of(item), source, at));
             }
@@ -342,7 +346,10 @@ pub fn memory_summary(facts: &[CustomerFact]) -> String {
         ("colours", list(FactKind::Color, 8, true)),
         ("preferences", list(FactKind::Preference, 5, true)),
         ("last rating", list(FactKind::Satisfaction, 1, false)),
-        ("recent issues, newest first", list(FactKind::Issue, 3, false)),
+        (
+            "recent issues, newest first",
+            list(FactKind::Issue, 3, false),
+        ),
         ("notes", list(FactKind::Note, 3, true)),
     ]
     .into_iter()
@@ -455,7 +462,12 @@ impl Memory {
         let exchanged: Vec<ItemId> = calls
             .iter()
             .filter(|c| c.name == "exchange_delivered_order_items" && c.error.is_none())
-            .flat_map(|c| c.arguments["new_item_ids"].as_array().cloned().unwrap_or_default())
+            .flat_map(|c| {
+                c.arguments["new_item_ids"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .filter_map(|v| v.as_str().and_then(|s| ItemId::parse(s).ok()))
             .collect();
         let new_options = self.options_of(&actor, exchanged.iter()).await;
@@ -506,11 +518,25 @@ mod tests {
     #[test]
     fn orders_give_the_latest_kept_size_and_colour_per_product_type() {
         let orders = vec![
-            order("#W0000001", "delivered", json!([item("1000000011", "Jacket", "S", "red")])),
-            order("#W0000002", "delivered", json!([item("1000000012", "Jacket", "M", "navy"),
-                                                  item("1000000013", "T-Shirt", "L", "white")])),
+            order(
+                "#W0000001",
+                "delivered",
+                json!([item("1000000011", "Jacket", "S", "red")]),
+            ),
+            order(
+                "#W0000002",
+                "delivered",
+                json!([
+                    item("1000000012", "Jacket", "M", "navy"),
+                    item("1000000013", "T-Shirt", "L", "white")
+                ]),
+            ),
             // Cancelled: never worn, says nothing.
-            order("#W0000003", "cancelled", json!([item("1000000014", "Jacket", "XL", "black")])),
+            order(
+                "#W0000003",
+                "cancelled",
+                json!([item("1000000014", "Jacket", "XL", "black")]),
+            ),
         ];
         let mut returned = order(
             "#W0000004",
@@ -521,16 +547,27 @@ mod tests {
         let mut all = orders;
         all.push(returned);
         let facts = facts_from_orders(&user(), &all, &HashMap::new(), 7);
-        assert_eq!(value(&facts, FactKind::Size, "Jacket").as_deref(), Some("M"));
-        assert_eq!(value(&facts, FactKind::Color, "Jacket").as_deref(), Some("navy"));
-        assert_eq!(value(&facts, FactKind::Size, "T-Shirt").as_deref(), Some("L"));
+        assert_eq!(
+            value(&facts, FactKind::Size, "Jacket").as_deref(),
+            Some("M")
+        );
+        assert_eq!(
+            value(&facts, FactKind::Color, "Jacket").as_deref(),
+            Some("navy")
+        );
+        assert_eq!(
+            value(&facts, FactKind::Size, "T-Shirt").as_deref(),
+            Some("L")
+        );
         let jacket = facts
             .iter()
             .find(|f| f.kind == FactKind::Size && f.subject == "Jacket")
             .unwrap();
         assert_eq!(jacket.source, "order:#W0000002");
         assert!(
-            facts.iter().all(|f| matches!(f.kind, FactKind::Size | FactKind::Color)),
+            facts
+                .iter()
+                .all(|f| matches!(f.kind, FactKind::Size | FactKind::Color)),
             "material is neither a size nor a colour"
         );
         assert_eq!(facts.len(), 4);
@@ -548,15 +585,22 @@ mod tests {
         o.exchange_new_items = Some(vec![new.clone()]);
         let options = HashMap::from([(
             new,
-            vec![("size".to_string(), "L".to_string()), ("color".into(), "navy".into())],
+            vec![
+                ("size".to_string(), "L".to_string()),
+                ("color".into(), "navy".into()),
+            ],
         )]);
         let facts = facts_from_orders(&user(), &[o], &options, 1);
-        assert_eq!(value(&facts, FactKind::Size, "Jacket").as_deref(), Some("L"));
+        assert_eq!(
+            value(&facts, FactKind::Size, "Jacket").as_deref(),
+            Some("L")
+        );
     }
 
     #[test]
     fn writes_ratings_and_escalations_become_facts() {
-        let out = json!({"order_id": "#W0000001", "items": [item("1000000031", "Jacket", "M", "navy")]});
+        let out =
+            json!({"order_id": "#W0000001", "items": [item("1000000031", "Jacket", "M", "navy")]});
         let call = |name: &str, args: Value| ToolCallRecord {
             name: name.into(),
             arguments: args,
@@ -567,17 +611,27 @@ mod tests {
         let src = "conversation:conv_1";
         let cancel = facts_from_call(
             &user(),
-            &call("cancel_pending_order", json!({"order_id": "#W0000001", "reason": "ordered by mistake"})),
+            &call(
+                "cancel_pending_order",
+                json!({"order_id": "#W0000001", "reason": "ordered by mistake"}),
+            ),
             src,
             &HashMap::new(),
             5,
         );
         assert_eq!(cancel.len(), 1);
         assert_eq!(cancel[0].kind, FactKind::Issue);
-        assert!(cancel[0].value.contains("ordered by mistake"), "{}", cancel[0].value);
+        assert!(
+            cancel[0].value.contains("ordered by mistake"),
+            "{}",
+            cancel[0].value
+        );
         let ret = facts_from_call(
             &user(),
-            &call("return_delivered_order_items", json!({"order_id": "#W0000001", "item_ids": ["1000000031"]})),
+            &call(
+                "return_delivered_order_items",
+                json!({"order_id": "#W0000001", "item_ids": ["1000000031"]}),
+            ),
             src,
             &HashMap::new(),
             5,
@@ -597,15 +651,31 @@ mod tests {
         );
         assert_eq!(value(&ex, FactKind::Size, "Jacket").as_deref(), Some("L"));
         let issue = ex.iter().find(|f| f.kind == FactKind::Issue).unwrap();
-        assert!(issue.value.starts_with("exchanged 1 item in order #W0000001: Jacket ("), "{}", issue.value);
-        assert!(issue.value.contains("M") && issue.value.ends_with("→ L)"), "{}", issue.value);
+        assert!(
+            issue
+                .value
+                .starts_with("exchanged 1 item in order #W0000001: Jacket ("),
+            "{}",
+            issue.value
+        );
+        assert!(
+            issue.value.contains("M") && issue.value.ends_with("→ L)"),
+            "{}",
+            issue.value
+        );
         // A refused call teaches nothing.
         let mut refused = call("cancel_pending_order", json!({}));
-        refused.error = Some(hc_domain::ToolError { code: "x".into(), message: "y".into() });
+        refused.error = Some(hc_domain::ToolError {
+            code: "x".into(),
+            message: "y".into(),
+        });
         refused.output = None;
         assert!(facts_from_call(&user(), &refused, src, &HashMap::new(), 5).is_empty());
         let rated = facts_from_outcome(&user(), &Outcome::Rated(2), src, 9).unwrap();
-        assert_eq!((rated.kind, rated.value.as_str()), (FactKind::Satisfaction, "2/5"));
+        assert_eq!(
+            (rated.kind, rated.value.as_str()),
+            (FactKind::Satisfaction, "2/5")
+        );
         let esc = facts_from_outcome(&user(), &Outcome::Escalate("upset".into()), src, 9).unwrap();
         assert_eq!(esc.value, "escalated to a human: upset");
         assert!(facts_from_outcome(&user(), &Outcome::Continue, src, 9).is_none());
@@ -619,27 +689,65 @@ mod tests {
         assert!(acknowledgement(&[]).is_none());
         let low = f(FactKind::Satisfaction, "2/5", "conversation:conv_a", 10);
         assert!(acknowledgement(std::slice::from_ref(&low)).is_some());
-        assert!(acknowledgement(&[f(FactKind::Satisfaction, "4/5", "conversation:conv_a", 10)]).is_none());
+        assert!(
+            acknowledgement(&[f(FactKind::Satisfaction, "4/5", "conversation:conv_a", 10)])
+                .is_none()
+        );
         // A later, good conversation closes the matter; order facts do not count.
-        assert!(acknowledgement(&[low.clone(), f(FactKind::Issue, "returned 1 item", "conversation:conv_b", 20)]).is_none());
+        assert!(
+            acknowledgement(&[
+                low.clone(),
+                f(
+                    FactKind::Issue,
+                    "returned 1 item",
+                    "conversation:conv_b",
+                    20
+                )
+            ])
+            .is_none()
+        );
         assert!(acknowledgement(&[low.clone(), f(FactKind::Size, "M", "order:#W1", 30)]).is_some());
-        let esc = f(FactKind::Issue, "escalated to a human: upset", "conversation:conv_c", 40);
+        let esc = f(
+            FactKind::Issue,
+            "escalated to a human: upset",
+            "conversation:conv_c",
+            40,
+        );
         assert!(acknowledgement(&[low, esc]).unwrap().contains("colleague"));
     }
 
     #[test]
     fn offers_and_summaries_read_naturally() {
-        assert_eq!(size_offer("Jacket", "M"), "Last time your jacket was an M — want M again?");
-        assert_eq!(size_offer("Running Shoes", "9"), "Last time your running shoes were a 9 — want 9 again?");
-        assert_eq!(size_offer("T-Shirt", "L"), "Last time your t-shirt was an L — want L again?");
+        assert_eq!(
+            size_offer("Jacket", "M"),
+            "Last time your jacket was an M — want M again?"
+        );
+        assert_eq!(
+            size_offer("Running Shoes", "9"),
+            "Last time your running shoes were a 9 — want 9 again?"
+        );
+        assert_eq!(
+            size_offer("T-Shirt", "L"),
+            "Last time your t-shirt was an L — want L again?"
+        );
         let facts = vec![
             CustomerFact::new(user(), FactKind::Size, "Jacket", "M", "order:#W1", 1),
-            CustomerFact::new(user(), FactKind::Satisfaction, "", "2/5", "conversation:c", 2),
+            CustomerFact::new(
+                user(),
+                FactKind::Satisfaction,
+                "",
+                "2/5",
+                "conversation:c",
+                2,
+            ),
         ];
         assert_eq!(remembered_size(&facts, "jacket"), Some("M"));
         assert_eq!(remembered_size(&facts, "T-Shirt"), None);
         let s = memory_summary(&facts);
-        assert!(s.contains("sizes: Jacket M") && s.contains("last rating: 2/5"), "{s}");
+        assert!(
+            s.contains("sizes: Jacket M") && s.contains("last rating: 2/5"),
+            "{s}"
+        );
         assert_eq!(memory_summary(&[]), "");
     }
 }

@@ -208,7 +208,10 @@ mod tests {
         assert!(facts.iter().any(|f| f.kind == FactKind::Satisfaction));
         // The same issue twice is stored once.
         merge_fact(&mut facts, fact(FactKind::Issue, "", "issue 7", 107));
-        assert_eq!(facts.iter().filter(|f| f.kind == FactKind::Issue).count(), 5);
+        assert_eq!(
+            facts.iter().filter(|f| f.kind == FactKind::Issue).count(),
+            5
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use crate::config::ServerConfig;
 /// The platform stores the server needs (including the agent's long-term
 /// customer memory), plus a liveness probe of the database.
 #[async_trait]
-pub trait Platform: TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore {
+pub trait Platform:
+    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore
+{
     async fn ping(&self) -> hc_store::Result<()>;
 }
 

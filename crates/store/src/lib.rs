@@ -1,8 +1,9 @@
 //! Storage: SQLite (the embedded default) and PostgreSQL behind one sqlx
 //! `Any` pool, chosen by URL. Implements the retail ports of `hc-commerce`
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
-//! here, and the agent's conversation and memory ports. Every query is scoped by tenant. Aggregates are JSON documents in the
-//! τ-retail layout with indexed lookup columns beside them.
+//! here, and the agent's conversation and memory ports. Every query is scoped
+//! by tenant. Aggregates are JSON documents in the τ-retail layout with
+//! indexed lookup columns beside them.
 
 mod bulk;
 mod conversations;

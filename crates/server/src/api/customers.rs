@@ -129,7 +129,11 @@ pub async fn get_memory(
     principal.require(Role::Viewer)?;
     let id = user_id(id)?;
     // Only customers of this tenant: another tenant's id is simply unknown.
-    state.tools.retail().customer(&principal.actor(), &id).await?;
+    state
+        .tools
+        .retail()
+        .customer(&principal.actor(), &id)
+        .await?;
     let facts = memory_store(&state)
         .recall(&principal.key.tenant_id, &id)
         .await?;

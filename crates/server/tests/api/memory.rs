@@ -88,9 +88,13 @@ fn facts(r: &Reply) -> Vec<Value> {
 }
 
 fn fact<'a>(facts: &'a [Value], kind: &str, subject: &str) -> Option<&'a Value> {
-    facts
-        .iter()
-        .find(|f| f["kind"] == kind && f["subject"].as_str().unwrap_or("").eq_ignore_ascii_case(subject))
+    facts.iter().find(|f| {
+        f["kind"] == kind
+            && f["subject"]
+                .as_str()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(subject)
+    })
 }
 
 /// A conversation in which the customer signs in, says goodbye and rates it.
@@ -122,7 +126,11 @@ async fn a_customer_who_bought_a_jacket_in_m_is_offered_m_again_when_buying_one(
     assert_eq!(size["value"], "M");
     assert_eq!(size["source"], "order:#W0000102");
     assert_eq!(fact(&f, "color", "Jacket").unwrap()["value"], "navy");
-    assert!(m.body["summary"].as_str().unwrap().contains("Jacket M"), "{}", m.body);
+    assert!(
+        m.body["summary"].as_str().unwrap().contains("Jacket M"),
+        "{}",
+        m.body
+    );
 
     let t = say(&app, &c, "I'd like to buy a jacket").await;
     assert!(t.contains("which jacket"), "{t}");
@@ -143,7 +151,12 @@ async fn an_exchange_offers_the_remembered_size_uses_it_on_yes_and_is_remembered
     let app = app().await;
     let c = open(&app).await;
     say(&app, &c, "my email is ava@example.com").await;
-    let t = say(&app, &c, "I'd like to exchange the jacket from order #W0000101").await;
+    let t = say(
+        &app,
+        &c,
+        "I'd like to exchange the jacket from order #W0000101",
+    )
+    .await;
     assert!(
         t.contains("last time your jacket was an m — want m again?"),
         "{t}"
@@ -158,11 +171,17 @@ async fn an_exchange_offers_the_remembered_size_uses_it_on_yes_and_is_remembered
     let o = app
         .tool("get_order_details", &json!({"order_id": "#W0000101"}))
         .await;
-    assert_eq!(o.body["output"]["exchange_new_items"], json!(["2000000104"]));
+    assert_eq!(
+        o.body["output"]["exchange_new_items"],
+        json!(["2000000104"])
+    );
     let f = facts(&memory(&app, "ava_stone_1", app.key(Role::Viewer)).await);
     let issue = fact(&f, "issue", "").expect("the exchange is an issue");
     assert!(
-        issue["value"].as_str().unwrap().contains("black, S → black, M"),
+        issue["value"]
+            .as_str()
+            .unwrap()
+            .contains("black, S → black, M"),
         "{issue}"
     );
     assert_eq!(issue["source"], format!("conversation:{c}"));
@@ -220,10 +239,16 @@ async fn memory_is_not_revealed_before_authentication() {
     assert!(t.contains("email"), "{t}");
     assert!(!t.contains("last time") && !t.contains("sorry"), "{t}");
     let t = say(&app, &c, "hello again, it's me").await;
-    assert!(!t.contains("last time") && !t.contains("sorry your last"), "{t}");
+    assert!(
+        !t.contains("last time") && !t.contains("sorry your last"),
+        "{t}"
+    );
     // The gate refuses any brain's memory read before sign-in.
     let tools = app.tools();
-    let memory = hc_agent::Memory::new(std::sync::Arc::new(app.db.store.clone()), tools.retail().clone());
+    let memory = hc_agent::Memory::new(
+        std::sync::Arc::new(app.db.store.clone()),
+        tools.retail().clone(),
+    );
     let mut state = DialogueState::default();
     let actor = Actor::new(TenantId::parse("shop").unwrap(), "agent:test");
     let mut gate = Gate::new(&tools, actor, &mut state).with_memory(Some(&memory));

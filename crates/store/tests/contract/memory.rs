@@ -72,7 +72,13 @@ async fn issues_keep_only_the_newest_five_per_customer() {
         for i in 0..7 {
             s.remember(
                 &t,
-                &[fact("ava", FactKind::Issue, "", &format!("issue {i}"), 100 + i)],
+                &[fact(
+                    "ava",
+                    FactKind::Issue,
+                    "",
+                    &format!("issue {i}"),
+                    100 + i,
+                )],
             )
             .await
             .unwrap();
@@ -121,7 +127,12 @@ async fn forget_erases_one_customer_in_one_tenant_only() {
         // Another tenant sees nothing of this tenant's memory.
         assert_eq!(s.recall(&other, &user("ava")).await.unwrap().len(), 1);
         assert!(s.recall(&other, &user("bob")).await.unwrap().is_empty());
-        assert_eq!(s.forget(&shop, &user("ava")).await.unwrap(), 3, "{}", db.label);
+        assert_eq!(
+            s.forget(&shop, &user("ava")).await.unwrap(),
+            3,
+            "{}",
+            db.label
+        );
         assert!(s.recall(&shop, &user("ava")).await.unwrap().is_empty());
         assert_eq!(s.recall(&shop, &user("bob")).await.unwrap().len(), 1);
         assert_eq!(
