@@ -263,6 +263,40 @@ pub struct Dialogue<'g, 'a> {
 
 impl Dialogue<'_, '_> {
     pub async fn respond(&mut self, text: &str, u: &Understanding) -> Turn {
+        let anonymous = self.gate.state.customer.is_none();
+        let mut t = self.respond_to(text, u).await;
+        // Just identified: a bad last conversation is acknowledged, briefly.
+        if anonymous
+            && self.gate.state.customer.is_some()
+            && t.outcome == Outcome::Continue
+            && let Some(ack) = self
+                .gate
+                .recall()
+                .await
+                .ok()
+                .and_then(|facts| crate::memory::acknowledgement(&facts))
+        {
+            t.reply = format!("{ack} {}", t.reply);
+        }
+        t
+    }
+
+    /// A "yes" to a size offered from memory reads as that size; any other
+    /// answer drops the offer.
+    fn accept_offer(&mut self, text: &str, u: &Understanding) -> Option<(String, Understanding)> {
+        let goal = self.gate.state.goal.as_mut()?;
+        let size = goal.memory_offer.take()?;
+        if !(u.entities.yes_no == Some(true)
+            || (u.entities.yes_no.is_none() && u.intent == Intent::Affirm))
+        {
+            return None;
+        }
+        let mut u = u.clone();
+        u.entities.options.push(size.to_lowercase());
+        Some((format!("{text} size {size}"), u))
+    }
+
+    async fn respond_to(&mut self, text: &str, u: &Understanding) -> Turn {
         self.confidence = u.confidence;
         // A rating answers the satisfaction question.
         if self.gate.state.awaiting_rating
@@ -306,6 +340,11 @@ impl Dialogue<'_, '_> {
                 }
             }
         }
+        let accepted = self.accept_offer(text, u);
+        let (text, u) = match &accepted {
+            Some((t, u)) => (t.as_str(), u),
+            None => (text, u),
+        };
         // "my email is … and where is my order?": the request may rank second behind identifying.
         let u = &with_goal_from_runner_up(u);
         // A name now and the zip later (or the other way round) still identify.
@@ -1206,8 +1245,13 @@ impl Dialogue<'_, '_> {
                         format!("{} ({})", opts.join(", "), money(&v["price"]))
                     })
                     .collect();
+                let offer = self
+                    .offer_purchase_size(goal, &name, &said, &available, &top)
+                    .await
+                    .map(|o| format!(" {o}"))
+                    .unwrap_or_default();
                 return turn(format!(
-                    "Which {name} would you like? In stock: {}.",
+                    "Which {name} would you like? In stock: {}.{offer}",
                     options.join("; ")
                 ));
             }
@@ -1344,7 +1388,7 @@ impl Dialogue<'_, '_> {
             return Ok(());
         }
         let mut chosen = Vec::new();
-        for old in &goal.items {
+        for old in &goal.items.clone() {
             let item = order["items"]
                 .as_array()
                 .into_iter()
@@ -1393,6 +1437,11 @@ impl Dialogue<'_, '_> {
                 }
             }
             best.sort_by(|a, b| b.0.total_cmp(&a.0));
+            if best.is_empty()
+                && let Some(offer) = self.offer_size(goal, &item, &product).await
+            {
+                return Err(turn(offer));
+            }
             match best.as_slice() {
                 [] => {
                     return Err(turn(format!(
@@ -1416,6 +1465,94 @@ impl Dialogue<'_, '_> {
         }
         goal.new_items = chosen;
         Ok(())
+    }
+
+    /// The size remembered for a product type, offered once per goal when
+    /// the customer has not named one.
+    async fn remembered_size(&mut self, goal: &mut Goal, product_type: &str) -> Option<String> {
+        if goal.memory_offered {
+            return None;
+        }
+        let facts = self.gate.recall().await.ok()?;
+        crate::memory::remembered_size(&facts, product_type).map(String::from)
+    }
+
+    /// Exchange or item change with nothing named: "Last time your jacket was
+    /// an M — want M again?" when the remembered size differs from the item's
+    /// and that variant (other options unchanged) is available.
+    async fn offer_size(
+        &mut self,
+        goal: &mut Goal,
+        item: &Value,
+        product: &Value,
+    ) -> Option<String> {
+        let product_type = item["name"].as_str()?.to_string();
+        let size = self.remembered_size(goal, &product_type).await?;
+        let current = item["options"].as_object()?;
+        let (axis, now) = current
+            .iter()
+            .find(|(k, _)| k.to_lowercase().contains("size"))?;
+        if now.as_str().is_some_and(|n| n.eq_ignore_ascii_case(&size)) {
+            return None;
+        }
+        let exists = product["variants"].as_object()?.values().any(|v| {
+            v["available"] == true
+                && v["options"].as_object().is_some_and(|o| {
+                    o.iter().all(|(k, x)| {
+                        if k == axis {
+                            x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(&size))
+                        } else {
+                            current.get(k) == Some(x)
+                        }
+                    })
+                })
+        });
+        if !exists {
+            return None;
+        }
+        goal.memory_offered = true;
+        goal.memory_offer = Some(size.clone());
+        Some(crate::memory::size_offer(&product_type, &size))
+    }
+
+    /// Buying with several variants left: the remembered size, if the
+    /// customer named no size and some of those variants come in it.
+    async fn offer_purchase_size(
+        &mut self,
+        goal: &mut Goal,
+        product_type: &str,
+        said: &str,
+        available: &[(&String, &Value)],
+        top: &[&String],
+    ) -> Option<String> {
+        let sizes: Vec<&str> = available
+            .iter()
+            .flat_map(|(_, v)| v["options"].as_object().into_iter().flatten())
+            .filter(|(k, _)| k.to_lowercase().contains("size"))
+            .filter_map(|(_, x)| x.as_str())
+            .collect();
+        if sizes
+            .iter()
+            .any(|s| crate::nlu::entities::mention_score(said, s) >= 0.99)
+        {
+            return None;
+        }
+        let size = self.remembered_size(goal, product_type).await?;
+        let fits = available.iter().any(|(id, v)| {
+            top.contains(id)
+                && v["options"].as_object().is_some_and(|o| {
+                    o.iter().any(|(k, x)| {
+                        k.to_lowercase().contains("size")
+                            && x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(&size))
+                    })
+                })
+        });
+        if !fits {
+            return None;
+        }
+        goal.memory_offered = true;
+        goal.memory_offer = Some(size.clone());
+        Some(crate::memory::size_offer(product_type, &size))
     }
 
     fn propose(&mut self, tool: &str, arguments: Value, description: String) -> Turn {

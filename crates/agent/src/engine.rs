@@ -21,9 +21,11 @@ use crate::error::{Error, Result};
 use crate::gate::Gate;
 use crate::llm::brain::{LlmFailure, TurnInput};
 use crate::llm::{self, DeltaSink};
+use crate::memory::Memory;
 use crate::nlu::Nlu;
 use crate::nlu::Understanding;
 use crate::nlu::intents::Intent;
+use crate::ports::MemoryStore;
 use crate::ports::{ConversationStore, KnowledgeSearch};
 use crate::replies::Voice;
 use crate::state::DialogueState;
@@ -85,6 +87,8 @@ pub struct Agent {
     events: tokio::sync::broadcast::Sender<AgentEvent>,
     /// The merchant's articles, for `search_knowledge_base`; none by default.
     knowledge: Option<Arc<dyn KnowledgeSearch>>,
+    /// Long-term customer memory, when configured ([`Agent::with_memory`]).
+    memory: Option<Arc<Memory>>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -130,6 +134,7 @@ impl Agent {
             locks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
             knowledge: None,
+            memory: None,
         }
     }
 
@@ -148,6 +153,17 @@ impl Agent {
     pub fn with_knowledge(mut self, knowledge: Arc<dyn KnowledgeSearch>) -> Self {
         self.knowledge = Some(knowledge);
         self
+    }
+
+    /// Learns and uses long-term facts about customers, kept in `store`.
+    pub fn with_memory(mut self, store: Arc<dyn MemoryStore>) -> Self {
+        self.memory = Some(Arc::new(Memory::new(store, self.tools.retail().clone())));
+        self
+    }
+
+    /// The long-term memory, when configured.
+    pub fn memory(&self) -> Option<&Arc<Memory>> {
+        self.memory.as_ref()
     }
 
     pub fn store(&self) -> &Arc<dyn ConversationStore> {
@@ -304,12 +320,21 @@ impl Agent {
             Some(_) => self.store.messages(tenant, id).await?,
             None => Vec::new(),
         };
-        let mut gate =
-            Gate::new(&self.tools, actor, &mut state).with_knowledge(self.knowledge.as_deref());
+        let mut gate = Gate::new(&self.tools, actor, &mut state)
+            .with_knowledge(self.knowledge.as_deref())
+            .with_memory(self.memory.as_deref());
         let mut usage = None;
         let mut brain = "offline";
         let mut turn = None;
         if let Some(llm) = &llm {
+            // What is remembered about an authenticated customer goes into the system prompt.
+            let context = match gate.recall().await {
+                Ok(facts) if !facts.is_empty() => Some(format!(
+                    "Remembered about this customer from earlier conversations and orders: {}",
+                    crate::memory::memory_summary(&facts)
+                )),
+                _ => None,
+            };
             let input = TurnInput {
                 history: &history,
                 text: &text,
@@ -321,7 +346,7 @@ impl Agent {
                         Intent::Deny => Some(false),
                         _ => None,
                     }),
-                context: None,
+                context,
                 deltas: deltas.as_ref(),
             };
             match llm::brain::respond(llm, &mut gate, &self.voice, &[], input).await {
@@ -365,6 +390,12 @@ impl Agent {
                     at_ms: now,
                 });
             }
+        }
+        // Long-term memory: what this turn taught about the customer.
+        if let Some(memory) = &self.memory {
+            memory
+                .learn_from_turn(&c, &mut state, &calls, &turn.outcome)
+                .await;
         }
         c.customer = state.customer.clone();
         c.state = serde_json::to_value(&state).unwrap_or_default();

@@ -14,12 +14,16 @@
 //! [`KNOWLEDGE_TOOL`] (`search_knowledge_base`) over the merchant's articles
 //! when the agent has a knowledge base: public information, so it needs no
 //! authentication.
+//!
+//! Long-term memory is read through [`Gate::recall`] under the same rule as
+//! account data: only the authenticated customer's own facts.
 
 use hc_commerce::{Actor, Tools};
-use hc_domain::{OrderId, ToolCallRecord, ToolError, UserId};
+use hc_domain::{CustomerFact, OrderId, ToolCallRecord, ToolError, UserId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::memory::Memory;
 use crate::ports::KnowledgeSearch;
 use crate::state::DialogueState;
 
@@ -98,6 +102,9 @@ pub struct Gate<'a> {
     actor: Actor,
     pub(crate) state: &'a mut DialogueState,
     pub(crate) calls: Vec<ToolCallRecord>,
+    memory: Option<&'a Memory>,
+    /// The customer's facts, read at most once per turn.
+    facts: Option<Vec<CustomerFact>>,
 }
 
 impl<'a> Gate<'a> {
@@ -108,6 +115,8 @@ impl<'a> Gate<'a> {
             actor,
             state,
             calls: Vec::new(),
+            memory: None,
+            facts: None,
         }
     }
 
@@ -125,6 +134,35 @@ impl<'a> Gate<'a> {
     /// Whether [`KNOWLEDGE_TOOL`] is available.
     pub fn has_knowledge(&self) -> bool {
         self.knowledge.is_some()
+    }
+
+    /// Gives the brain read access to long-term memory (see [`Gate::recall`]).
+    pub fn with_memory(mut self, memory: Option<&'a Memory>) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// The authenticated customer's long-term memory, newest first: empty
+    /// without a memory store, refused before authentication. The first read
+    /// in a conversation first learns from the customer's orders.
+    pub async fn recall(&mut self) -> Result<Vec<CustomerFact>, ToolError> {
+        let Some(customer) = self.state.customer.clone() else {
+            return Err(refusal(
+                "authentication_required",
+                "the customer must be identified (email, or name and zip) first",
+            ));
+        };
+        let Some(memory) = self.memory else {
+            return Ok(Vec::new());
+        };
+        if self.facts.is_none() {
+            if !self.state.memory_from_orders {
+                self.state.memory_from_orders = true;
+                memory.learn_from_orders(&self.actor, &customer).await;
+            }
+            self.facts = Some(memory.recall(&self.actor, &customer).await);
+        }
+        Ok(self.facts.clone().unwrap_or_default())
     }
 
     /// The dialogue state the gate enforces (and updates on identification).

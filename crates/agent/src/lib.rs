@@ -8,6 +8,7 @@
 //! - [`dialogue`]: the built-in offline brain (slot filling, confirmation).
 //! - [`llm`]: the optional LLM brain (OpenAI-compatible, Anthropic) and hybrid mode.
 //! - [`engine::Agent`]: conversations, turns, durable storage, escalation.
+//! - [`memory`]: long-term facts about each customer, learned and recalled.
 
 pub mod config;
 pub mod dialogue;
@@ -15,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod gate;
 pub mod llm;
+pub mod memory;
 pub mod nlu;
 pub mod ports;
 pub mod replies;
@@ -24,5 +26,6 @@ pub use config::{AgentConfig, Brain, BrainMode, OnLlmFailure};
 pub use engine::{Agent, AgentEvent, Stats, TurnResult};
 pub use error::{Error, Result};
 pub use gate::{KNOWLEDGE_TOOL, knowledge_tool_spec};
+pub use memory::{Memory, memory_summary};
 pub use ports::KnowledgeSearch;
 pub use replies::{Tone, Voice};

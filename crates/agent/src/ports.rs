@@ -1,11 +1,13 @@
-//! What the agent needs from outside: conversation storage (implemented by
-//! `hc-store` for SQLite and PostgreSQL) and the merchant's knowledge base
-//! (implemented over `hc-knowledge` by the server, the composition root).
+//! What the agent needs from outside: conversation storage and long-term
+//! customer memory (implemented by `hc-store` for SQLite and PostgreSQL), and
+//! the merchant's knowledge base (implemented over `hc-knowledge` by the
+//! server, the composition root).
 
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest, StoreResult};
 use hc_domain::{
-    Conversation, ConversationId, ConversationStatus, KnowledgeHit, Message, TenantId, ToolError,
+    Conversation, ConversationId, ConversationStatus, CustomerFact, KnowledgeHit, Message,
+    TenantId, ToolError, UserId,
 };
 
 /// Conversations and their messages, scoped by tenant.
@@ -49,4 +51,18 @@ pub trait KnowledgeSearch: Send + Sync {
         query: &str,
         limit: usize,
     ) -> Result<Vec<KnowledgeHit>, ToolError>;
+}
+
+/// Long-term memory: facts about customers, scoped by tenant. Implementations
+/// apply the retention rules of [`hc_domain::merge_fact`]: one fact per
+/// (user, kind, subject), the newer winning; the newest
+/// [`hc_domain::CustomerFact::MAX_ISSUES`] issues per customer.
+#[async_trait]
+pub trait MemoryStore: Send + Sync {
+    /// Stores `facts` (any customers of the tenant) under the retention rules.
+    async fn remember(&self, t: &TenantId, facts: &[CustomerFact]) -> StoreResult<()>;
+    /// Every fact kept about the customer, newest first.
+    async fn recall(&self, t: &TenantId, user: &UserId) -> StoreResult<Vec<CustomerFact>>;
+    /// Erases every fact about the customer (GDPR erasure); returns how many were deleted.
+    async fn forget(&self, t: &TenantId, user: &UserId) -> StoreResult<u64>;
 }

@@ -1,5 +1,5 @@
 //! Short-term memory: the dialogue state carried between turns (stored with
-//! the conversation).
+//! the conversation). Long-term memory is in [`crate::memory`].
 
 use hc_domain::{Address, ItemId, OrderId, PaymentMethodId, UserId};
 use serde::{Deserialize, Serialize};
@@ -61,6 +61,12 @@ pub struct Goal {
     /// What the customer said while pursuing this goal, for resolving "the sneakers".
     #[serde(default)]
     pub context: String,
+    /// A size remembered from last time, offered and awaiting a yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_offer: Option<String>,
+    /// A remembered size was offered for this goal (offered once only).
+    #[serde(default)]
+    pub memory_offered: bool,
 }
 
 impl Goal {
@@ -76,6 +82,8 @@ impl Goal {
             product_id: None,
             quantity: None,
             context: String::new(),
+            memory_offer: None,
+            memory_offered: false,
         }
     }
 }
@@ -115,4 +123,7 @@ pub struct DialogueState {
     /// The LLM brain answered the last turn (hybrid mode keeps its thread going).
     #[serde(default)]
     pub llm_active: bool,
+    /// Facts were already derived from the customer's orders in this conversation.
+    #[serde(default)]
+    pub memory_from_orders: bool,
 }

@@ -114,7 +114,8 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
         hc_agent::nlu::Nlu::builtin(),
         settings.agent.voice(),
     )
-    .with_brain(brain);
+    .with_brain(brain)
+    .with_memory(Arc::new(store.clone()));
     let knowledge = KnowledgeBase::new(Arc::new(store.clone()), settings.knowledge.clone());
     Ok(AppState::new(
         tools,

@@ -114,7 +114,8 @@ async fn run_one(db: &RetailDb, original: &Value, s: &Scenario) -> Result<Outcom
         Arc::new(store.clone()),
         hc_agent::nlu::Nlu::builtin(),
         Voice::default(),
-    );
+    )
+    .with_memory(Arc::new(store.clone()));
     let c = agent.start(&t, Channel::Chat).await?;
     let mut transcript = Vec::new();
     let mut replies = Vec::new();

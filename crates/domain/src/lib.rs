@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod knowledge;
+pub mod memory;
 pub mod money;
 pub mod platform;
 pub mod retail;
@@ -20,6 +21,7 @@ pub use ids::{
     UserId,
 };
 pub use knowledge::{Article, ArticleSlug, KnowledgeHit};
+pub use memory::{CustomerFact, FactKind, merge_fact};
 pub use money::Money;
 pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
 pub use retail::{

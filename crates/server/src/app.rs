@@ -25,12 +25,21 @@ use crate::openapi::ApiDoc;
 use crate::state::{AppState, Platform};
 
 impl AppState {
+    /// Wires the state. An agent built without long-term memory gets the
+    /// platform's memory store, so what the API shows and erases is what the
+    /// agent uses.
     pub fn new(
         tools: Tools,
         agent: hc_agent::Agent,
         platform: Arc<dyn Platform>,
         config: ServerConfig,
     ) -> Self {
+        let agent = if agent.memory().is_some() {
+            agent
+        } else {
+            let memory: Arc<dyn hc_agent::ports::MemoryStore> = platform.clone();
+            agent.with_memory(memory)
+        };
         Self {
             agent,
             keys: Arc::new(KeyCache::new(

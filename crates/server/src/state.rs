@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use hc_agent::ports::MemoryStore;
 use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
@@ -12,9 +13,12 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::auth::KeyCache;
 use crate::config::ServerConfig;
 
-/// The platform stores the server needs, plus a liveness probe of the database.
+/// The platform stores the server needs (including the agent's long-term
+/// customer memory), plus a liveness probe of the database.
 #[async_trait]
-pub trait Platform: TenantStore + ApiKeyStore + AuditStore + IdempotencyStore {
+pub trait Platform:
+    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore
+{
     async fn ping(&self) -> hc_store::Result<()>;
 }
 

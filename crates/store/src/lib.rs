@@ -1,9 +1,9 @@
 //! Storage: SQLite (the embedded default) and PostgreSQL behind one sqlx
 //! `Any` pool, chosen by URL. Implements the retail ports of `hc-commerce`
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
-//! here, the agent's conversations and the knowledge base's articles. Every
-//! query is scoped by tenant. Aggregates are JSON documents in the τ-retail
-//! layout with indexed lookup columns beside them.
+//! here, the agent's conversation and memory ports and the knowledge base's
+//! articles. Every query is scoped by tenant. Aggregates are JSON documents in
+//! the τ-retail layout with indexed lookup columns beside them.
 
 mod bulk;
 mod conversations;
@@ -12,6 +12,7 @@ mod db;
 mod error;
 mod inline;
 mod knowledge;
+mod memory;
 mod platform;
 mod retail;
 #[doc(hidden)]

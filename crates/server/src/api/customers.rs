@@ -1,12 +1,14 @@
-//! Customers: list (search by email or name) and read.
+//! Customers: list (search by email or name), read, and the agent's
+//! long-term memory of a customer (read; erase for GDPR requests).
 
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use hc_commerce::Page;
 use hc_commerce::ports::CustomerFilter;
-use hc_domain::{Customer, Role, UserId};
-use serde::Deserialize;
+use hc_domain::{AuditRecord, Customer, CustomerFact, Role, UserId, now_ms};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::api::PageQuery;
 use crate::auth::Principal;
@@ -18,6 +20,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/customers", get(list_customers))
         .route("/v1/customers/{user_id}", get(get_customer))
+        .route(
+            "/v1/customers/{user_id}/memory",
+            get(get_memory).delete(delete_memory),
+        )
+}
+
+/// The memory store the agent uses (the platform's unless the agent was given another).
+fn memory_store(state: &AppState) -> std::sync::Arc<dyn hc_agent::ports::MemoryStore> {
+    match state.agent.memory() {
+        Some(m) => m.store().clone(),
+        None => state.platform.clone(),
+    }
+}
+
+fn user_id(raw: String) -> ApiResult<UserId> {
+    UserId::parse(raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -70,7 +88,7 @@ pub async fn get_customer(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Customer>> {
     principal.require(Role::Viewer)?;
-    let id = UserId::parse(id).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
+    let id = user_id(id)?;
     Ok(Json(
         state
             .tools
@@ -78,4 +96,84 @@ pub async fn get_customer(
             .customer(&principal.actor(), &id)
             .await?,
     ))
+}
+
+/// What the agent remembers about a customer.
+#[derive(Serialize)]
+pub struct Memory {
+    pub user_id: UserId,
+    /// Newest first.
+    pub facts: Vec<CustomerFact>,
+    /// The short text a language model gets in its system prompt.
+    pub summary: String,
+}
+
+/// The result of erasing a customer's memory.
+#[derive(Serialize)]
+pub struct Erased {
+    pub user_id: UserId,
+    pub deleted: u64,
+}
+
+/// What the agent remembers about a customer (sizes, colours, issues, last rating).
+#[utoipa::path(get, path = "/v1/customers/{user_id}/memory", tag = "customers",
+    params(("user_id" = String, Path)),
+    responses((status = 200, description = "`{user_id, facts: [{user_id, kind: size|color|preference|issue|satisfaction|note, subject, value, source, learned_at_ms}], summary}`, newest first", body = serde_json::Value),
+              (status = 404, description = "user_not_found", body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_memory(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Memory>> {
+    principal.require(Role::Viewer)?;
+    let id = user_id(id)?;
+    // Only customers of this tenant: another tenant's id is simply unknown.
+    state
+        .tools
+        .retail()
+        .customer(&principal.actor(), &id)
+        .await?;
+    let facts = memory_store(&state)
+        .recall(&principal.key.tenant_id, &id)
+        .await?;
+    Ok(Json(Memory {
+        summary: hc_agent::memory_summary(&facts),
+        user_id: id,
+        facts,
+    }))
+}
+
+/// Erases everything the agent remembers about a customer (GDPR erasure). Audited.
+/// Works whether or not the customer record still exists; erasing twice deletes nothing.
+#[utoipa::path(delete, path = "/v1/customers/{user_id}/memory", tag = "customers",
+    params(("user_id" = String, Path)),
+    responses((status = 200, description = "`{user_id, deleted}`: how many facts were erased", body = serde_json::Value),
+              (status = 403, description = "needs the admin role", body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn delete_memory(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Erased>> {
+    principal.require(Role::Admin)?;
+    let id = user_id(id)?;
+    let deleted = memory_store(&state)
+        .forget(&principal.key.tenant_id, &id)
+        .await?;
+    state
+        .platform
+        .record_audit(&AuditRecord {
+            tenant_id: principal.key.tenant_id.clone(),
+            actor: principal.actor().principal,
+            action: "customer.memory.erase".into(),
+            target: format!("customer:{id}"),
+            at_ms: now_ms(),
+            detail: json!({"deleted": deleted}),
+        })
+        .await?;
+    Ok(Json(Erased {
+        user_id: id,
+        deleted,
+    }))
 }

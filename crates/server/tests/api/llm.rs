@@ -147,10 +147,21 @@ async fn an_openai_compatible_model_identifies_the_customer_and_answers_from_too
         usage["cost_micros"].as_u64().unwrap(),
         (input as f64 + output as f64 * 4.0).round() as u64
     );
+    // The next turn's prompt carries what is remembered about her (sizes from her orders).
+    say(&app, &id, "and is it shipped yet?").await;
+    let next = &fake.received()[3];
+    assert!(
+        next.system().contains("Remembered about this customer")
+            && next.system().contains("T-Shirt"),
+        "{}",
+        next.system()
+    );
     // And in the tenant's statistics.
     let stats = app.get("/v1/stats", app.key(Role::Viewer)).await;
-    assert_eq!(stats.body["llm"]["calls"], 3, "{}", stats.body);
-    assert_eq!(stats.body["llm"]["cost_micros"], usage["cost_micros"]);
+    assert_eq!(stats.body["llm"]["calls"], 6, "{}", stats.body);
+    assert!(
+        stats.body["llm"]["cost_micros"].as_u64().unwrap() > usage["cost_micros"].as_u64().unwrap()
+    );
     app.finish().await;
 }
 

@@ -9,6 +9,7 @@ mod conversations;
 mod helpers;
 mod knowledge;
 mod llm;
+mod memory;
 mod oracle;
 mod platform;
 mod replay;

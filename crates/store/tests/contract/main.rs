@@ -4,5 +4,6 @@
 mod conversations;
 mod fixture;
 mod knowledge;
+mod memory;
 mod platform;
 mod retail;
