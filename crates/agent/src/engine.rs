@@ -218,7 +218,8 @@ impl Agent {
         self.voice.greeting(None)
     }
 
-    pub async fn conversation(        &self,
+    pub async fn conversation(
+        &self,
         tenant: &TenantId,
         id: &ConversationId,
     ) -> Result<(Conversation, Vec<Message>)> {

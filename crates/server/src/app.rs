@@ -31,7 +31,15 @@ impl AppState {
         platform: Arc<dyn Platform>,
         config: ServerConfig,
     ) -> Self {
+        // One TLS provider for every outgoing client (email replies, webhooks);
+        // an error only means one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
         Self {
+            http,
             agent,
             keys: Arc::new(KeyCache::new(
                 Duration::from_millis(config.key_cache_ttl_ms),
@@ -66,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console)
         .merge(api::health::router())
         .merge(api::widget::router())
+        .merge(api::channels::router())
         .merge(v1)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(not_found)

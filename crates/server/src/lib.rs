@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod auth;
+mod channels;
 mod config;
 mod error;
 mod extract;
@@ -17,7 +18,7 @@ mod state;
 mod webhooks;
 
 pub use app::Application;
-pub use config::ServerConfig;
+pub use config::{ChannelsConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
 pub use state::{AppState, Platform};

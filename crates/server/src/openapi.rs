@@ -29,6 +29,11 @@ impl Modify for BearerAuth {
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // The Postmark inbound webhook: credentials from `server.channels`.
+        components.add_security_scheme(
+            "postmark_basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
     }
 }
 
@@ -45,7 +50,8 @@ impl Modify for BearerAuth {
         api::conversations::create_conversation, api::conversations::send_message, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats,
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
         api::audit::list_audit,
+        api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email,
     ),
-    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation))
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::channels::EmailReceived))
 )]
 pub struct ApiDoc;

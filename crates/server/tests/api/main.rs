@@ -4,6 +4,7 @@
 
 mod access;
 mod bad_input;
+mod channels;
 mod conversations;
 mod helpers;
 mod oracle;
