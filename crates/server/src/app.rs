@@ -24,6 +24,13 @@ use crate::observe::{prometheus, track};
 use crate::openapi::ApiDoc;
 use crate::state::{AppState, Platform};
 
+/// Installs rustls's ring provider for the process: every outgoing HTTPS
+/// client (email replies, webhooks) needs one before it is built. Idempotent.
+pub fn install_tls_provider() {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl AppState {
     pub fn new(
         tools: Tools,
@@ -31,9 +38,7 @@ impl AppState {
         platform: Arc<dyn Platform>,
         config: ServerConfig,
     ) -> Self {
-        // One TLS provider for every outgoing client (email replies, webhooks);
-        // an error only means one is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()

@@ -17,7 +17,7 @@ mod openapi;
 mod state;
 mod webhooks;
 
-pub use app::Application;
+pub use app::{Application, install_tls_provider};
 pub use config::{ChannelsConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};

@@ -189,10 +189,10 @@ pub async fn receive_sms(
 ) -> ApiResult<Response> {
     let req = twilio_request(&state, "SMS", &tenant, &uri, &headers, &body).await?;
     let from = req.required("From")?;
-    if req.param("Body").is_none() {
-        return Err(invalid_payload("the Body parameter is required"));
-    }
-    let text = cap(req.required("Body").unwrap_or_default()).to_string();
+    let text = req
+        .param("Body")
+        .ok_or_else(|| invalid_payload("the Body parameter is required"))?;
+    let text = cap(text).to_string();
     if text.is_empty() {
         // A picture-only MMS: nothing to answer, nothing stored.
         return Ok(twiml(&[Verb::Message(
