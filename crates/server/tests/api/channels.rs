@@ -699,3 +699,25 @@ async fn channels_without_their_secrets_are_off() {
     assert!(conversations(&app).await.is_empty());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_channel_webhooks_are_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json", "").await.body;
+    for path in [
+        "/channels/twilio/{tenant}/sms",
+        "/channels/twilio/{tenant}/voice",
+        "/channels/postmark/{tenant}/inbound",
+    ] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path} documented");
+    }
+    assert_eq!(
+        doc["paths"]["/channels/postmark/{tenant}/inbound"]["post"]["security"],
+        json!([{"postmark_basic": []}])
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["postmark_basic"]["scheme"],
+        "basic"
+    );
+    app.finish().await;
+}
