@@ -101,6 +101,28 @@ fn new_id() -> ConversationId {
     ConversationId::parse(format!("conv_{hex}")).expect("valid id")
 }
 
+/// A new, empty, open conversation (not yet stored).
+fn fresh_conversation(tenant: &TenantId, channel: Channel) -> Conversation {
+    let now = now_ms();
+    Conversation {
+        id: new_id(),
+        tenant_id: tenant.clone(),
+        channel,
+        status: ConversationStatus::Open,
+        customer: None,
+        created_at_ms: now,
+        updated_at_ms: now,
+        first_response_at_ms: None,
+        closed_at_ms: None,
+        satisfaction: None,
+        escalation: None,
+        message_count: 0,
+        version: 0,
+        usage: Default::default(),
+        state: serde_json::to_value(DialogueState::default()).unwrap_or_default(),
+    }
+}
+
 fn clean(text: &str) -> Result<String> {
     let text = text.trim();
     if text.is_empty() {
@@ -195,26 +217,51 @@ impl Agent {
 
     /// Opens a conversation.
     pub async fn start(&self, tenant: &TenantId, channel: Channel) -> Result<Conversation> {
-        let now = now_ms();
-        let c = Conversation {
-            id: new_id(),
-            tenant_id: tenant.clone(),
-            channel,
-            status: ConversationStatus::Open,
-            customer: None,
-            created_at_ms: now,
-            updated_at_ms: now,
-            first_response_at_ms: None,
-            closed_at_ms: None,
-            satisfaction: None,
-            escalation: None,
-            message_count: 0,
-            version: 0,
-            usage: Default::default(),
-            state: serde_json::to_value(DialogueState::default()).unwrap_or_default(),
-        };
+        let c = fresh_conversation(tenant, channel);
         self.store.create_conversation(&c).await?;
         Ok(c)
+    }
+
+    /// The live conversation (open or escalated) on `channel` tied to
+    /// `external_key` (a phone number, a call id, a sender email), or a new one
+    /// tied to it. Returns whether it is new. Concurrent callers with the same
+    /// key get the same conversation: the store refuses a second live one and
+    /// the loser reads the winner's.
+    pub async fn continue_or_start(
+        &self,
+        tenant: &TenantId,
+        channel: Channel,
+        external_key: &str,
+    ) -> Result<(Conversation, bool)> {
+        for _ in 0..3 {
+            if let Some(c) = self
+                .store
+                .find_by_external(tenant, channel, external_key)
+                .await?
+            {
+                return Ok((c, false));
+            }
+            let c = fresh_conversation(tenant, channel);
+            match self
+                .store
+                .create_external_conversation(&c, external_key)
+                .await
+            {
+                Ok(()) => return Ok((c, true)),
+                // Another request for the same key won the race: use its conversation.
+                Err(hc_commerce::StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Store(hc_commerce::StoreError::Conflict(format!(
+            "no live {} conversation could be opened for this sender",
+            channel.as_str()
+        ))))
+    }
+
+    /// The opening line of a conversation, in the configured voice.
+    pub fn greeting(&self) -> String {
+        self.voice.greeting(None)
     }
 
     pub async fn conversation(

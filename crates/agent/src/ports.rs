@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest, StoreResult};
 use hc_domain::{
-    Conversation, ConversationId, ConversationStatus, CustomerFact, KnowledgeHit, Message,
+    Channel, Conversation, ConversationId, ConversationStatus, CustomerFact, KnowledgeHit, Message,
     TenantId, ToolError, UserId,
 };
 
@@ -30,6 +30,23 @@ pub trait ConversationStore: Send + Sync {
         expected_version: i64,
         messages: &[Message],
     ) -> StoreResult<()>;
+    /// Stores a new conversation tied to `external_key` on its channel (a phone
+    /// number, a call id, a sender email). `Conflict` if the id exists or if
+    /// another conversation on that channel with that key still accepts
+    /// messages: at most one live conversation per key, even across processes.
+    async fn create_external_conversation(
+        &self,
+        conversation: &Conversation,
+        external_key: &str,
+    ) -> StoreResult<()>;
+    /// The most recently updated conversation on `channel` tied to
+    /// `external_key` that still accepts messages (open or escalated).
+    async fn find_by_external(
+        &self,
+        t: &TenantId,
+        channel: Channel,
+        external_key: &str,
+    ) -> StoreResult<Option<Conversation>>;
     /// Most recently updated first; the cursor is opaque.
     async fn list_conversations(
         &self,

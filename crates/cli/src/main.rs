@@ -111,6 +111,7 @@ fn init_tracing(format: LogFormat) {
 }
 
 fn main() -> Result<()> {
+    hc_server::install_tls_provider();
     let cli = Cli::parse();
     let overrides = Overrides {
         config: cli.config,

@@ -160,4 +160,39 @@ mod tests {
             "{err:#}"
         );
     }
+
+    #[test]
+    fn channel_settings_come_from_the_server_section_and_secrets_are_not_written_back() {
+        use secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[server.channels]\npublic_base_url = \"https://shop.example\"\n\
+             twilio_auth_token = \"tok\"\nvoice_handoff_number = \"+15550001111\"\n",
+        )
+        .unwrap();
+        let o = Overrides {
+            config: Some(file.clone()),
+            ..Default::default()
+        };
+        let s = Settings::load(&o).unwrap();
+        let ch = &s.server.channels;
+        assert_eq!(ch.public_base_url.as_deref(), Some("https://shop.example"));
+        assert_eq!(
+            ch.twilio_auth_token.as_ref().unwrap().expose_secret(),
+            "tok"
+        );
+        assert_eq!(ch.postmark_api_base, "https://api.postmarkapp.com");
+        assert!(ch.postmark_server_token.is_none());
+        let dumped = serde_json::to_string(&s).unwrap();
+        assert!(!dumped.contains("\"tok\""), "{dumped}");
+        assert!(
+            !format!("{ch:?}").contains("\"tok\""),
+            "Debug redacts secrets"
+        );
+        std::fs::write(&file, "[server.channels]\ntwilio_token = \"x\"\n").unwrap();
+        let err = Settings::load(&o).unwrap_err();
+        assert!(format!("{err:#}").contains("twilio_token"), "{err:#}");
+    }
 }

@@ -24,6 +24,12 @@ use crate::observe::{prometheus, track};
 use crate::openapi::ApiDoc;
 use crate::state::{AppState, Platform};
 
+/// Installs rustls's ring provider for the process: every outgoing HTTPS
+/// client (email replies, webhooks) needs one before it is built. Idempotent.
+pub fn install_tls_provider() {
+    hc_agent::llm::install_tls_provider();
+}
+
 impl AppState {
     /// Wires the state. An agent built without long-term memory gets the
     /// platform's memory store, so what the API shows and erases is what the
@@ -40,7 +46,13 @@ impl AppState {
             let memory: Arc<dyn hc_agent::ports::MemoryStore> = platform.clone();
             agent.with_memory(memory)
         };
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
         Self {
+            http,
             agent,
             keys: Arc::new(KeyCache::new(
                 Duration::from_millis(config.key_cache_ttl_ms),
@@ -76,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console)
         .merge(api::health::router())
         .merge(api::widget::router())
+        .merge(api::channels::router())
         .merge(v1)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(not_found)

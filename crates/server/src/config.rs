@@ -1,5 +1,6 @@
 //! Server settings.
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 /// HTTP server settings (`[server]` in the config file, `HC_SERVER__…` in the environment).
@@ -22,6 +23,8 @@ pub struct ServerConfig {
     pub webhook_url: Option<String>,
     /// Open conversations without a message for this long are closed as abandoned (0 = never).
     pub abandon_after_ms: u64,
+    /// Inbound SMS, voice and email (`[server.channels]`, `HC_SERVER__CHANNELS__…`).
+    pub channels: ChannelsConfig,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +38,53 @@ impl Default for ServerConfig {
             request_timeout_ms: 30_000,
             webhook_url: None,
             abandon_after_ms: 30 * 60 * 1000,
+            channels: ChannelsConfig::default(),
+        }
+    }
+}
+
+/// Settings of the inbound channel webhooks, for the whole server (per-tenant
+/// channel settings do not exist yet). A channel is off, and its webhook
+/// answers 404 `channel_disabled`, until its secrets are set. Secrets are never
+/// serialised back out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsConfig {
+    /// The server's public base URL as the providers call it, e.g.
+    /// `https://shop.example.com` (behind a proxy, the outside address). Twilio
+    /// signs the full URL it called, so SMS and voice need it.
+    pub public_base_url: Option<String>,
+    /// Twilio auth token: checks `X-Twilio-Signature`. SMS and voice are off without it.
+    #[serde(skip_serializing)]
+    pub twilio_auth_token: Option<SecretString>,
+    /// Phone number a voice call is `<Dial>`ed to on handoff; without it the
+    /// caller is told a human will call back.
+    pub voice_handoff_number: Option<String>,
+    /// Postmark server token for sending replies. Email is off without it.
+    #[serde(skip_serializing)]
+    pub postmark_server_token: Option<SecretString>,
+    /// Postmark API base URL.
+    pub postmark_api_base: String,
+    /// Sender address of email replies (a Postmark sender signature or domain).
+    pub email_from: Option<String>,
+    /// HTTP Basic credentials Postmark must send to the inbound webhook
+    /// (`https://user:password@host/channels/postmark/{tenant}/inbound`).
+    pub inbound_basic_user: Option<String>,
+    #[serde(skip_serializing)]
+    pub inbound_basic_password: Option<SecretString>,
+}
+
+impl Default for ChannelsConfig {
+    fn default() -> Self {
+        Self {
+            public_base_url: None,
+            twilio_auth_token: None,
+            voice_handoff_number: None,
+            postmark_server_token: None,
+            postmark_api_base: "https://api.postmarkapp.com".into(),
+            email_from: None,
+            inbound_basic_user: None,
+            inbound_basic_password: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod auth;
+mod channels;
 mod config;
 mod error;
 mod extract;
@@ -16,8 +17,8 @@ mod openapi;
 mod state;
 mod webhooks;
 
-pub use app::Application;
-pub use config::ServerConfig;
+pub use app::{Application, install_tls_provider};
+pub use config::{ChannelsConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
 pub use state::{AppState, Platform};

@@ -29,6 +29,11 @@ impl Modify for BearerAuth {
             "api_key",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        // The Postmark inbound webhook: credentials from `server.channels`.
+        components.add_security_scheme(
+            "postmark_basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
     }
 }
 
@@ -46,7 +51,8 @@ impl Modify for BearerAuth {
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
         api::knowledge::create_article, api::knowledge::put_article, api::knowledge::list_articles, api::knowledge::get_article, api::knowledge::delete_article, api::knowledge::search_knowledge,
         api::audit::list_audit,
+        api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email,
     ),
-    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut))
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived))
 )]
 pub struct ApiDoc;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     pub metrics: PrometheusHandle,
     /// Per-client-IP limits for the public widget endpoints.
+    /// Outgoing HTTP (Postmark's email API).
+    pub http: reqwest::Client,
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// The merchants' articles; set with [`AppState::with_knowledge`].
     pub knowledge: Option<Arc<KnowledgeBase>>,

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use hc_agent::ports::ConversationStore;
 use hc_commerce::ports::{Page, PageRequest};
-use hc_domain::{Conversation, ConversationId, ConversationStatus, Message, TenantId};
+use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus, Message, TenantId};
 use sqlx::Row;
 
 use crate::db::SqlStore;
@@ -69,6 +69,35 @@ async fn apply_turn(
         }
         q.execute(&mut *conn).await.map_err(map)?;
     }
+    Ok(())
+}
+
+/// Inserts a new conversation, tied to `external_key` when given. The partial
+/// unique index `conversations_external_active` refuses a second live
+/// conversation for the same key (`Conflict`).
+async fn insert_conversation(
+    pool: &sqlx::AnyPool,
+    c: &Conversation,
+    external_key: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "insert into conversations (tenant_id, id, status, customer_id, version, doc, \
+         created_at_ms, updated_at_ms, channel, external_key) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(c.tenant_id.as_str())
+    .bind(c.id.as_str())
+    .bind(c.status.as_str())
+    .bind(c.customer.as_ref().map(|u| u.to_string()))
+    .bind(c.version)
+    .bind(to_doc(c)?)
+    .bind(c.created_at_ms)
+    .bind(c.updated_at_ms)
+    .bind(c.channel.as_str())
+    .bind(external_key)
+    .execute(pool)
+    .await
+    .map_err(map)?;
     Ok(())
 }
 
@@ -163,22 +192,36 @@ async fn write_batch(pool: &sqlx::AnyPool, batch: Vec<TurnJob>) {
 #[async_trait]
 impl ConversationStore for SqlStore {
     async fn create_conversation(&self, c: &Conversation) -> Result<()> {
+        insert_conversation(&self.write, c, None).await
+    }
+
+    async fn create_external_conversation(
+        &self,
+        c: &Conversation,
+        external_key: &str,
+    ) -> Result<()> {
+        insert_conversation(&self.write, c, Some(external_key)).await
+    }
+
+    async fn find_by_external(
+        &self,
+        t: &TenantId,
+        channel: Channel,
+        external_key: &str,
+    ) -> Result<Option<Conversation>> {
         sqlx::query(
-            "insert into conversations (tenant_id, id, status, customer_id, version, doc, \
-             created_at_ms, updated_at_ms) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "select doc from conversations where tenant_id = $1 and channel = $2 \
+             and external_key = $3 and status in ('open', 'escalated') \
+             order by updated_at_ms desc limit 1",
         )
-        .bind(c.tenant_id.as_str())
-        .bind(c.id.as_str())
-        .bind(c.status.as_str())
-        .bind(c.customer.as_ref().map(|u| u.to_string()))
-        .bind(c.version)
-        .bind(to_doc(c)?)
-        .bind(c.created_at_ms)
-        .bind(c.updated_at_ms)
-        .execute(&self.write)
+        .bind(t.as_str())
+        .bind(channel.as_str())
+        .bind(external_key)
+        .fetch_optional(&self.read)
         .await
-        .map_err(map)?;
-        Ok(())
+        .map_err(map)?
+        .map(|r| decode(&r.try_get::<String, _>(0).map_err(map)?))
+        .transpose()
     }
 
     async fn conversation(

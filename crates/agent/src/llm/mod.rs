@@ -211,8 +211,16 @@ impl std::fmt::Debug for Llm {
     }
 }
 
+/// Installs the process's TLS crypto provider (rustls on ring) once; later
+/// calls do nothing. Every HTTP client in the process needs it first.
+pub fn install_tls_provider() {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Llm {
     pub fn new(config: LlmConfig) -> Self {
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms.max(1)))
             .connect_timeout(Duration::from_millis(config.timeout_ms.clamp(1, 10_000)))

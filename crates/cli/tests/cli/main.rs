@@ -189,6 +189,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let port = free_port();
     let mut server = start_server(dir.path(), port);
     let base = format!("http://127.0.0.1:{port}");
+    hc_server::install_tls_provider();
     let client = reqwest::Client::new();
     wait_ready(&client, &base).await;
 
@@ -270,6 +271,7 @@ async fn sigterm_shuts_the_server_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = start_server(dir.path(), port);
+    hc_server::install_tls_provider();
     let client = reqwest::Client::new();
     wait_ready(&client, &format!("http://127.0.0.1:{port}")).await;
     let status = Command::new("kill")

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod channels;
 pub mod console;
 pub mod conversations;
 pub mod customers;

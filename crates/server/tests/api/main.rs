@@ -5,6 +5,7 @@
 mod access;
 mod bad_input;
 mod cart;
+mod channels;
 mod conversations;
 mod helpers;
 mod knowledge;

@@ -153,3 +153,102 @@ async fn conversations_list_newest_first_by_status_with_a_cursor() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn one_live_conversation_per_channel_key_and_a_new_one_after_it_closes() {
+    for db in testing::all().await {
+        let s = &db.store;
+        for t in ["shop", "other"] {
+            s.create_tenant(&Tenant {
+                id: tenant(t),
+                name: t.into(),
+                created_at_ms: 1,
+            })
+            .await
+            .unwrap();
+        }
+        let phone = "+15005550006";
+        let mut first = conversation("conv_sms1", 10);
+        first.channel = Channel::Sms;
+        s.create_external_conversation(&first, phone).await.unwrap();
+        let found = s
+            .find_by_external(&tenant("shop"), Channel::Sms, phone)
+            .await
+            .unwrap()
+            .expect("found by key");
+        assert_eq!(found.id, first.id, "{}", db.label);
+        assert_eq!(found.channel, Channel::Sms);
+
+        // A second live conversation for the same key is refused (the race loser).
+        let mut twin = conversation("conv_sms2", 11);
+        twin.channel = Channel::Sms;
+        let err = s
+            .create_external_conversation(&twin, phone)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, hc_store::Error::Conflict(_)),
+            "{}: {err}",
+            db.label
+        );
+        assert!(
+            s.conversation(&tenant("shop"), &twin.id)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: nothing stored for the loser",
+            db.label
+        );
+
+        // Other channels, keys and tenants are separate.
+        let mut voice = conversation("conv_voice", 12);
+        voice.channel = Channel::Voice;
+        s.create_external_conversation(&voice, phone).await.unwrap();
+        assert!(
+            s.find_by_external(&tenant("shop"), Channel::Sms, "+15005550007")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.find_by_external(&tenant("other"), Channel::Sms, phone)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: tenant scoped",
+            db.label
+        );
+        // A plain conversation has no key and is never found by one.
+        s.create_conversation(&conversation("conv_plain", 13))
+            .await
+            .unwrap();
+        assert!(
+            s.find_by_external(&tenant("shop"), Channel::Chat, "")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Once it is resolved it no longer counts: a new one may take the key.
+        let mut resolved = found.clone();
+        resolved.status = ConversationStatus::Resolved;
+        resolved.version = 1;
+        s.save_turn(&resolved, 0, &[]).await.unwrap();
+        assert!(
+            s.find_by_external(&tenant("shop"), Channel::Sms, phone)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: closed conversations are not continued",
+            db.label
+        );
+        s.create_external_conversation(&twin, phone).await.unwrap();
+        let found = s
+            .find_by_external(&tenant("shop"), Channel::Sms, phone)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, twin.id, "{}", db.label);
+        db.finish().await;
+    }
+}

@@ -1,0 +1,411 @@
+//! Inbound channel webhooks: SMS and voice from Twilio, email from Postmark.
+//! They live outside `/v1` (no API key): each provider authenticates with its
+//! own mechanism — Twilio's `X-Twilio-Signature`, HTTP Basic credentials in
+//! Postmark's webhook URL. A message continues the sender's live conversation
+//! on that channel (keyed by phone number, `CallSid` or sender address) or
+//! opens one, runs a turn through the agent and answers in the provider's
+//! format. A channel whose secrets are not configured is off: 404
+//! `channel_disabled`.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine;
+use hc_agent::TurnResult;
+use hc_agent::engine::MAX_MESSAGE_BYTES;
+use hc_domain::{Channel, Conversation, ConversationStatus, TenantId};
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::channels::postmark::{Inbound, OutboundEmail, Postmark};
+use crate::channels::twilio::{self, Verb};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/channels/twilio/{tenant}/sms", post(receive_sms))
+        .route("/channels/twilio/{tenant}/voice", post(receive_voice))
+        .route("/channels/postmark/{tenant}/inbound", post(receive_email))
+}
+
+fn disabled(what: &str, missing: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "channel_disabled",
+        format!("the {what} channel is off: set {missing} in [server.channels]"),
+    )
+}
+
+fn invalid_payload(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload", message)
+}
+
+/// The tenant in the path, which must exist.
+async fn tenant(state: &AppState, raw: &str) -> ApiResult<TenantId> {
+    let id = TenantId::parse(raw).map_err(|_| ApiError::not_found("tenant"))?;
+    match state.platform.tenant(&id).await? {
+        Some(_) => Ok(id),
+        None => Err(ApiError::not_found("tenant")),
+    }
+}
+
+/// Runs one customer message on the live conversation for `key` (or a new one).
+/// `text` sees the conversation first (e.g. to add the sender's identity). A
+/// conversation that closed between lookup and turn is replaced once.
+async fn converse(
+    state: &AppState,
+    tenant: &TenantId,
+    channel: Channel,
+    key: &str,
+    text: impl Fn(&Conversation) -> String,
+) -> ApiResult<(Conversation, TurnResult)> {
+    let mut retried = false;
+    loop {
+        let (c, _) = state.agent.continue_or_start(tenant, channel, key).await?;
+        match state.agent.handle(tenant, &c.id, &text(&c)).await {
+            Ok(turn) => return Ok((c, turn)),
+            Err(hc_agent::Error::ConversationClosed(..)) if !retried => retried = true,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Twilio
+
+/// A Twilio request whose signature checked out.
+struct TwilioRequest {
+    tenant: TenantId,
+    params: Vec<(String, String)>,
+    /// The public URL Twilio called (what it signed).
+    url: String,
+}
+
+impl TwilioRequest {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+    }
+
+    fn required(&self, name: &str) -> ApiResult<&str> {
+        self.param(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| invalid_payload(format!("the {name} parameter is required")))
+    }
+}
+
+/// Checks the channel is on, the body is a form and `X-Twilio-Signature` signs
+/// it (403 otherwise, before anything is looked up or stored), then the tenant.
+async fn twilio_request(
+    state: &AppState,
+    what: &str,
+    raw_tenant: &str,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> ApiResult<TwilioRequest> {
+    let ch = &state.config.channels;
+    let token = ch
+        .twilio_auth_token
+        .as_ref()
+        .ok_or_else(|| disabled(what, "twilio_auth_token"))?;
+    let base = ch
+        .public_base_url
+        .as_deref()
+        .ok_or_else(|| disabled(what, "public_base_url"))?;
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Twilio webhooks are application/x-www-form-urlencoded",
+        ));
+    }
+    let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let signed = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sig| twilio::verify(token.expose_secret().as_bytes(), &url, &params, sig));
+    if !signed {
+        tracing::warn!(%url, "Twilio webhook with a missing or wrong signature");
+        return Err(ApiError::forbidden(
+            "X-Twilio-Signature is missing or does not match this request",
+        ));
+    }
+    Ok(TwilioRequest {
+        tenant: tenant(state, raw_tenant).await?,
+        params,
+        url,
+    })
+}
+
+fn twiml(verbs: &[Verb]) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        twilio::response(verbs),
+    )
+        .into_response()
+}
+
+/// Cuts text to the engine's limit on a character boundary.
+fn cap(text: &str) -> &str {
+    let mut end = text.len().min(MAX_MESSAGE_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// An SMS from a customer (Twilio Programmable Messaging webhook). The sender's
+/// number keys the conversation; the reply comes back as TwiML `<Message>`.
+#[utoipa::path(post, path = "/channels/twilio/{tenant}/sms", tag = "channels",
+    params(("tenant" = String, Path), ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's messaging parameters: `From`, `To`, `Body`, `MessageSid`, `AccountSid`, …"),
+    responses((status = 200, description = "TwiML `<Response><Message>reply</Message></Response>`", content_type = "application/xml", body = String),
+              (status = 403, description = "forbidden: bad signature, nothing stored", body = crate::openapi::ErrorBody),
+              (status = 404, description = "channel_disabled or unknown tenant", body = crate::openapi::ErrorBody),
+              (status = 415, body = crate::openapi::ErrorBody),
+              (status = 422, description = "invalid_payload: no `From` or `Body`", body = crate::openapi::ErrorBody)))]
+pub async fn receive_sms(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = twilio_request(&state, "SMS", &tenant, &uri, &headers, &body).await?;
+    let from = req.required("From")?;
+    let text = req
+        .param("Body")
+        .ok_or_else(|| invalid_payload("the Body parameter is required"))?;
+    let text = cap(text).to_string();
+    if text.is_empty() {
+        // A picture-only MMS: nothing to answer, nothing stored.
+        return Ok(twiml(&[Verb::Message(
+            "Sorry, I can only read text. Please send your question as a message.".into(),
+        )]));
+    }
+    let (_, turn) = converse(&state, &req.tenant, Channel::Sms, from, |_| text.clone()).await?;
+    Ok(twiml(&[Verb::Message(turn.reply.text)]))
+}
+
+/// What ends a call when the conversation went to a human.
+fn handoff(state: &AppState, reply: String) -> Vec<Verb> {
+    match &state.config.channels.voice_handoff_number {
+        Some(number) => vec![
+            Verb::Say(reply),
+            Verb::Say("Connecting you to a member of our team now.".into()),
+            Verb::Dial(number.clone()),
+        ],
+        None => vec![
+            Verb::Say(reply),
+            Verb::Say("A member of our team will call you back on this number. Goodbye.".into()),
+            Verb::Hangup,
+        ],
+    }
+}
+
+/// Listens for the caller's next words; silence ends the call politely.
+fn listen(url: &str, say: String) -> Vec<Verb> {
+    vec![
+        Verb::Gather {
+            action: url.to_string(),
+            prompt: vec![Verb::Say(say)],
+        },
+        Verb::Say("I didn't hear anything, so I'll hang up now. Goodbye.".into()),
+        Verb::Hangup,
+    ]
+}
+
+/// A phone call (Twilio Programmable Voice webhook), keyed by `CallSid`. A
+/// call without `SpeechResult` is greeted inside a speech `<Gather>` that posts
+/// back here; with one, it runs a turn and says the reply in a new `<Gather>`.
+/// On escalation the call is `<Dial>`ed to `voice_handoff_number`, or the
+/// caller is told a human will call back.
+#[utoipa::path(post, path = "/channels/twilio/{tenant}/voice", tag = "channels",
+    params(("tenant" = String, Path), ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's voice parameters: `CallSid`, `From`, `To`, and `SpeechResult` after a `<Gather>`"),
+    responses((status = 200, description = "TwiML: `<Gather input=\"speech\">` with `<Say>`, or `<Dial>`/`<Hangup/>` on handoff", content_type = "application/xml", body = String),
+              (status = 403, description = "forbidden: bad signature, nothing stored", body = crate::openapi::ErrorBody),
+              (status = 404, description = "channel_disabled or unknown tenant", body = crate::openapi::ErrorBody),
+              (status = 422, description = "invalid_payload: no `CallSid`", body = crate::openapi::ErrorBody)))]
+pub async fn receive_voice(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = twilio_request(&state, "voice", &tenant, &uri, &headers, &body).await?;
+    let call = req.required("CallSid")?;
+    let speech = req.param("SpeechResult").filter(|s| !s.is_empty());
+    let Some(speech) = speech else {
+        let (c, _) = state
+            .agent
+            .continue_or_start(&req.tenant, Channel::Voice, call)
+            .await?;
+        if c.status == ConversationStatus::Escalated {
+            return Ok(twiml(&handoff(
+                &state,
+                "You're waiting for a member of our team.".into(),
+            )));
+        }
+        return Ok(twiml(&listen(&req.url, state.agent.greeting())));
+    };
+    let speech = cap(speech).to_string();
+    let (_, turn) = converse(&state, &req.tenant, Channel::Voice, call, |_| {
+        speech.clone()
+    })
+    .await?;
+    let verbs = match turn.status {
+        ConversationStatus::Escalated => handoff(&state, turn.reply.text),
+        ConversationStatus::Open => listen(&req.url, turn.reply.text),
+        ConversationStatus::Resolved | ConversationStatus::Abandoned => {
+            vec![Verb::Say(turn.reply.text), Verb::Hangup]
+        }
+    };
+    Ok(twiml(&verbs))
+}
+
+// ---------------------------------------------------------------- Postmark
+
+/// What the email webhook answers Postmark.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailReceived {
+    /// The conversation the email went to; absent when it was ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    /// `replied` (stored; the reply is being sent) or `ignored` (an automatic email).
+    pub outcome: &'static str,
+}
+
+/// SHA-256 of both sides, so the comparison takes the same time whatever matches.
+fn same_secret(given: &str, expected: &str) -> bool {
+    Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
+}
+
+fn check_basic(headers: &HeaderMap, user: &str, password: &str) -> ApiResult<()> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok());
+    let ok = given
+        .as_deref()
+        .and_then(|g| g.split_once(':'))
+        .is_some_and(|(u, p)| same_secret(u, user) & same_secret(p, password));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "the inbound webhook's HTTP Basic credentials are missing or wrong",
+        ))
+    }
+}
+
+/// An email from a customer (Postmark inbound webhook), keyed by the sender's
+/// address. While the conversation has no identified customer, the text is
+/// prefixed with "My email is <sender>." — the sender states their address,
+/// exactly as typing it in chat would. Answers 200 once the customer message
+/// and the reply are stored; the reply is then sent through Postmark's email
+/// API in the background (retried with backoff; failures are logged).
+/// Automatic mail (auto-replies, bounces) is acknowledged and ignored.
+#[utoipa::path(post, path = "/channels/postmark/{tenant}/inbound", tag = "channels",
+    params(("tenant" = String, Path)),
+    request_body(content = serde_json::Value, description = "Postmark's inbound JSON: `From`, `FromFull{Email,Name}`, `To`, `Subject`, `TextBody`, `StrippedTextReply`, `MessageID`, `Headers[{Name,Value}]`, …"),
+    responses((status = 200, body = EmailReceived),
+              (status = 400, description = "invalid_json", body = crate::openapi::ErrorBody),
+              (status = 401, description = "unauthorized: wrong HTTP Basic credentials", body = crate::openapi::ErrorBody),
+              (status = 404, description = "channel_disabled or unknown tenant", body = crate::openapi::ErrorBody),
+              (status = 422, description = "invalid_payload: no usable sender or no text", body = crate::openapi::ErrorBody)),
+    security(("postmark_basic" = [])))]
+pub async fn receive_email(
+    State(state): State<AppState>,
+    Path(tenant_raw): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<EmailReceived>> {
+    let ch = &state.config.channels;
+    let token = ch
+        .postmark_server_token
+        .clone()
+        .ok_or_else(|| disabled("email", "postmark_server_token"))?;
+    let from_address = ch
+        .email_from
+        .clone()
+        .ok_or_else(|| disabled("email", "email_from"))?;
+    let (Some(user), Some(password)) = (&ch.inbound_basic_user, &ch.inbound_basic_password) else {
+        return Err(disabled(
+            "email",
+            "inbound_basic_user and inbound_basic_password",
+        ));
+    };
+    check_basic(&headers, user, password.expose_secret())?;
+    let tenant = tenant(&state, &tenant_raw).await?;
+    let mail: Inbound = serde_json::from_slice(&body).map_err(|e| {
+        if e.is_data() {
+            invalid_payload(format!("not a Postmark inbound message: {e}"))
+        } else {
+            ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"))
+        }
+    })?;
+    let sender = mail
+        .sender()
+        .ok_or_else(|| invalid_payload("From / FromFull.Email is not an email address"))?;
+    if mail.is_automatic() {
+        tracing::info!(%tenant, postmark_id = %mail.message_id, "automatic email ignored");
+        return Ok(Json(EmailReceived {
+            conversation_id: None,
+            outcome: "ignored",
+        }));
+    }
+    let prefix = format!("My email is {sender}.\n\n");
+    let text = mail.customer_text(MAX_MESSAGE_BYTES - prefix.len());
+    if text.is_empty() {
+        return Err(invalid_payload("the email has no text"));
+    }
+    let (c, turn) = converse(&state, &tenant, Channel::Email, &sender, |c| {
+        if c.customer.is_none() {
+            format!("{prefix}{text}")
+        } else {
+            text.clone()
+        }
+    })
+    .await?;
+    let postmark = Postmark::new(state.http.clone(), &ch.postmark_api_base, token);
+    postmark.spawn_send(
+        OutboundEmail {
+            from: from_address,
+            to: sender,
+            subject: mail.reply_subject(),
+            text_body: turn.reply.text,
+            headers: mail.threading_headers(),
+            message_stream: "outbound".into(),
+        },
+        c.id.to_string(),
+    );
+    Ok(Json(EmailReceived {
+        conversation_id: Some(c.id.to_string()),
+        outcome: "replied",
+    }))
+}
