@@ -7,9 +7,9 @@ use hc_domain::{Address, ItemId, OrderId, PaymentMethodId};
 use serde_json::{Value, json};
 
 use crate::gate::{Gate, KNOWLEDGE_TOOL, address_arguments, fingerprint};
-use crate::nlu::Understanding;
 use crate::nlu::entities::{AddressParts, PaymentHint};
 use crate::nlu::intents::Intent;
+use crate::nlu::{Nlu, Understanding};
 use crate::replies::Voice;
 use crate::state::{Goal, GoalKind, Proposal};
 
@@ -261,10 +261,48 @@ pub struct Dialogue<'g, 'a> {
     pub customer_cache: Option<Value>,
 }
 
+/// Lowest clause confidence for a second request in one message to be taken up.
+const MIN_REQUEST_CONFIDENCE: f32 = 0.5;
+/// Queued requests taken up in one turn after the current one completes.
+const MAX_CHAINED: usize = 3;
+
 impl Dialogue<'_, '_> {
     pub async fn respond(&mut self, text: &str, u: &Understanding) -> Turn {
         let anonymous = self.gate.state.customer.is_none();
+        // Several requests in one message: the first is handled now, the rest
+        // queued and taken up as each finishes.
+        let focused = self.queue_requests(u);
+        let (text, u) = match &focused {
+            Some(f) => (f.text.as_str(), f),
+            None => (text, u),
+        };
         let mut t = self.respond_to(text, u).await;
+        for _ in 0..MAX_CHAINED {
+            let idle = self.gate.state.goal.is_none() && self.gate.state.proposal.is_none();
+            if !idle || t.outcome != Outcome::Continue || self.gate.state.queue.is_empty() {
+                break;
+            }
+            let next = self.gate.state.queue.remove(0);
+            let nu = Nlu::builtin().understand(&next.text);
+            let mut goal = Goal::new(next.kind);
+            goal.context = next.text.clone();
+            self.gate.state.goal = Some(goal);
+            let then = self.advance(&next.text, &nu).await;
+            let first = t
+                .reply
+                .trim_end()
+                .trim_end_matches(self.voice.anything_else())
+                .trim_end()
+                .to_string();
+            t = Turn {
+                reply: format!(
+                    "{first}\n\nYou also asked to {}. {}",
+                    next.kind.describe().replace("their", "your"),
+                    then.reply
+                ),
+                outcome: then.outcome,
+            };
+        }
         // Just identified: a bad last conversation is acknowledged, briefly.
         if anonymous
             && self.gate.state.customer.is_some()
@@ -279,6 +317,54 @@ impl Dialogue<'_, '_> {
             t.reply = format!("{ack} {}", t.reply);
         }
         t
+    }
+
+    /// Queues every further task request of a multi-request message and
+    /// returns the reading of the first task clause to act on now (with the
+    /// whole message's identification details), or `None` for an ordinary message.
+    fn queue_requests(&mut self, u: &Understanding) -> Option<Understanding> {
+        if self.gate.state.proposal.is_some() {
+            return None;
+        }
+        let tasks: Vec<(GoalKind, &crate::nlu::Request)> = u
+            .requests
+            .iter()
+            .filter(|r| r.confidence >= MIN_REQUEST_CONFIDENCE)
+            .filter_map(|r| goal_for(r.intent).map(|k| (k, r)))
+            .collect();
+        let mut kinds: Vec<GoalKind> = Vec::new();
+        for (k, _) in &tasks {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+        if kinds.len() < 2 {
+            return None;
+        }
+        let current = self.gate.state.goal.as_ref().map(|g| g.kind);
+        let (first_kind, first) = tasks[0];
+        for (k, r) in tasks.iter().skip(1) {
+            let queued = self.gate.state.queue.iter().any(|q| q.kind == *k);
+            if *k != first_kind && Some(*k) != current && !queued {
+                self.gate.state.queue.push(crate::state::QueuedRequest {
+                    kind: *k,
+                    text: r.text.clone(),
+                });
+            }
+        }
+        let mut focused = Nlu::builtin().understand(&first.text);
+        // Identification given anywhere in the message still counts.
+        let all = &u.entities;
+        if focused.entities.emails.is_empty() {
+            focused.entities.emails = all.emails.clone();
+        }
+        if focused.entities.name.is_none() {
+            focused.entities.name = all.name.clone();
+        }
+        if focused.entities.zip.is_none() {
+            focused.entities.zip = all.zip.clone();
+        }
+        Some(focused)
     }
 
     /// A "yes" to a size offered from memory reads as that size; any other

@@ -123,7 +123,18 @@ pub struct DialogueState {
     /// The LLM brain answered the last turn (hybrid mode keeps its thread going).
     #[serde(default)]
     pub llm_active: bool,
+    /// Further requests from one message, handled once the current goal is done.
+    #[serde(default)]
+    pub queue: Vec<QueuedRequest>,
     /// Facts were already derived from the customer's orders in this conversation.
     #[serde(default)]
     pub memory_from_orders: bool,
+}
+
+/// A request made in the same message as another, waiting its turn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueuedRequest {
+    pub kind: GoalKind,
+    /// The clause that asked for it.
+    pub text: String,
 }

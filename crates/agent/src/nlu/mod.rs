@@ -21,6 +21,90 @@ pub struct Understanding {
     /// The classifier's runner-up intents with their probabilities.
     pub alternatives: Vec<(Intent, f32)>,
     pub entities: Entities,
+    /// When the message holds several clauses, each clause's own reading, in
+    /// order ("cancel #W1 and also change the address of #W2"); else empty.
+    pub requests: Vec<Request>,
+}
+
+/// One clause of a message with several requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub intent: Intent,
+    pub confidence: f32,
+    pub text: String,
+}
+
+/// Words that start another request inside a sentence.
+const CONNECTORS: [&str; 7] = [
+    " and also ",
+    " also, ",
+    " and then ",
+    " and after that ",
+    " plus ",
+    " oh and ",
+    " additionally ",
+];
+
+/// Splits a message into clauses: at sentence ends (`.`, `?`, `!`, `;`
+/// followed by a space or a line break) and before connectors such as
+/// "and also". Empty pieces are dropped.
+pub fn clauses(text: &str) -> Vec<String> {
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        let end = i + c.len_utf8();
+        let boundary = matches!(c, '.' | '?' | '!' | ';' | '\n')
+            && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace());
+        if boundary {
+            sentences.push(&text[start..end]);
+            start = end;
+        }
+    }
+    sentences.push(&text[start..]);
+    let mut out = Vec::new();
+    for s in sentences {
+        let lower = s.to_ascii_lowercase();
+        let mut cuts: Vec<usize> = CONNECTORS
+            .iter()
+            .flat_map(|c| lower.match_indices(c).map(|(i, _)| i))
+            .collect();
+        cuts.sort_unstable();
+        let mut from = 0;
+        for cut in cuts.into_iter().filter(|c| *c > 0) {
+            if cut > from {
+                out.push(s[from..cut].to_string());
+                from = cut;
+            }
+        }
+        out.push(s[from..].to_string());
+    }
+    out.into_iter()
+        .map(|c| strip_connector(c.trim()).to_string())
+        .filter(|c| c.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// The clause without a leading "and also", "also,", "plus"…
+fn strip_connector(clause: &str) -> &str {
+    let lower = clause.to_ascii_lowercase();
+    for c in [
+        "and also",
+        "also,",
+        "also",
+        "and then",
+        "and after that",
+        "plus",
+        "oh and",
+        "additionally,",
+        "additionally",
+        "and",
+    ] {
+        if lower.starts_with(c) && lower[c.len()..].starts_with([' ', ',']) {
+            return clause[c.len()..].trim_start_matches([' ', ',']);
+        }
+    }
+    clause
 }
 
 /// The intent classifier trained on the project's corpus, plus entity extraction.
@@ -86,12 +170,29 @@ impl Nlu {
                 }
             }
         }
+        let parts = clauses(text);
+        let requests = if parts.len() > 1 {
+            parts
+                .into_iter()
+                .map(|c| {
+                    let p = self.classifier.predict(&c);
+                    Request {
+                        intent: Intent::parse(&p.label).unwrap_or(Intent::OutOfScope),
+                        confidence: p.confidence,
+                        text: c,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Understanding {
             text: text.to_string(),
             intent,
             confidence,
             alternatives,
             entities,
+            requests,
         }
     }
 }
@@ -114,6 +215,38 @@ mod tests {
         // Measured 0.861 / 0.857 (2026-11-21); a guard against regressions, not a target.
         assert!(m.accuracy >= 0.82, "accuracy {:.3}", m.accuracy);
         assert!(m.macro_f1 >= 0.81, "macro-F1 {:.3}", m.macro_f1);
+    }
+
+    #[test]
+    fn messages_split_into_clauses_at_sentence_ends_and_connectors() {
+        assert_eq!(
+            clauses("Cancel #W1234567 please. And also change the address of #W7654321; thanks!"),
+            vec![
+                "Cancel #W1234567 please.",
+                "change the address of #W7654321;",
+                "thanks!"
+            ]
+        );
+        assert_eq!(
+            clauses("return the shirt and also track my other order"),
+            vec!["return the shirt", "track my other order"]
+        );
+        // Dots inside emails, ids and prices do not split.
+        assert_eq!(
+            clauses("my email is a.b@example.com, it cost 12.50"),
+            vec!["my email is a.b@example.com, it cost 12.50"]
+        );
+        let u = Nlu::builtin()
+            .understand("I want to cancel order #W1234567. Also, where is my other order?");
+        assert_eq!(u.requests.len(), 2);
+        assert_eq!(u.requests[0].intent, Intent::CancelOrder);
+        assert_eq!(u.requests[1].text, "where is my other order?");
+        assert!(
+            Nlu::builtin()
+                .understand("where is my order")
+                .requests
+                .is_empty()
+        );
     }
 
     #[test]

@@ -967,3 +967,36 @@ async fn a_shopper_buys_in_chat_after_choosing_payment_and_confirming() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn two_requests_in_one_message_are_both_handled_one_after_the_other() {
+    let app = spawn_app().await;
+    let id = open(&app).await;
+    let t = say(
+        &app,
+        &id,
+        "Hi, I'm zoe.muller@example.com. Please cancel order #W0000001, I ordered it by mistake, and also can you track order #W0000002?",
+    )
+    .await;
+    let r = reply(&t);
+    assert!(r.contains("cancel order #w0000001"), "{r}");
+    assert_eq!(order_status(&app, "#W0000001").await, "pending");
+    let t = say(&app, &id, "yes").await;
+    let r = reply(&t);
+    assert!(r.contains("cancelled"), "{r}");
+    assert!(r.contains("you also asked to track an order"), "{r}");
+    assert!(
+        r.contains("#w0000002"),
+        "the second request is answered: {r}"
+    );
+    assert_eq!(order_status(&app, "#W0000001").await, "cancelled");
+    let names: Vec<&str> = t["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"cancel_pending_order"), "{names:?}");
+    assert!(names.contains(&"track_order"), "{names:?}");
+    app.finish().await;
+}
