@@ -434,7 +434,14 @@ impl Memory {
             )
             .await;
         let facts = facts_from_orders(user, &orders, &new_options, now_ms());
-        self.remember(actor, &facts).await;
+        // Only what is new or changed is written: identification is on the
+        // hot path of a chat, and the database has one writer.
+        let known = self.recall(actor, user).await;
+        let fresh: Vec<CustomerFact> = facts
+            .into_iter()
+            .filter(|f| !known.iter().any(|k| k.same_slot(f) && k.value == f.value))
+            .collect();
+        self.remember(actor, &fresh).await;
     }
 
     /// Learns from one finished turn of `conversation` (its customer may have
