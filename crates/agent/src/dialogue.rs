@@ -257,12 +257,23 @@ fn match_method(
     PaymentMethodId::parse(id).ok()
 }
 
+/// `"a" or "b"`, for listing what is accepted.
+fn quoted(items: &[String]) -> String {
+    let q: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    match q.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => q.join(""),
+    }
+}
+
 /// The brain for one turn.
 pub struct Dialogue<'g, 'a> {
     pub gate: &'g mut Gate<'a>,
     pub voice: &'g Voice,
     /// The tenant's escalation thresholds.
     pub limits: EscalationSettings,
+    /// The cancel reasons the tenant accepts, when known (else the tool decides).
+    pub cancel_reasons: Option<&'g [String]>,
     pub confidence: f32,
     /// The customer record, read at most once per turn (dropped after a write).
     pub customer_cache: Option<Value>,
@@ -903,10 +914,26 @@ impl Dialogue<'_, '_> {
                     goal.reason = Some(r.as_policy_str().to_string());
                 }
                 let Some(reason) = goal.reason.clone() else {
-                    return turn(format!(
-                        "I can cancel order {oid}. May I ask why: is it no longer needed, or was it ordered by mistake?"
-                    ));
+                    return turn(match self.cancel_reasons {
+                        Some(allowed) => format!(
+                            "I can cancel order {oid}. May I ask why? We accept: {}.",
+                            quoted(allowed)
+                        ),
+                        None => format!(
+                            "I can cancel order {oid}. May I ask why: is it no longer needed, or was it ordered by mistake?"
+                        ),
+                    });
                 };
+                if let Some(allowed) = self.cancel_reasons
+                    && !allowed.contains(&reason)
+                {
+                    goal.reason = None;
+                    return turn(format!(
+                        "{} we can only cancel an order for one of these reasons: {}. Does one of them apply?",
+                        self.voice.sorry(),
+                        quoted(allowed)
+                    ));
+                }
                 let o = order.cloned().unwrap_or_default();
                 let refunds: Vec<String> = o["payment_history"]
                     .as_array()

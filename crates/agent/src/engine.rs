@@ -97,6 +97,8 @@ pub struct Agent {
 struct Tuning {
     voice: Arc<Voice>,
     limits: hc_domain::EscalationSettings,
+    /// The tenant's accepted cancel reasons, when settings are wired.
+    cancel_reasons: Option<Vec<String>>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -183,6 +185,7 @@ impl Agent {
         let configured = || Tuning {
             voice: self.voice.clone(),
             limits: Default::default(),
+            cancel_reasons: None,
         };
         let Some(source) = &self.settings else {
             return configured();
@@ -191,6 +194,7 @@ impl Agent {
             Ok(s) => Tuning {
                 voice: Arc::new(Voice::for_tenant(&s, &self.voice.brand)),
                 limits: s.escalation,
+                cancel_reasons: s.cancel_reasons.clone(),
             },
             Err(e) => {
                 tracing::warn!(tenant = %tenant, error = %e, "tenant settings unavailable; using the defaults");
@@ -548,6 +552,7 @@ impl Agent {
             gate,
             voice: &tuning.voice,
             limits: tuning.limits,
+            cancel_reasons: tuning.cancel_reasons.as_deref(),
             confidence: u.confidence,
             customer_cache: None,
         };
