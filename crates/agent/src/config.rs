@@ -66,6 +66,7 @@ impl AgentConfig {
         Voice {
             brand: self.brand.clone(),
             tone: self.tone,
+            greeting: None,
         }
     }
 

@@ -3,7 +3,7 @@
 //! a reply. It fills slots across turns, asks when something is missing or
 //! ambiguous, states every write exactly and waits for an explicit yes.
 
-use hc_domain::{Address, ItemId, OrderId, PaymentMethodId};
+use hc_domain::{Address, EscalationSettings, ItemId, OrderId, PaymentMethodId};
 use serde_json::{Value, json};
 
 use crate::gate::{Gate, KNOWLEDGE_TOOL, address_arguments, fingerprint};
@@ -13,10 +13,15 @@ use crate::nlu::{Nlu, Understanding};
 use crate::replies::Voice;
 use crate::state::{Goal, GoalKind, Proposal};
 
-/// Below this classifier confidence the engine asks rather than acts.
-pub const MIN_CONFIDENCE: f32 = 0.35;
-/// Turns without progress before a human takes over.
-pub const MAX_FAILURES: u32 = 3;
+/// Below this classifier confidence the engine asks rather than acts (the
+/// default of a tenant's `escalation.min_confidence`).
+pub const MIN_CONFIDENCE: f32 = EscalationSettings::DEFAULT_MIN_CONFIDENCE;
+/// Turns without progress before a human takes over (the default of a
+/// tenant's `escalation.max_failures`).
+pub const MAX_FAILURES: u32 = EscalationSettings::DEFAULT_MAX_FAILURES;
+/// Out-of-scope requests before a human takes over (the default of a
+/// tenant's `escalation.max_out_of_scope`).
+pub const MAX_OUT_OF_SCOPE: u32 = EscalationSettings::DEFAULT_MAX_OUT_OF_SCOPE;
 
 /// What the turn decided about the conversation.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +50,7 @@ fn turn(reply: impl Into<String>) -> Turn {
 
 /// When the top intent is only identifying or greeting and a task intent is a
 /// close runner-up, the message carries that task too.
-fn with_goal_from_runner_up(u: &Understanding) -> Understanding {
+fn with_goal_from_runner_up(u: &Understanding, min_confidence: f32) -> Understanding {
     let mut u = u.clone();
     if matches!(u.intent, Intent::Identify | Intent::Greeting)
         && let Some((intent, p)) = u
@@ -54,7 +59,7 @@ fn with_goal_from_runner_up(u: &Understanding) -> Understanding {
             .find(|(i, p)| goal_for(*i).is_some() && *p >= 0.15)
     {
         u.intent = *intent;
-        u.confidence = u.confidence.max(*p).max(MIN_CONFIDENCE);
+        u.confidence = u.confidence.max(*p).max(min_confidence);
     }
     u
 }
@@ -252,10 +257,23 @@ fn match_method(
     PaymentMethodId::parse(id).ok()
 }
 
+/// `"a" or "b"`, for listing what is accepted.
+fn quoted(items: &[String]) -> String {
+    let q: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    match q.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => q.join(""),
+    }
+}
+
 /// The brain for one turn.
 pub struct Dialogue<'g, 'a> {
     pub gate: &'g mut Gate<'a>,
     pub voice: &'g Voice,
+    /// The tenant's escalation thresholds.
+    pub limits: EscalationSettings,
+    /// The cancel reasons the tenant accepts, when known (else the tool decides).
+    pub cancel_reasons: Option<&'g [String]>,
     pub confidence: f32,
     /// The customer record, read at most once per turn (dropped after a write).
     pub customer_cache: Option<Value>,
@@ -432,7 +450,7 @@ impl Dialogue<'_, '_> {
             None => (text, u),
         };
         // "my email is … and where is my order?": the request may rank second behind identifying.
-        let u = &with_goal_from_runner_up(u);
+        let u = &with_goal_from_runner_up(u, self.limits.min_confidence);
         // A name now and the zip later (or the other way round) still identify.
         let merged;
         let u = if self.gate.state.customer.is_none() {
@@ -467,7 +485,9 @@ impl Dialogue<'_, '_> {
                 ));
             }
         }
-        if let Some(kind) = goal_for(u.intent).filter(|_| u.confidence >= MIN_CONFIDENCE) {
+        if let Some(kind) =
+            goal_for(u.intent).filter(|_| u.confidence >= self.limits.min_confidence)
+        {
             let same = self
                 .gate
                 .state
@@ -541,7 +561,7 @@ impl Dialogue<'_, '_> {
         }
         if t.reply == self.gate.state.last_reply {
             self.gate.state.failures += 1;
-            if self.gate.state.failures >= MAX_FAILURES {
+            if self.gate.state.failures >= self.limits.max_failures {
                 return self.escalate("the agent kept asking the same question without progress");
             }
         }
@@ -626,16 +646,16 @@ impl Dialogue<'_, '_> {
             ),
             Intent::Policy if self.policy_answerable(u) => self.answer_from_articles(text).await,
             Intent::Affirm | Intent::Deny | Intent::Identify => turn(format!("How can I help? {}", "I can check, cancel, return, exchange or change orders.")),
-            Intent::OutOfScope if u.confidence >= MIN_CONFIDENCE => {
+            Intent::OutOfScope if u.confidence >= self.limits.min_confidence => {
                 self.gate.state.out_of_scope += 1;
-                if self.gate.state.out_of_scope >= 2 {
+                if self.gate.state.out_of_scope >= self.limits.max_out_of_scope {
                     return self.escalate("repeated request outside what the agent can do");
                 }
                 turn("I can help with your orders (status, tracking, cancellations, returns, exchanges, changes) and our products. That request is outside what I can do here.")
             }
             _ => {
                 self.gate.state.failures += 1;
-                if self.gate.state.failures >= MAX_FAILURES {
+                if self.gate.state.failures >= self.limits.max_failures {
                     return self.escalate("the agent could not understand the request");
                 }
                 turn("I'm not sure I understood. I can check an order's status or tracking, cancel, return or exchange items, change an address or payment method, or help you find a product. What would you like to do?")
@@ -645,7 +665,9 @@ impl Dialogue<'_, '_> {
 
     /// A policy question the knowledge base can take.
     fn policy_answerable(&self, u: &Understanding) -> bool {
-        u.intent == Intent::Policy && u.confidence >= MIN_CONFIDENCE && self.gate.has_knowledge()
+        u.intent == Intent::Policy
+            && u.confidence >= self.limits.min_confidence
+            && self.gate.has_knowledge()
     }
 
     /// Answers a policy question with the best article's passage, citing it by title.
@@ -655,7 +677,7 @@ impl Dialogue<'_, '_> {
             .await;
         let Some(best) = hits.first() else {
             self.gate.state.failures += 1;
-            if self.gate.state.failures >= MAX_FAILURES {
+            if self.gate.state.failures >= self.limits.max_failures {
                 return self.escalate("questions the help articles do not answer");
             }
             return turn(
@@ -978,10 +1000,26 @@ impl Dialogue<'_, '_> {
                     goal.reason = Some(r.as_policy_str().to_string());
                 }
                 let Some(reason) = goal.reason.clone() else {
-                    return turn(format!(
-                        "I can cancel order {oid}. May I ask why: is it no longer needed, or was it ordered by mistake?"
-                    ));
+                    return turn(match self.cancel_reasons {
+                        Some(allowed) => format!(
+                            "I can cancel order {oid}. May I ask why? We accept: {}.",
+                            quoted(allowed)
+                        ),
+                        None => format!(
+                            "I can cancel order {oid}. May I ask why: is it no longer needed, or was it ordered by mistake?"
+                        ),
+                    });
                 };
+                if let Some(allowed) = self.cancel_reasons
+                    && !allowed.contains(&reason)
+                {
+                    goal.reason = None;
+                    return turn(format!(
+                        "{} we can only cancel an order for one of these reasons: {}. Does one of them apply?",
+                        self.voice.sorry(),
+                        quoted(allowed)
+                    ));
+                }
                 let o = order.cloned().unwrap_or_default();
                 let refunds: Vec<String> = o["payment_history"]
                     .as_array()

@@ -26,7 +26,7 @@ use crate::nlu::Nlu;
 use crate::nlu::Understanding;
 use crate::nlu::intents::Intent;
 use crate::ports::MemoryStore;
-use crate::ports::{ConversationStore, KnowledgeSearch};
+use crate::ports::{ConversationStore, KnowledgeSearch, TenantSettingsSource};
 use crate::replies::Voice;
 use crate::state::DialogueState;
 
@@ -89,6 +89,16 @@ pub struct Agent {
     knowledge: Option<Arc<dyn KnowledgeSearch>>,
     /// Long-term customer memory, when configured ([`Agent::with_memory`]).
     memory: Option<Arc<Memory>>,
+    /// Per-tenant voice and escalation thresholds ([`Agent::with_settings`]).
+    settings: Option<Arc<dyn TenantSettingsSource>>,
+}
+
+/// How the agent speaks and when it escalates, for one tenant's turn.
+struct Tuning {
+    voice: Arc<Voice>,
+    limits: hc_domain::EscalationSettings,
+    /// The tenant's accepted cancel reasons, when settings are wired.
+    cancel_reasons: Option<Vec<String>>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -157,7 +167,45 @@ impl Agent {
             events: tokio::sync::broadcast::channel(1024).0,
             knowledge: None,
             memory: None,
+            settings: None,
         }
+    }
+
+    /// Speaks in each tenant's voice (brand, tone, greeting) and escalates at
+    /// its thresholds, read from `source`; without it, the configured voice
+    /// and the default thresholds apply to every tenant.
+    pub fn with_settings(mut self, source: Arc<dyn TenantSettingsSource>) -> Self {
+        self.settings = Some(source);
+        self
+    }
+
+    /// The tenant's voice and thresholds. Settings that cannot be read fall
+    /// back to the configured voice (logged), so a turn never fails on them.
+    async fn tuning(&self, tenant: &TenantId) -> Tuning {
+        let configured = || Tuning {
+            voice: self.voice.clone(),
+            limits: Default::default(),
+            cancel_reasons: None,
+        };
+        let Some(source) = &self.settings else {
+            return configured();
+        };
+        match source.settings(tenant).await {
+            Ok(s) => Tuning {
+                voice: Arc::new(Voice::for_tenant(&s, &self.voice.brand)),
+                limits: s.escalation,
+                cancel_reasons: s.cancel_reasons.clone(),
+            },
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "tenant settings unavailable; using the defaults");
+                configured()
+            }
+        }
+    }
+
+    /// The opening line of a conversation in `tenant`'s voice.
+    pub async fn greeting_for(&self, tenant: &TenantId) -> String {
+        self.tuning(tenant).await.voice.greeting(None)
     }
 
     /// Answers with `brain` (an LLM or hybrid) instead of the built-in engine alone.
@@ -360,6 +408,7 @@ impl Agent {
         }
 
         let understanding = self.nlu.understand(&text);
+        let tuning = self.tuning(tenant).await;
         let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
         let actor = Actor::new(tenant.clone(), format!("agent:{id}"));
         let llm = self.brain.llm_for(&understanding, &state, &text).cloned();
@@ -396,7 +445,7 @@ impl Agent {
                 context,
                 deltas: deltas.as_ref(),
             };
-            match llm::brain::respond(llm, &mut gate, &self.voice, &[], input).await {
+            match llm::brain::respond(llm, &mut gate, &tuning.voice, &[], input).await {
                 Ok(t) => {
                     usage = Some(t.usage);
                     brain = "llm";
@@ -405,13 +454,19 @@ impl Agent {
                 Err(f) => {
                     tracing::warn!(error = %f.error, conversation = %id, "llm turn failed; falling back");
                     usage = Some(f.usage).filter(|u| !u.is_zero());
-                    turn = Some(self.llm_fallback(&mut gate, &text, &understanding, f).await);
+                    turn = Some(
+                        self.llm_fallback(&mut gate, &text, &understanding, f, &tuning)
+                            .await,
+                    );
                 }
             }
         }
         let turn = match turn {
             Some(t) => t,
-            None => self.offline_turn(&mut gate, &text, &understanding).await,
+            None => {
+                self.offline_turn(&mut gate, &text, &understanding, &tuning)
+                    .await
+            }
         };
         if brain != "llm"
             && let Some(sink) = &deltas
@@ -486,10 +541,18 @@ impl Agent {
 }
 
 impl Agent {
-    async fn offline_turn(&self, gate: &mut Gate<'_>, text: &str, u: &Understanding) -> Turn {
+    async fn offline_turn(
+        &self,
+        gate: &mut Gate<'_>,
+        text: &str,
+        u: &Understanding,
+        tuning: &Tuning,
+    ) -> Turn {
         let mut dialogue = Dialogue {
             gate,
-            voice: &self.voice,
+            voice: &tuning.voice,
+            limits: tuning.limits,
+            cancel_reasons: tuning.cancel_reasons.as_deref(),
             confidence: u.confidence,
             customer_cache: None,
         };
@@ -503,10 +566,11 @@ impl Agent {
         text: &str,
         u: &Understanding,
         failure: LlmFailure,
+        tuning: &Tuning,
     ) -> Turn {
         let done = failure
             .done
-            .map(|d| format!("{} I did this: {d}. ", self.voice.ok()))
+            .map(|d| format!("{} I did this: {d}. ", tuning.voice.ok()))
             .unwrap_or_default();
         match self.brain.on_failure {
             OnLlmFailure::Handoff => Turn {
@@ -516,10 +580,10 @@ impl Agent {
                 outcome: Outcome::Escalate(format!("the AI provider failed: {}", failure.error)),
             },
             OnLlmFailure::Offline if !done.is_empty() => Turn {
-                reply: format!("{done}{}", self.voice.anything_else()),
+                reply: format!("{done}{}", tuning.voice.anything_else()),
                 outcome: Outcome::Continue,
             },
-            OnLlmFailure::Offline => self.offline_turn(gate, text, u).await,
+            OnLlmFailure::Offline => self.offline_turn(gate, text, u, tuning).await,
         }
     }
 }

@@ -27,5 +27,5 @@ pub use engine::{Agent, AgentEvent, Stats, TurnResult};
 pub use error::{Error, Result};
 pub use gate::{KNOWLEDGE_TOOL, knowledge_tool_spec};
 pub use memory::{Memory, memory_summary};
-pub use ports::KnowledgeSearch;
+pub use ports::{KnowledgeSearch, TenantSettingsSource};
 pub use replies::{Tone, Voice};

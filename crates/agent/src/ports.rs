@@ -1,13 +1,14 @@
 //! What the agent needs from outside: conversation storage and long-term
 //! customer memory (implemented by `hc-store` for SQLite and PostgreSQL), and
 //! the merchant's knowledge base (implemented over `hc-knowledge` by the
-//! server, the composition root).
+//! server, the composition root) and the merchant's settings (implemented by
+//! the server over the platform store).
 
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest, StoreResult};
 use hc_domain::{
     Channel, Conversation, ConversationId, ConversationStatus, CustomerFact, KnowledgeHit, Message,
-    TenantId, ToolError, UserId,
+    TenantId, TenantSettings, ToolError, UserId,
 };
 
 /// Conversations and their messages, scoped by tenant.
@@ -82,4 +83,13 @@ pub trait MemoryStore: Send + Sync {
     async fn recall(&self, t: &TenantId, user: &UserId) -> StoreResult<Vec<CustomerFact>>;
     /// Erases every fact about the customer (GDPR erasure); returns how many were deleted.
     async fn forget(&self, t: &TenantId, user: &UserId) -> StoreResult<u64>;
+}
+
+/// The merchant's agent settings (brand voice, escalation thresholds). The
+/// server implements it over the platform store with a short-lived cache.
+#[async_trait]
+pub trait TenantSettingsSource: Send + Sync {
+    /// The tenant's effective settings: `brand` filled in (the tenant's name
+    /// when it set none).
+    async fn settings(&self, t: &TenantId) -> StoreResult<std::sync::Arc<TenantSettings>>;
 }

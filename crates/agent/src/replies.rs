@@ -1,5 +1,7 @@
 //! Reply wording: brand-voiced templates, per-tenant tone.
 
+use hc_domain::TenantSettings;
+pub use hc_domain::Tone;
 use serde::{Deserialize, Serialize};
 
 /// How the agent speaks for a merchant.
@@ -9,6 +11,8 @@ pub struct Voice {
     /// The shop's name, used in greetings.
     pub brand: String,
     pub tone: Tone,
+    /// The merchant's own opening line, replacing the template's.
+    pub greeting: Option<String>,
 }
 
 impl Default for Voice {
@@ -16,20 +20,32 @@ impl Default for Voice {
         Self {
             brand: "our shop".into(),
             tone: Tone::Friendly,
+            greeting: None,
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tone {
-    #[default]
-    Friendly,
-    Formal,
-}
-
 impl Voice {
+    /// A tenant's voice: its brand (else `fallback_brand`), tone and greeting.
+    pub fn for_tenant(settings: &TenantSettings, fallback_brand: &str) -> Self {
+        Self {
+            brand: settings
+                .brand
+                .clone()
+                .unwrap_or_else(|| fallback_brand.to_string()),
+            tone: settings.tone,
+            greeting: settings.greeting.clone(),
+        }
+    }
+
     pub fn greeting(&self, name: Option<&str>) -> String {
+        if let Some(custom) = &self.greeting {
+            return match (self.tone, name) {
+                (_, None) => custom.clone(),
+                (Tone::Friendly, Some(n)) => format!("Hi {n}! {custom}"),
+                (Tone::Formal, Some(n)) => format!("Good day, {n}. {custom}"),
+            };
+        }
         match (self.tone, name) {
             (Tone::Friendly, Some(n)) => {
                 format!("Hi {n}! Welcome back to {}. How can I help?", self.brand)

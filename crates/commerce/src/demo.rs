@@ -1667,6 +1667,7 @@ mod tests {
                         &customer,
                         o.return_items.as_deref().unwrap(),
                         o.return_payment_method_id.as_ref().unwrap(),
+                        true,
                     )
                     .unwrap();
                 }

@@ -19,6 +19,6 @@ pub mod text;
 pub mod tools;
 
 pub use error::{Error, Result};
-pub use ports::{Actor, Page, PageRequest, RetailStore, RetailTx, StoreError};
+pub use ports::{Actor, Page, PageRequest, PolicySource, RetailStore, RetailTx, StoreError};
 pub use service::{Retail, RetailPolicy};
 pub use tools::{ToolKind, ToolSpec, Tools};

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use hc_domain::{
     AuditRecord, Customer, ItemId, Order, OrderId, OrderStatus, Product, ProductId, TenantId,
-    UserId,
+    TenantSettings, UserId,
 };
 
 /// A storage failure, free of any driver type.
@@ -156,3 +156,12 @@ pub trait RetailTx: Send {
 pub trait RetailStore: CatalogStore + CustomerStore + OrderStore + UnitOfWork {}
 
 impl<T: CatalogStore + CustomerStore + OrderStore + UnitOfWork> RetailStore for T {}
+
+/// The merchant's settings, read by the retail actions for their per-tenant
+/// policy (cancel reasons, refunds to gift cards). The server implements it
+/// over the platform store with a short-lived cache.
+#[async_trait]
+pub trait PolicySource: Send + Sync {
+    /// The tenant's stored settings (the defaults when it never set any).
+    async fn settings(&self, t: &TenantId) -> StoreResult<std::sync::Arc<TenantSettings>>;
+}

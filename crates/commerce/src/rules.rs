@@ -288,17 +288,20 @@ pub fn exchange_delivered_order_items(
     Ok(())
 }
 
-/// Requests a return of delivered items, refunded to the original method or a gift card.
+/// Requests a return of delivered items, refunded to the original method or,
+/// when the merchant allows it (`gift_card_allowed`), a gift card.
 pub fn return_delivered_order_items(
     order: &mut Order,
     customer: &Customer,
     item_ids: &[ItemId],
     method_id: &PaymentMethodId,
+    gift_card_allowed: bool,
 ) -> Result<()> {
     ensure_delivered(order, "returned")?;
     let method = payment_method(customer, method_id)?;
     let original = order.payment_history.first().map(|p| &p.payment_method_id);
-    if !method.is_gift_card() && original != Some(method_id) {
+    let to_gift_card = method.is_gift_card() && gift_card_allowed;
+    if !to_gift_card && original != Some(method_id) {
         return Err(Error::RefundMethodNotAllowed(method_id.clone()));
     }
     ensure_non_empty(item_ids)?;
@@ -643,10 +646,19 @@ mod tests {
         paypal_c
             .payment_methods
             .insert(id("paypal_1"), PaymentMethod::Paypal { id: id("paypal_1") });
-        let err = return_delivered_order_items(&mut o, &paypal_c, &[id("i1")], &id("paypal_1"))
+        let err =
+            return_delivered_order_items(&mut o, &paypal_c, &[id("i1")], &id("paypal_1"), true)
+                .unwrap_err();
+        assert_eq!(err.code(), "refund_method_not_allowed");
+        let err = return_delivered_order_items(&mut o, &c, &[id("i1")], &id("gift_card_2"), false)
             .unwrap_err();
         assert_eq!(err.code(), "refund_method_not_allowed");
-        return_delivered_order_items(&mut o, &c, &[id("i1")], &id("gift_card_2")).unwrap();
+        assert_eq!(
+            o.status,
+            OrderStatus::Delivered,
+            "a refused return changes nothing"
+        );
+        return_delivered_order_items(&mut o, &c, &[id("i1")], &id("gift_card_2"), true).unwrap();
         assert_eq!(o.status, OrderStatus::ReturnRequested);
         assert_eq!(o.return_items, Some(vec![id("i1")]));
     }

@@ -4,33 +4,52 @@
 //! changes.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use hc_domain::{
     Address, AuditRecord, Customer, ItemId, Money, Order, OrderId, OrderItem, OrderStatus, Payment,
-    PaymentMethodId, Product, ProductId, TransactionType, UserId, now_ms,
+    PaymentMethodId, Product, ProductId, TenantId, TenantSettings, TransactionType, UserId, now_ms,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::instrument;
 
 use crate::error::{Error, Result};
-use crate::ports::{Actor, Page, PageRequest, RetailStore, RetailTx};
+use crate::ports::{Actor, Page, PageRequest, PolicySource, RetailStore, RetailTx};
 use crate::rules::{self, Products};
 use crate::text::fold;
 
-/// Per-tenant policy parameters the retail actions honour.
+/// Policy parameters the retail actions honour: the server's defaults, which
+/// a tenant's [`TenantSettings`] override (see [`Retail::use_policy_source`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetailPolicy {
     /// Reasons a customer may give to cancel a pending order.
     pub cancel_reasons: Vec<String>,
+    /// Whether a return may be refunded to a gift card (SPEC §5: the original
+    /// method or a gift card).
+    pub refund_to_gift_card: bool,
 }
 
 impl Default for RetailPolicy {
     fn default() -> Self {
         Self {
             cancel_reasons: vec!["no longer needed".into(), "ordered by mistake".into()],
+            refund_to_gift_card: true,
+        }
+    }
+}
+
+impl RetailPolicy {
+    /// The policy for a tenant with `settings`: its cancel reasons when set,
+    /// gift-card refunds only if both the server and the tenant allow them.
+    pub fn for_tenant(&self, settings: &TenantSettings) -> RetailPolicy {
+        RetailPolicy {
+            cancel_reasons: settings
+                .cancel_reasons
+                .clone()
+                .unwrap_or_else(|| self.cancel_reasons.clone()),
+            refund_to_gift_card: self.refund_to_gift_card && settings.refund_to_gift_card,
         }
     }
 }
@@ -102,6 +121,9 @@ fn one() -> u32 {
 pub struct Retail {
     store: Arc<dyn RetailStore>,
     policy: Arc<RetailPolicy>,
+    /// Where the tenants' settings come from; shared by every clone so the
+    /// composition root can wire it once after the tools are built.
+    policies: Arc<OnceLock<Arc<dyn PolicySource>>>,
 }
 
 /// A suggested product and why.
@@ -137,6 +159,23 @@ impl Retail {
         Self {
             store,
             policy: Arc::new(policy),
+            policies: Arc::default(),
+        }
+    }
+
+    /// Makes every clone of this service honour each tenant's settings read
+    /// from `source` (cancel reasons, refunds to gift cards). Only the first
+    /// call takes effect; returns whether this one did.
+    pub fn use_policy_source(&self, source: Arc<dyn PolicySource>) -> bool {
+        self.policies.set(source).is_ok()
+    }
+
+    /// The policy in force for tenant `t`: the configured one overridden by
+    /// the tenant's settings, if a source is wired.
+    pub async fn policy_for(&self, t: &TenantId) -> Result<RetailPolicy> {
+        match self.policies.get() {
+            Some(source) => Ok(self.policy.for_tenant(&*source.settings(t).await?)),
+            None => Ok((*self.policy).clone()),
         }
     }
 
@@ -435,15 +474,11 @@ impl Retail {
         order_id: &OrderId,
         reason: &str,
     ) -> Result<Order> {
+        let policy = self.policy_for(&actor.tenant).await?;
         let mut tx = self.store.begin(&actor.tenant).await?;
         let mut order = Self::load_order(tx.as_mut(), order_id).await?;
         let mut customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
-        rules::cancel_pending_order(
-            &mut order,
-            &mut customer,
-            reason,
-            &self.policy.cancel_reasons,
-        )?;
+        rules::cancel_pending_order(&mut order, &mut customer, reason, &policy.cancel_reasons)?;
         tx.put_order(&order).await?;
         tx.put_customer(&customer).await?;
         let detail = json!({"reason": reason});
@@ -580,10 +615,17 @@ impl Retail {
         item_ids: &[ItemId],
         method: &PaymentMethodId,
     ) -> Result<Order> {
+        let policy = self.policy_for(&actor.tenant).await?;
         let mut tx = self.store.begin(&actor.tenant).await?;
         let mut order = Self::load_order(tx.as_mut(), order_id).await?;
         let customer = Self::load_customer(tx.as_mut(), &order.user_id).await?;
-        rules::return_delivered_order_items(&mut order, &customer, item_ids, method)?;
+        rules::return_delivered_order_items(
+            &mut order,
+            &customer,
+            item_ids,
+            method,
+            policy.refund_to_gift_card,
+        )?;
         tx.put_order(&order).await?;
         let detail = json!({"item_ids": item_ids, "payment_method_id": method});
         let target = format!("order:{order_id}");

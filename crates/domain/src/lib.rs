@@ -10,6 +10,7 @@ pub mod memory;
 pub mod money;
 pub mod platform;
 pub mod retail;
+pub mod settings;
 
 pub use conversation::{
     Author, Channel, Conversation, ConversationStatus, Escalation, LlmUsage, Message,
@@ -28,6 +29,7 @@ pub use retail::{
     Address, CartLine, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment,
     PaymentMethod, PersonName, Product, RetailDb, TransactionType, Variant,
 };
+pub use settings::{EscalationSettings, TenantSettings, Tone};
 
 /// Milliseconds since the Unix epoch, the one time representation stored and
 /// sent on the wire.

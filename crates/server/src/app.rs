@@ -33,7 +33,8 @@ pub fn install_tls_provider() {
 impl AppState {
     /// Wires the state. An agent built without long-term memory gets the
     /// platform's memory store, so what the API shows and erases is what the
-    /// agent uses.
+    /// agent uses. The agent and the retail tools read each tenant's settings
+    /// through one cache, which `PUT /v1/settings` invalidates.
     pub fn new(
         tools: Tools,
         agent: hc_agent::Agent,
@@ -46,6 +47,13 @@ impl AppState {
             let memory: Arc<dyn hc_agent::ports::MemoryStore> = platform.clone();
             agent.with_memory(memory)
         };
+        let settings = Arc::new(crate::settings::SettingsCache::new(
+            platform.clone(),
+            tools.retail().policy().cancel_reasons.clone(),
+            Duration::from_millis(config.settings_cache_ttl_ms),
+        ));
+        tools.retail().use_policy_source(settings.clone());
+        let agent = agent.with_settings(settings.clone());
         install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -68,6 +76,7 @@ impl AppState {
                     .allow_burst(std::num::NonZeroU32::new(30).expect("non-zero")),
             )),
             knowledge: None,
+            settings,
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct ServerConfig {
     pub webhook_url: Option<String>,
     /// Open conversations without a message for this long are closed as abandoned (0 = never).
     pub abandon_after_ms: u64,
+    /// How long a tenant's settings are cached in this process. A change made
+    /// through this process applies at once; one made through another process
+    /// sharing the database, within this time.
+    pub settings_cache_ttl_ms: u64,
     /// Inbound SMS, voice and email (`[server.channels]`, `HC_SERVER__CHANNELS__…`).
     pub channels: ChannelsConfig,
 }
@@ -38,6 +42,7 @@ impl Default for ServerConfig {
             request_timeout_ms: 30_000,
             webhook_url: None,
             abandon_after_ms: 30 * 60 * 1000,
+            settings_cache_ttl_ms: 5_000,
             channels: ChannelsConfig::default(),
         }
     }

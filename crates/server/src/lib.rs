@@ -14,6 +14,7 @@ mod idempotency;
 mod keys;
 mod observe;
 mod openapi;
+mod settings;
 mod state;
 mod webhooks;
 
@@ -21,4 +22,5 @@ pub use app::{Application, install_tls_provider};
 pub use config::{ChannelsConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
+pub use settings::SettingsCache;
 pub use state::{AppState, Platform};

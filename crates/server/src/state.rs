@@ -44,6 +44,8 @@ pub struct AppState {
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// The merchants' articles; set with [`AppState::with_knowledge`].
     pub knowledge: Option<Arc<KnowledgeBase>>,
+    /// The tenants' effective agent settings, shared with the agent and the tools.
+    pub settings: Arc<crate::settings::SettingsCache>,
 }
 
 impl AppState {

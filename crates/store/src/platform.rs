@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest};
-use hc_domain::{ApiKeyId, ApiKeyRecord, AuditRecord, Role, Tenant, TenantId};
+use hc_domain::{ApiKeyId, ApiKeyRecord, AuditRecord, Role, Tenant, TenantId, TenantSettings};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use tracing::instrument;
 
 use crate::db::SqlStore;
 use crate::error::{Error, Result, map};
@@ -18,6 +19,17 @@ pub trait TenantStore: Send + Sync {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>>;
     async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+    /// The tenant's stored agent settings: `None` when the tenant does not
+    /// exist, the defaults when it never set any.
+    async fn tenant_settings(&self, t: &TenantId) -> Result<Option<TenantSettings>>;
+    /// Replaces the tenant's settings and writes `audit` in the same
+    /// transaction; false (nothing written) if the tenant does not exist.
+    async fn put_tenant_settings(
+        &self,
+        t: &TenantId,
+        settings: &TenantSettings,
+        audit: &AuditRecord,
+    ) -> Result<bool>;
 }
 
 /// API keys, looked up by the SHA-256 hash of the secret.
@@ -140,6 +152,50 @@ impl TenantStore for SqlStore {
             .iter()
             .map(tenant_of)
             .collect()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t))]
+    async fn tenant_settings(&self, t: &TenantId) -> Result<Option<TenantSettings>> {
+        let Some(row) = sqlx::query("select settings from tenants where id = $1")
+            .bind(t.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)?
+        else {
+            return Ok(None);
+        };
+        let doc: Option<String> = row.try_get("settings").map_err(map)?;
+        match doc {
+            None => Ok(Some(TenantSettings::default())),
+            Some(doc) => serde_json::from_str(&doc).map(Some).map_err(corrupt),
+        }
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t))]
+    async fn put_tenant_settings(
+        &self,
+        t: &TenantId,
+        settings: &TenantSettings,
+        audit: &AuditRecord,
+    ) -> Result<bool> {
+        if audit.tenant_id != *t {
+            return Err(Error::Conflict("audit record of another tenant".into()));
+        }
+        let doc = serde_json::to_string(settings).map_err(corrupt)?;
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query("update tenants set settings = $1 where id = $2")
+            .bind(doc)
+            .bind(t.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?
+            .rows_affected();
+        if updated == 0 {
+            return Ok(false);
+        }
+        insert_audit(&mut *tx, audit).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(true)
     }
 }
 

@@ -265,7 +265,10 @@ pub async fn receive_voice(
                 "You're waiting for a member of our team.".into(),
             )));
         }
-        return Ok(twiml(&listen(&req.url, state.agent.greeting())));
+        return Ok(twiml(&listen(
+            &req.url,
+            state.agent.greeting_for(&req.tenant).await,
+        )));
     };
     let speech = cap(speech).to_string();
     let (_, turn) = converse(&state, &req.tenant, Channel::Voice, call, |_| {

@@ -11,6 +11,7 @@ pub mod health;
 pub mod keys;
 pub mod knowledge;
 pub mod orders;
+pub mod settings;
 pub mod tools;
 pub mod widget;
 
@@ -29,6 +30,7 @@ pub fn v1() -> Router<AppState> {
         .merge(keys::router())
         .merge(knowledge::router())
         .merge(audit::router())
+        .merge(settings::router())
 }
 
 /// Pagination query shared by list endpoints.

@@ -14,3 +14,4 @@ mod memory;
 mod oracle;
 mod platform;
 mod replay;
+mod settings;

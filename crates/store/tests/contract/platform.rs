@@ -127,3 +127,88 @@ async fn idempotency_reserves_once_replays_and_detects_mismatch() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn tenant_settings_round_trip_within_their_tenant_with_an_audit_record() {
+    use hc_domain::{AuditRecord, TenantSettings, Tone};
+    use hc_store::AuditStore;
+    for db in testing::all().await {
+        for id in ["a", "b"] {
+            db.store
+                .create_tenant(&Tenant {
+                    id: tenant(id),
+                    name: id.into(),
+                    created_at_ms: 1,
+                })
+                .await
+                .unwrap();
+        }
+        let label = db.label;
+        assert_eq!(
+            db.store.tenant_settings(&tenant("a")).await.unwrap(),
+            Some(TenantSettings::default()),
+            "{label}: never set means the defaults"
+        );
+        assert_eq!(db.store.tenant_settings(&tenant("zz")).await.unwrap(), None);
+
+        let mut s = TenantSettings {
+            brand: Some("Acme".into()),
+            tone: Tone::Formal,
+            cancel_reasons: Some(vec!["ordered by mistake".into()]),
+            refund_to_gift_card: false,
+            ..TenantSettings::default()
+        };
+        s.escalation.max_failures = 1;
+        let audit = |t: &str| AuditRecord {
+            tenant_id: tenant(t),
+            actor: "test".into(),
+            action: "settings.update".into(),
+            target: "settings".into(),
+            at_ms: 7,
+            detail: serde_json::json!({}),
+        };
+        assert!(
+            db.store
+                .put_tenant_settings(&tenant("a"), &s, &audit("a"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.store.tenant_settings(&tenant("a")).await.unwrap(),
+            Some(s.clone()),
+            "{label}"
+        );
+        assert_eq!(
+            db.store.tenant_settings(&tenant("b")).await.unwrap(),
+            Some(TenantSettings::default()),
+            "{label}: another tenant is untouched"
+        );
+        // An audit record of another tenant is refused and nothing changes.
+        assert!(
+            db.store
+                .put_tenant_settings(&tenant("b"), &s, &audit("a"))
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            db.store.tenant_settings(&tenant("b")).await.unwrap(),
+            Some(TenantSettings::default())
+        );
+        assert!(
+            !db.store
+                .put_tenant_settings(&tenant("zz"), &s, &audit("zz"))
+                .await
+                .unwrap()
+        );
+        let page = hc_commerce::PageRequest::new(None, None);
+        let a = db.store.list_audit(&tenant("a"), &page).await.unwrap();
+        assert_eq!(a.items.len(), 1, "{label}");
+        assert_eq!(a.items[0].record.action, "settings.update");
+        let zz = db.store.list_audit(&tenant("zz"), &page).await.unwrap();
+        assert!(
+            zz.items.is_empty(),
+            "{label}: a missing tenant's write is rolled back"
+        );
+        db.finish().await;
+    }
+}
