@@ -350,3 +350,75 @@ fn eval_agent_scores_scenarios_by_final_state_and_replies() {
     );
     assert!(failure["transcript"].as_array().unwrap().len() >= 4);
 }
+
+/// The held-out scenarios (docs/EVALUATION.md, "Held-out scenarios") parse
+/// as a scenario file, are new (no name shared with the development set), and
+/// every order and customer they expect to change exists in the τ-retail
+/// database; an expected order is the expected customer's. Skipped when
+/// `../shared/data` is absent.
+#[test]
+fn heldout_scenarios_reference_real_tau_records() {
+    let eval = concat!(env!("CARGO_MANIFEST_DIR"), "/../agent/eval");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{eval}/{name}")).unwrap()).unwrap()
+    };
+    let heldout = read("tau_scenarios_heldout.json");
+    let dev = read("tau_scenarios.json");
+    let scenarios = heldout["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 40, "{}", scenarios.len());
+    let dev_names: Vec<&Value> = dev["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["name"])
+        .collect();
+    for s in scenarios {
+        assert!(!dev_names.contains(&&s["name"]), "{} reused", s["name"]);
+        assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
+    }
+
+    let db_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/tau-retail/db.json"
+    );
+    let Ok(text) = std::fs::read_to_string(db_path) else {
+        eprintln!("../shared/data not present: only the file's shape was checked");
+        return;
+    };
+    let db: Value = serde_json::from_str(&text).unwrap();
+    for s in scenarios {
+        let name = &s["name"];
+        let expect = &s["expect"];
+        // One customer per conversation: every expected record is theirs.
+        let mut owners: Vec<&str> = expect["users"]
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for user in &owners {
+            assert!(db["users"].get(*user).is_some(), "{name}: {user}");
+        }
+        for (id, want) in expect["orders"].as_object().into_iter().flatten() {
+            let order = &db["orders"][id];
+            assert!(order.is_object(), "{name}: {id}");
+            owners.push(order["user_id"].as_str().unwrap());
+            // A changed item keeps its product.
+            if let Some(items) = want["items"].as_array() {
+                let before = order["items"].as_array().unwrap();
+                assert_eq!(items.len(), before.len(), "{name}: {id}");
+                for (a, b) in items.iter().zip(before) {
+                    assert_eq!(a["product_id"], b["product_id"], "{name}: {id}");
+                }
+            }
+        }
+        owners.sort_unstable();
+        owners.dedup();
+        assert!(owners.len() <= 1, "{name}: records of {owners:?}");
+        for id in expect["changed_only"].as_array().into_iter().flatten() {
+            let id = id.as_str().unwrap();
+            assert!(
+                db["orders"].get(id).is_some() || db["users"].get(id).is_some(),
+                "{name}: {id} is neither an order nor a customer"
+            );
+        }
+    }
+}
