@@ -423,14 +423,35 @@ impl Agent {
         let mut brain = "offline";
         let mut turn = None;
         if let Some(llm) = &llm {
-            // What is remembered about an authenticated customer goes into the system prompt.
-            let context = match gate.recall().await {
-                Ok(facts) if !facts.is_empty() => Some(format!(
-                    "Remembered about this customer from earlier conversations and orders: {}",
-                    crate::memory::memory_summary(&facts)
-                )),
-                _ => None,
+            // The tenant's cancel reasons, and what is remembered about an
+            // authenticated customer, go into the system prompt.
+            let reasons = match &tuning.cancel_reasons {
+                Some(r) => r.clone(),
+                None => self
+                    .tools
+                    .retail()
+                    .policy_for(tenant)
+                    .await
+                    .map(|p| p.cancel_reasons)
+                    .unwrap_or_default(),
             };
+            let mut context = format!(
+                "Accepted cancel reasons: {}.",
+                reasons
+                    .iter()
+                    .map(|r| format!("\"{r}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            if let Ok(facts) = gate.recall().await
+                && !facts.is_empty()
+            {
+                context.push_str(&format!(
+                    "\nRemembered about this customer from earlier conversations and orders: {}",
+                    crate::memory::memory_summary(&facts)
+                ));
+            }
+            let context = Some(context);
             let input = TurnInput {
                 history: &history,
                 text: &text,

@@ -84,7 +84,7 @@ pub fn system_prompt(voice: &Voice, gate: &Gate<'_>, context: Option<&str>) -> S
          Rules (the system enforces them; tools refuse otherwise):\n\
          - Authenticate the customer before any account or order data: ask for their email, or first name, last name and zip code, and look them up with find_user_id_by_email or find_user_id_by_name_zip, even if they state a user id.\n\
          - Serve only the authenticated customer. Another customer's data does not exist for you.\n\
-         - Only cancel or modify pending orders; only return or exchange delivered orders. Cancel reasons are exactly \"no longer needed\" or \"ordered by mistake\".\n\
+         - Only cancel or modify pending orders; only return or exchange delivered orders. Cancel reasons are exactly those listed below.\n\
          - An order's items can be modified or exchanged only once: collect every item first.\n\
          - For any change, call the write tool with the exact arguments once you have them. The system then states the action to the customer and asks for an explicit yes; the change happens only after that. Never claim a change was made unless a tool result shows it.\n\
          - State only facts the customer said or a tool returned; use calculate for arithmetic. For policy questions (shipping, returns, refunds, warranty) use search_knowledge_base when offered and cite the article's title.\n\

@@ -124,6 +124,13 @@ async fn an_openai_compatible_model_identifies_the_customer_and_answers_from_too
     );
     assert!(got[0].system().contains("not authenticated"));
     assert!(
+        got[0]
+            .system()
+            .contains(r#"Accepted cancel reasons: "no longer needed", "ordered by mistake"."#),
+        "{}",
+        got[0].system()
+    );
+    assert!(
         got[2]
             .system()
             .contains("authenticated as user_id zoe_muller_1")
@@ -518,5 +525,34 @@ async fn tool_arguments_that_are_not_an_object_are_refused_back_to_the_model() {
     assert_eq!(reply(&turn), "sorry, let me try that differently.");
     let second = &fake.received()[1];
     assert!(second.tool_results()[0].contains("invalid_arguments"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_model_is_told_the_tenants_own_cancel_reasons_and_brand() {
+    let (app, fake) = app_with(
+        ProviderKind::Openai,
+        BrainMode::Llm,
+        |_, _| {},
+        |_| FakeReply::text("Hello!"),
+    )
+    .await;
+    let r = app
+        .put(
+            "/v1/settings",
+            app.key(Role::Admin),
+            &json!({"brand": "Acme", "cancel_reasons": ["ordered by mistake"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = open(&app).await;
+    say(&app, &id, "hello").await;
+    let system = fake.received()[0].system();
+    assert!(
+        system.contains(r#"Accepted cancel reasons: "ordered by mistake"."#),
+        "{system}"
+    );
+    assert!(!system.contains("no longer needed"), "{system}");
+    assert!(system.contains("assistant of Acme"), "{system}");
     app.finish().await;
 }
