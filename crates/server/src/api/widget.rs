@@ -86,7 +86,11 @@ pub async fn open_conversation(
     check_rate(&state, Some(addr))?;
     let t = tenant(&state, &raw_tenant).await?;
     let c = state.agent.start(&t, Channel::Chat).await?;
-    let greeting = "Hi! I can check your orders, cancel, return or exchange items, change an address or payment, and help you find products. How can I help?".to_string();
+    // In the tenant's voice (brand, tone, custom greeting), then what the agent can do.
+    let greeting = format!(
+        "{} I can check your orders, cancel, return or exchange items, change an address or payment, and help you find products.",
+        state.agent.greeting_for(&t).await
+    );
     Ok((StatusCode::CREATED, Json(Opened { id: c.id, greeting })))
 }
 

@@ -608,6 +608,9 @@ async fn the_public_widget_chats_without_a_key_and_shows_no_tool_internals() {
         id.starts_with("conv_") && id.len() == 37,
         "128 random bits: {id}"
     );
+    // The greeting speaks in the tenant's voice (its display name by default).
+    let greeting = opened["greeting"].as_str().unwrap();
+    assert!(greeting.starts_with("Hi! Welcome to shop."), "{greeting}");
     let send = |text: &str| {
         app.client
             .post(format!("{base}/{id}/messages"))
