@@ -269,6 +269,8 @@ fn quoted(items: &[String]) -> String {
 /// The brain for one turn.
 pub struct Dialogue<'g, 'a> {
     pub gate: &'g mut Gate<'a>,
+    /// The agent's NLU, for reading queued requests on their own.
+    pub nlu: &'g Nlu,
     pub voice: &'g Voice,
     /// The tenant's escalation thresholds.
     pub limits: EscalationSettings,
@@ -301,7 +303,7 @@ impl Dialogue<'_, '_> {
                 break;
             }
             let next = self.gate.state.queue.remove(0);
-            let nu = Nlu::builtin().understand(&next.text);
+            let nu = self.nlu.understand(&next.text);
             let mut goal = Goal::new(next.kind);
             goal.context = next.text.clone();
             self.gate.state.goal = Some(goal);
@@ -370,7 +372,7 @@ impl Dialogue<'_, '_> {
                 });
             }
         }
-        let mut focused = Nlu::builtin().understand(&first.text);
+        let mut focused = self.nlu.understand(&first.text);
         // Identification given anywhere in the message still counts.
         let all = &u.entities;
         if focused.entities.emails.is_empty() {
@@ -693,6 +695,15 @@ impl Dialogue<'_, '_> {
             best["snippet"].as_str().unwrap_or_default(),
             self.voice.anything_else()
         ))
+    }
+
+    /// Calls a tool for its output; a refusal reads as `Null`.
+    async fn call_value(&mut self, tool: &str, args: Value) -> Value {
+        let confidence = self.confidence;
+        self.gate
+            .call(tool, args, confidence)
+            .await
+            .unwrap_or_default()
     }
 
     /// Calls a tool that returns a list; a refusal or any other shape is an empty list.
@@ -1149,14 +1160,8 @@ impl Dialogue<'_, '_> {
                 let mut difference = 0.0;
                 for (old_id, new_id) in goal.items.iter().zip(&goal.new_items) {
                     let item = self
-                        .gate
-                        .call(
-                            "get_item_details",
-                            json!({"item_id": new_id}),
-                            self.confidence,
-                        )
-                        .await
-                        .unwrap_or_default();
+                        .call_value("get_item_details", json!({"item_id": new_id}))
+                        .await;
                     let name = o["items"]
                         .as_array()
                         .into_iter()
@@ -1302,14 +1307,8 @@ impl Dialogue<'_, '_> {
             .map(|p| p.to_string())
             .unwrap_or_default();
         let product = self
-            .gate
-            .call(
-                "get_product_details",
-                json!({"product_id": pid}),
-                self.confidence,
-            )
-            .await
-            .unwrap_or_default();
+            .call_value("get_product_details", json!({"product_id": pid}))
+            .await;
         let name = product["name"]
             .as_str()
             .unwrap_or("that product")
@@ -1522,14 +1521,8 @@ impl Dialogue<'_, '_> {
                 .unwrap_or_default();
             let pid = item["product_id"].as_str().unwrap_or_default().to_string();
             let product = self
-                .gate
-                .call(
-                    "get_product_details",
-                    json!({"product_id": pid}),
-                    self.confidence,
-                )
-                .await
-                .unwrap_or_default();
+                .call_value("get_product_details", json!({"product_id": pid}))
+                .await;
             let mut best: Vec<(f32, String)> = Vec::new();
             for (id, v) in product["variants"].as_object().into_iter().flatten() {
                 if id == old.as_str() || v["available"] != true {

@@ -571,6 +571,7 @@ impl Agent {
     ) -> Turn {
         let mut dialogue = Dialogue {
             gate,
+            nlu: &self.nlu,
             voice: &tuning.voice,
             limits: tuning.limits,
             cancel_reasons: tuning.cancel_reasons.as_deref(),

@@ -32,25 +32,21 @@ pub const KNOWLEDGE_TOOL: &str = "search_knowledge_base";
 /// Hits returned when the caller does not say.
 const KNOWLEDGE_DEFAULT_HITS: usize = 3;
 
-/// The OpenAI-style function definition of [`KNOWLEDGE_TOOL`], in the same
-/// shape as `hc_commerce::ToolSpec::as_function`, for brains that pick tools.
-pub fn knowledge_tool_spec() -> Value {
-    json!({
-        "type": "function",
-        "function": {
-            "name": KNOWLEDGE_TOOL,
-            "description": "Search the shop's help articles (shipping, returns and refunds, exchanges, cancellations, payment methods, warranty, contact) for a policy question. Returns the best articles with a matching passage; answer from the passage and cite the article's title.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "query": {"type": "string", "description": "The customer's question or its key words, e.g. 'refund time to credit card'."},
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 10, "description": "At most this many articles (default 3)."}
-                },
-                "required": ["query"],
-                "additionalProperties": false
-            }
-        }
-    })
+/// [`KNOWLEDGE_TOOL`]'s name, description and JSON schema, for brains that pick tools.
+pub fn knowledge_tool_spec() -> crate::llm::ToolSpec {
+    crate::llm::ToolSpec {
+        name: KNOWLEDGE_TOOL.to_string(),
+        description: "Search the shop's help articles (shipping, returns and refunds, exchanges, cancellations, payment methods, warranty, contact) for a policy question. Returns the best articles with a matching passage; answer from the passage and cite the article's title.".to_string(),
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "query": {"type": "string", "description": "The customer's question or its key words, e.g. 'refund time to credit card'."},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 10, "description": "At most this many articles (default 3)."}
+            },
+            "required": ["query"],
+            "additionalProperties": false
+        }),
+    }
 }
 
 #[derive(Deserialize)]

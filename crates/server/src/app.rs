@@ -24,11 +24,9 @@ use crate::observe::{prometheus, track};
 use crate::openapi::ApiDoc;
 use crate::state::{AppState, Platform};
 
-/// Installs rustls's ring provider for the process: every outgoing HTTPS
-/// client (email replies, webhooks) needs one before it is built. Idempotent.
-pub fn install_tls_provider() {
-    hc_agent::llm::install_tls_provider();
-}
+/// Every outgoing HTTPS client (LLM calls, email replies, webhooks) needs
+/// the process's TLS provider installed first; one function does it.
+pub use hc_agent::llm::install_tls_provider;
 
 impl AppState {
     /// Wires the state. An agent built without long-term memory gets the

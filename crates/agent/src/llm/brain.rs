@@ -48,14 +48,7 @@ pub struct LlmFailure {
 /// The tools the model is offered: every retail tool, the knowledge base
 /// when the gate has one, and `extra`.
 pub fn tool_specs(gate: &Gate<'_>, extra: &[ToolSpec]) -> Vec<ToolSpec> {
-    let knowledge = gate.has_knowledge().then(|| {
-        let f = &crate::gate::knowledge_tool_spec()["function"];
-        ToolSpec {
-            name: f["name"].as_str().unwrap_or_default().to_string(),
-            description: f["description"].as_str().unwrap_or_default().to_string(),
-            parameters: f["parameters"].clone(),
-        }
-    });
+    let knowledge = gate.has_knowledge().then(crate::gate::knowledge_tool_spec);
     gate.tools()
         .specs()
         .iter()

@@ -575,7 +575,7 @@ async fn the_gate_runs_the_knowledge_tool_checks_its_arguments_and_records_every
     assert_eq!(e.code, "unknown_tool", "no knowledge base, no tool");
 
     let spec = hc_agent::knowledge_tool_spec();
-    assert_eq!(spec["function"]["name"], hc_agent::KNOWLEDGE_TOOL);
-    assert_eq!(spec["function"]["parameters"]["required"], json!(["query"]));
+    assert_eq!(spec.name, hc_agent::KNOWLEDGE_TOOL);
+    assert_eq!(spec.parameters["required"], json!(["query"]));
     app.finish().await;
 }
