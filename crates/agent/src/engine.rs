@@ -529,7 +529,7 @@ impl Agent {
             at_ms: now,
             intent: None,
             confidence: Some(understanding.confidence),
-            tool_calls: calls.clone(),
+            tool_calls: calls,
             brain: Some(brain.to_string()),
             usage,
         };
@@ -545,17 +545,19 @@ impl Agent {
         c.version += 1;
         c.updated_at_ms = now;
         c.first_response_at_ms.get_or_insert(now);
-        self.store
-            .save_turn(&c, expected, &[customer_msg, reply.clone()])
-            .await?;
+        let turn_messages = [customer_msg, reply];
+        self.store.save_turn(&c, expected, &turn_messages).await?;
         match turn.outcome {
             Outcome::Escalate(_) => self.emit("conversation.escalated", &c),
             Outcome::Rated(_) => self.emit("conversation.resolved", &c),
             _ => {}
         }
+        // The calls are stored on the reply; the result carries them once, beside it.
+        let [_, mut reply] = turn_messages;
+        let tool_calls = std::mem::take(&mut reply.tool_calls);
         Ok(TurnResult {
             reply,
-            tool_calls: calls,
+            tool_calls,
             status: c.status,
         })
     }

@@ -42,8 +42,10 @@ pub struct BenchArgs {
 struct Scenario {
     name: &'static str,
     method: &'static str,
-    /// (path, body) pairs; client `i` of `n` sends requests `i`, `i + n`, `i + 2n`, …
-    requests: Vec<(String, Value)>,
+    /// (path, serialised JSON body or empty) pairs; client `i` of `n` sends
+    /// requests `i`, `i + n`, `i + 2n`, … Bodies are serialised once, here, so
+    /// the load generator spends its CPU on sending, not on re-encoding.
+    requests: Vec<(String, hyper::body::Bytes)>,
     clients: usize,
     /// Open loop: each client sends on this schedule (latency counts from the
     /// scheduled time, so a slow server cannot hide its queueing). Closed loop when `None`.
@@ -123,7 +125,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     let at = |path: &str, bodies: Vec<Value>| {
         bodies
             .into_iter()
-            .map(|b| (path.to_string(), b))
+            .map(|b| (path.to_string(), encode(&b)))
             .collect::<Vec<_>>()
     };
     let mut scenarios = vec![
@@ -184,17 +186,25 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
         if s.name != "chat_message" {
             drive(addr, &key, &s, Duration::from_secs(1)).await?;
         }
+        let cpu_before = process_cpu_seconds();
         let out = drive(addr, &key, &s, Duration::from_secs(args.seconds)).await?;
+        // CPU the whole process (server and load generator) spent per request:
+        // steadier than throughput on a shared machine, and comparable between builds.
+        let cpu_us = match (cpu_before, process_cpu_seconds()) {
+            (Some(a), Some(b)) if out.requests > 0 => Some((b - a) * 1e6 / out.requests as f64),
+            _ => None,
+        };
         let rps = out.rps();
         let base_rps = *baseline.get_or_insert(rps);
         eprintln!(
-            "{:<30} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ratio {:.3}",
+            "{:<30} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ratio {:.3}  cpu {:.0} us/req",
             s.name,
             rps,
             out.percentile_ms(0.5),
             out.percentile_ms(0.99),
             out.errors,
-            rps / base_rps
+            rps / base_rps,
+            cpu_us.unwrap_or(f64::NAN)
         );
         results.insert(
             s.name.to_string(),
@@ -202,6 +212,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
                 "requests": out.requests, "errors": out.errors, "requests_per_sec": rps.round(),
                 "p50_ms": out.percentile_ms(0.5), "p99_ms": out.percentile_ms(0.99),
                 "ratio_to_healthz": (rps / base_rps * 1000.0).round() / 1000.0,
+                "cpu_us_per_request": cpu_us.map(|c| c.round()),
             }),
         );
     }
@@ -217,6 +228,28 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
         }))?
     );
     Ok(())
+}
+
+/// User plus system CPU seconds this process has used so far (Linux `/proc`;
+/// `None` elsewhere).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    // Clock ticks; USER_HZ is 100 on every Linux target Rust supports.
+    Some((utime + stime) / 100.0)
+}
+
+/// A request body: the JSON text, or nothing for `null`.
+fn encode(body: &Value) -> hyper::body::Bytes {
+    if body.is_null() {
+        hyper::body::Bytes::new()
+    } else {
+        hyper::body::Bytes::from(body.to_string())
+    }
 }
 
 /// One client: its own HTTP/1.1 keep-alive connection, requests back to back.
@@ -244,20 +277,7 @@ async fn client_loop(
     .await?;
     tokio::spawn(conn);
     let auth = format!("Bearer {key}");
-    let requests: Vec<(String, Bytes)> = s
-        .requests
-        .iter()
-        .map(|(path, b)| {
-            (
-                path.clone(),
-                if b.is_null() {
-                    Bytes::new()
-                } else {
-                    Bytes::from(b.to_string())
-                },
-            )
-        })
-        .collect();
+    let requests = &s.requests;
     let (mut latencies, mut errors, mut i) = (Vec::new(), 0usize, first);
     while Instant::now() < deadline {
         let (path, body) = &requests[i % requests.len()];
@@ -400,7 +420,7 @@ async fn chat_scenario(
         for (id, script) in agent_ids.iter().zip(&scripts) {
             requests.push((
                 format!("/v1/conversations/{id}/messages"),
-                json!({"text": script[turn]}),
+                encode(&json!({"text": script[turn]})),
             ));
         }
     }

@@ -14,6 +14,12 @@ use clap::{Parser, Subcommand};
 
 use crate::settings::{LogFormat, Overrides, Settings};
 
+/// mimalloc instead of the system allocator: a chat turn allocates and frees
+/// many small strings and JSON values across threads, where glibc malloc spent
+/// about a third of the CPU (see docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hypercommerce",

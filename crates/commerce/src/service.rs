@@ -248,8 +248,11 @@ impl Retail {
             .collect())
     }
 
-    /// Products whose name, description or category matches the query words,
-    /// optionally only those with an available variant at or under `max_price`.
+    /// Products matching the query's terms, best first, optionally only
+    /// those with an available variant at or under `max_price`. A term found
+    /// in the name counts most, then the category, then an option value or
+    /// the description; filler words ("do you have") are ignored, and a query
+    /// of filler alone lists the catalog.
     pub async fn search_products(
         &self,
         actor: &Actor,
@@ -258,31 +261,15 @@ impl Retail {
         available_only: bool,
         limit: usize,
     ) -> Result<Vec<Product>> {
-        let words: Vec<String> = fold(query).split_whitespace().map(str::to_string).collect();
-        let mut hits: Vec<(usize, Product)> = Vec::new();
+        let wanted = crate::text::terms(query);
+        let mut hits: Vec<(u32, Product)> = Vec::new();
         let mut page = PageRequest::new(None, Some(PageRequest::MAX_LIMIT));
         loop {
             let Page { items, next_cursor } =
                 self.store.list_products(&actor.tenant, None, &page).await?;
             for mut product in items {
-                let haystack = fold(&format!(
-                    "{} {} {} {}",
-                    product.name,
-                    product.category.as_deref().unwrap_or(""),
-                    product.description.as_deref().unwrap_or(""),
-                    product
-                        .variants
-                        .values()
-                        .flat_map(|v| v.options.values())
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ));
-                let score = words
-                    .iter()
-                    .filter(|w| haystack.contains(w.as_str()))
-                    .count();
-                if !words.is_empty() && score == 0 {
+                let score = match_score(&wanted, &product);
+                if !wanted.is_empty() && score == 0 {
                     continue;
                 }
                 product.variants.retain(|_, v| {
@@ -948,4 +935,69 @@ pub fn validate_product(product: &Product) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How well `product` matches the query `terms`: per term, 4 if it is a word
+/// of the name, 3 of the category, 1 of an option value or the description.
+fn match_score(terms: &[String], product: &Product) -> u32 {
+    use crate::text::terms as words;
+    if terms.is_empty() {
+        return 0;
+    }
+    let name = words(&product.name);
+    let category = words(product.category.as_deref().unwrap_or(""));
+    let mut other = words(product.description.as_deref().unwrap_or(""));
+    for v in product.variants.values() {
+        for value in v.options.values() {
+            other.extend(words(value));
+        }
+    }
+    terms
+        .iter()
+        .map(|t| {
+            if name.contains(t) {
+                4
+            } else if category.contains(t) {
+                3
+            } else if other.contains(t) {
+                1
+            } else {
+                0
+            }
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_score;
+    use crate::text::terms;
+    use hc_domain::Product;
+
+    fn product(name: &str, category: &str, option: &str) -> Product {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "product_id": "1000000001", "category": category,
+            "variants": {"2000000001": {"item_id": "2000000001", "options": {"feature": option},
+                                        "available": true, "price": 10.0}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_named_product_outranks_ones_sharing_a_word_or_an_option() {
+        let q = terms("do you have waterproof hiking boots?");
+        let boots = match_score(&q, &product("Hiking Boots", "footwear", "leather"));
+        let backpack = match_score(&q, &product("Hiking Backpack", "bags", "waterproof"));
+        let tent = match_score(&q, &product("Camping Tent", "outdoor", "waterproof"));
+        assert!(boots > backpack, "{boots} vs {backpack}");
+        assert!(backpack > tent, "{backpack} vs {tent}");
+        assert_eq!(
+            match_score(
+                &terms("do you have it?"),
+                &product("Camping Tent", "outdoor", "x")
+            ),
+            0,
+            "filler words match nothing"
+        );
+    }
 }

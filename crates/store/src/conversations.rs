@@ -10,6 +10,7 @@ use sqlx::Row;
 use crate::db::SqlStore;
 use crate::error::{Error, Result, map};
 use crate::retail::{decode, to_doc};
+use crate::turn_writer::{MessageRow, TurnJob};
 
 /// The statements of one turn: the version-checked update and the messages.
 async fn apply_turn(
@@ -101,94 +102,6 @@ async fn insert_conversation(
     Ok(())
 }
 
-/// One turn waiting for the SQLite group-commit writer.
-#[derive(Debug)]
-pub(crate) struct TurnJob {
-    conversation: Conversation,
-    expected_version: i64,
-    messages: Vec<Message>,
-    done: tokio::sync::oneshot::Sender<Result<()>>,
-}
-
-/// Starts the SQLite turn writer: it drains every turn waiting at that moment
-/// into one transaction (each turn in its own savepoint, so one turn's
-/// conflict leaves the others intact) and acknowledges each turn only after
-/// the commit. Many concurrent conversations then cost one commit, not one each.
-pub(crate) fn spawn_turn_writer(pool: sqlx::AnyPool) -> tokio::sync::mpsc::Sender<TurnJob> {
-    let (sender, mut queue) = tokio::sync::mpsc::channel::<TurnJob>(4096);
-    tokio::spawn(async move {
-        while let Some(first) = queue.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < 512 {
-                match queue.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            write_batch(&pool, batch).await;
-        }
-    });
-    sender
-}
-
-async fn write_batch(pool: &sqlx::AnyPool, batch: Vec<TurnJob>) {
-    let fail_all = |batch: Vec<TurnJob>, e: Error| {
-        for job in batch {
-            let _ = job.done.send(Err(e.clone()));
-        }
-    };
-    let mut tx = match pool.begin_with("begin immediate").await {
-        Ok(tx) => tx,
-        Err(e) => return fail_all(batch, map(e)),
-    };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in &batch {
-        let outcome = async {
-            sqlx::query("savepoint turn")
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?;
-            match apply_turn(
-                &mut tx,
-                &job.conversation,
-                job.expected_version,
-                &job.messages,
-            )
-            .await
-            {
-                Ok(()) => {
-                    sqlx::query("release turn")
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map)?;
-                    Ok(())
-                }
-                Err(e) => {
-                    sqlx::query("rollback to turn")
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map)?;
-                    sqlx::query("release turn")
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map)?;
-                    Err(e)
-                }
-            }
-        }
-        .await;
-        outcomes.push(outcome);
-    }
-    match tx.commit().await {
-        Ok(()) => {
-            for (job, outcome) in batch.into_iter().zip(outcomes) {
-                let _ = job.done.send(outcome);
-            }
-        }
-        Err(e) => fail_all(batch, map(e)),
-    }
-}
-
 #[async_trait]
 impl ConversationStore for SqlStore {
     async fn create_conversation(&self, c: &Conversation) -> Result<()> {
@@ -260,9 +173,24 @@ impl ConversationStore for SqlStore {
         if let Some(turns) = &self.turns {
             let (done, acknowledged) = tokio::sync::oneshot::channel();
             let job = TurnJob {
-                conversation: c.clone(),
+                tenant: c.tenant_id.to_string(),
+                id: c.id.to_string(),
+                status: c.status.as_str(),
+                customer: c.customer.as_ref().map(|u| u.to_string()),
+                version: c.version,
+                doc: to_doc(c)?,
+                updated_at_ms: c.updated_at_ms,
                 expected_version,
-                messages: messages.to_vec(),
+                messages: messages
+                    .iter()
+                    .map(|m| {
+                        Ok(MessageRow {
+                            seq: m.seq,
+                            doc: to_doc(m)?,
+                            at_ms: m.at_ms,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
                 done,
             };
             turns

@@ -66,7 +66,7 @@ pub struct SqlStore {
     /// Inline point reads on a SQLite file (see [`crate::inline`]).
     pub(crate) inline: Option<std::sync::Arc<crate::inline::InlineReader>>,
     /// The SQLite group-commit writer for conversation turns.
-    pub(crate) turns: Option<tokio::sync::mpsc::Sender<crate::conversations::TurnJob>>,
+    pub(crate) turns: Option<tokio::sync::mpsc::Sender<crate::turn_writer::TurnJob>>,
 }
 
 impl SqlStore {
@@ -113,7 +113,12 @@ impl SqlStore {
                 let inline = crate::inline::InlineReader::for_url(url, 2 * cores as usize)
                     .filter(|_| config.inline_reads)
                     .map(std::sync::Arc::new);
-                let turns = Some(crate::conversations::spawn_turn_writer(write.clone()));
+                // A database file gets the group-commit turn writer; an
+                // in-memory one writes turns through the pool.
+                let turns = match crate::inline::sqlite_file(url) {
+                    Some(path) => Some(crate::turn_writer::spawn(path, sync, timeout)?),
+                    None => None,
+                };
                 Ok(Self {
                     read,
                     write,

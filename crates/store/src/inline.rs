@@ -16,6 +16,19 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::{Error, Result};
 
+/// The database file a `sqlite:` URL names; `None` for in-memory databases
+/// and other URLs.
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
 /// A small pool of read-only connections to one SQLite file.
 #[derive(Debug)]
 pub(crate) struct InlineReader {
@@ -31,15 +44,8 @@ fn unavailable(e: rusqlite::Error) -> Error {
 impl InlineReader {
     /// A reader for a `sqlite:` URL that names a file; `None` for in-memory databases.
     pub(crate) fn for_url(url: &str, max_idle: usize) -> Option<Self> {
-        let rest = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))?;
-        let path = rest.split('?').next().unwrap_or_default();
-        if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") {
-            return None;
-        }
         Some(Self {
-            path: PathBuf::from(path),
+            path: sqlite_file(url)?,
             idle: Mutex::new(Vec::new()),
             max_idle: max_idle.max(1),
         })

@@ -17,6 +17,7 @@ mod platform;
 mod retail;
 #[doc(hidden)]
 pub mod testing;
+mod turn_writer;
 
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
