@@ -379,7 +379,11 @@ fn heldout_scenarios_reference_real_tau_records() {
         assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
     }
     for s in &batch2 {
-        assert!(s["name"].as_str().unwrap().starts_with("h2_"), "{}", s["name"]);
+        assert!(
+            s["name"].as_str().unwrap().starts_with("h2_"),
+            "{}",
+            s["name"]
+        );
         assert!(
             s["expect"]["changed_only"].is_array(),
             "{}: batch 2 always checks that nothing else changed",
@@ -392,7 +396,12 @@ fn heldout_scenarios_reference_real_tau_records() {
         let e = &s["expect"];
         ["orders", "users"]
             .iter()
-            .flat_map(|k| e[*k].as_object().into_iter().flat_map(|o| o.keys().cloned()))
+            .flat_map(|k| {
+                e[*k]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys().cloned())
+            })
             .chain(
                 e["changed_only"]
                     .as_array()
@@ -406,7 +415,11 @@ fn heldout_scenarios_reference_real_tau_records() {
         dev.iter().chain(&batch1).flat_map(expected_ids).collect();
     for s in &batch2 {
         for id in expected_ids(s) {
-            assert!(!earlier.contains(&id), "{}: {id} is used by an earlier file", s["name"]);
+            assert!(
+                !earlier.contains(&id),
+                "{}: {id} is used by an earlier file",
+                s["name"]
+            );
         }
     }
 
