@@ -351,30 +351,76 @@ fn eval_agent_scores_scenarios_by_final_state_and_replies() {
     assert!(failure["transcript"].as_array().unwrap().len() >= 4);
 }
 
-/// The held-out scenarios (docs/EVALUATION.md, "Held-out scenarios") parse
-/// as a scenario file, are new (no name shared with the development set), and
-/// every order and customer they expect to change exists in the τ-retail
-/// database; an expected order is the expected customer's. Skipped when
-/// `../shared/data` is absent.
+/// The held-out batches (docs/EVALUATION.md, "Held-out scenarios") parse as
+/// scenario files, no scenario name appears twice across the development set
+/// and both batches, every order and customer they expect exists in the
+/// τ-retail database, and an expected order is the expected customer's. Batch
+/// 2 also shares no expected record with the earlier files. The database
+/// checks are skipped when `../shared/data` is absent.
 #[test]
 fn heldout_scenarios_reference_real_tau_records() {
     let eval = concat!(env!("CARGO_MANIFEST_DIR"), "/../agent/eval");
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(format!("{eval}/{name}")).unwrap()).unwrap()
     };
-    let heldout = read("tau_scenarios_heldout.json");
     let dev = read("tau_scenarios.json");
-    let scenarios = heldout["scenarios"].as_array().unwrap();
-    assert!(scenarios.len() >= 40, "{}", scenarios.len());
-    let dev_names: Vec<&Value> = dev["scenarios"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| &s["name"])
-        .collect();
-    for s in scenarios {
-        assert!(!dev_names.contains(&&s["name"]), "{} reused", s["name"]);
+    let batch1 = read("tau_scenarios_heldout.json");
+    let batch2 = read("tau_scenarios_heldout2.json");
+    let list = |file: &Value| file["scenarios"].as_array().unwrap().clone();
+    let (dev, batch1, batch2) = (list(&dev), list(&batch1), list(&batch2));
+    assert!(batch1.len() >= 40, "{}", batch1.len());
+    assert!(batch2.len() >= 60, "{}", batch2.len());
+    let mut names = std::collections::BTreeSet::new();
+    for s in dev.iter().chain(&batch1).chain(&batch2) {
+        let name = s["name"].as_str().unwrap();
+        assert!(names.insert(name), "{name} is used twice");
+    }
+    for s in batch1.iter().chain(&batch2) {
         assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
+    }
+    for s in &batch2 {
+        assert!(
+            s["name"].as_str().unwrap().starts_with("h2_"),
+            "{}",
+            s["name"]
+        );
+        assert!(
+            s["expect"]["changed_only"].is_array(),
+            "{}: batch 2 always checks that nothing else changed",
+            s["name"]
+        );
+    }
+    // Batch 2 is disjoint from the earlier files: none of the orders or
+    // customers it expects appears in their expectations.
+    let expected_ids = |s: &Value| -> Vec<String> {
+        let e = &s["expect"];
+        ["orders", "users"]
+            .iter()
+            .flat_map(|k| {
+                e[*k]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|o| o.keys().cloned())
+            })
+            .chain(
+                e["changed_only"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v.as_str().unwrap().to_string()),
+            )
+            .collect()
+    };
+    let earlier: std::collections::BTreeSet<String> =
+        dev.iter().chain(&batch1).flat_map(expected_ids).collect();
+    for s in &batch2 {
+        for id in expected_ids(s) {
+            assert!(
+                !earlier.contains(&id),
+                "{}: {id} is used by an earlier file",
+                s["name"]
+            );
+        }
     }
 
     let db_path = concat!(
@@ -382,11 +428,11 @@ fn heldout_scenarios_reference_real_tau_records() {
         "/../../../shared/data/tau-retail/db.json"
     );
     let Ok(text) = std::fs::read_to_string(db_path) else {
-        eprintln!("../shared/data not present: only the file's shape was checked");
+        eprintln!("../shared/data not present: only the files' shape was checked");
         return;
     };
     let db: Value = serde_json::from_str(&text).unwrap();
-    for s in scenarios {
+    for s in batch1.iter().chain(&batch2) {
         let name = &s["name"];
         let expect = &s["expect"];
         // One customer per conversation: every expected record is theirs.
@@ -410,15 +456,20 @@ fn heldout_scenarios_reference_real_tau_records() {
                 }
             }
         }
+        for id in expect["changed_only"].as_array().into_iter().flatten() {
+            let id = id.as_str().unwrap();
+            if let Some(order) = db["orders"].get(id) {
+                owners.push(order["user_id"].as_str().unwrap());
+            } else {
+                assert!(
+                    db["users"].get(id).is_some(),
+                    "{name}: {id} is neither an order nor a customer"
+                );
+                owners.push(id);
+            }
+        }
         owners.sort_unstable();
         owners.dedup();
         assert!(owners.len() <= 1, "{name}: records of {owners:?}");
-        for id in expect["changed_only"].as_array().into_iter().flatten() {
-            let id = id.as_str().unwrap();
-            assert!(
-                db["orders"].get(id).is_some() || db["users"].get(id).is_some(),
-                "{name}: {id} is neither an order nor a customer"
-            );
-        }
     }
 }
