@@ -231,9 +231,10 @@ pub fn churn(args: &ChurnArgs) -> Result<()> {
         .collect();
     let probs: Vec<f64> = features.iter().map(|f| model.score(f)).collect();
     let recency: Vec<f64> = features.iter().map(|f| f.recency_days).collect();
-    let dead: Vec<f64> = features
+    // BG/NBD alone: fewer expected orders in the horizon = more likely gone.
+    let bg_only: Vec<f64> = features
         .iter()
-        .map(|f| if f.p_alive.is_nan() { 1.0 } else { 1.0 - f.p_alive })
+        .map(|f| if f.expected_orders.is_nan() { 0.0 } else { -f.expected_orders })
         .collect();
     let churned = labels.iter().filter(|&&y| y).count();
     print(&json!({
@@ -245,7 +246,7 @@ pub fn churn(args: &ChurnArgs) -> Result<()> {
         "horizon_days": horizon,
         "baselines": {
             "recency_auc": auc(&recency, &labels),
-            "bg_nbd_1_minus_p_alive_auc": auc(&dead, &labels),
+            "bg_nbd_expected_orders_auc": auc(&bg_only, &labels),
             "base_rate_brier": brier(&vec![churned as f64 / labels.len().max(1) as f64; labels.len()], &labels),
         },
         "trees": model.model.trees.len(),

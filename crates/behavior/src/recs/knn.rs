@@ -13,6 +13,7 @@
 //! - `idf_power`: shared items weigh `idf^p` (rare items say more);
 //! - `cosine`: divide by √(|s|·|n|) (plain SKNN).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,12 @@ impl Default for KnnParams {
             cosine: false,
         }
     }
+}
+
+thread_local! {
+    /// Per-thread similarity accumulator, one slot per training session,
+    /// left all zero between queries.
+    static SIMS: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 fn decay(distance: f64, scale: f64) -> f64 {
@@ -145,17 +152,35 @@ impl SessionKnn {
         query.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         query.truncate(p.max_query_items);
 
-        // Candidates: the most recent `sample` sessions per query item, then overall.
-        let mut sims: HashMap<u32, f64> = HashMap::new();
-        for &(item, w) in &query {
-            let w = w * f64::from(self.idf[item as usize]).powf(p.idf_power);
-            let posting = &self.postings[item as usize];
-            let from = posting.len().saturating_sub(p.sample);
-            for &sid in &posting[from..] {
-                *sims.entry(sid).or_insert(0.0) += w;
+        // Candidates: the most recent `sample` sessions per query item, then
+        // overall. Similarities accumulate in a dense per-thread buffer (a
+        // hash map here dominated the latency of long sessions).
+        let mut neighbours: Vec<(u32, f64)> = SIMS.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            if buf.len() < self.sessions.len() {
+                buf.resize(self.sessions.len(), 0.0);
             }
-        }
-        let mut neighbours: Vec<(u32, f64)> = sims.into_iter().collect();
+            let mut touched: Vec<u32> = Vec::new();
+            for &(item, w) in &query {
+                let w = w * f64::from(self.idf[item as usize]).powf(p.idf_power);
+                let posting = &self.postings[item as usize];
+                let from = posting.len().saturating_sub(p.sample);
+                for &sid in &posting[from..] {
+                    let slot = &mut buf[sid as usize];
+                    if *slot == 0.0 {
+                        touched.push(sid);
+                    }
+                    *slot += w;
+                }
+            }
+            touched
+                .into_iter()
+                .map(|sid| {
+                    let v = std::mem::take(&mut buf[sid as usize]);
+                    (sid, v)
+                })
+                .collect()
+        });
         if neighbours.len() > p.sample {
             // Keep the most recent sessions (largest ids).
             neighbours.select_nth_unstable_by(p.sample - 1, |a, b| b.0.cmp(&a.0));

