@@ -161,16 +161,18 @@ pub fn customer_features(
     }
     let mut by_customer: HashMap<&str, Acc> = HashMap::new();
     for t in transactions.iter().filter(|t| t.at < as_of) {
-        let acc = by_customer.entry(t.customer.as_str()).or_insert_with(|| Acc {
-            first: t.at,
-            last_any: t.at,
-            orders: BTreeMap::new(),
-            lines: 0.0,
-            return_lines: 0.0,
-            ordered_value: 0.0,
-            returned_value: 0.0,
-            items: HashSet::new(),
-        });
+        let acc = by_customer
+            .entry(t.customer.as_str())
+            .or_insert_with(|| Acc {
+                first: t.at,
+                last_any: t.at,
+                orders: BTreeMap::new(),
+                lines: 0.0,
+                return_lines: 0.0,
+                ordered_value: 0.0,
+                returned_value: 0.0,
+                items: HashSet::new(),
+            });
         acc.first = acc.first.min(t.at);
         acc.last_any = acc.last_any.max(t.at);
         acc.lines += 1.0;
@@ -409,7 +411,9 @@ impl ChurnModel {
             serde_json::from_str(text).map_err(|e| Error::Artifact(e.to_string()))?;
         let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
         if version == 0 || version > u64::from(CHURN_FORMAT_VERSION) {
-            return Err(Error::Artifact(format!("churn artifact version {version} is not supported")));
+            return Err(Error::Artifact(format!(
+                "churn artifact version {version} is not supported"
+            )));
         }
         let horizon_days = value
             .get("horizon_days")

@@ -117,7 +117,9 @@ fn check_summaries(summaries: &[Summary]) -> Result<()> {
             && s.t.is_finite()
             && (s.frequency > 0.0 || s.recency == 0.0);
         if !ok {
-            return Err(Error::Invalid(format!("inconsistent customer summary {s:?}")));
+            return Err(Error::Invalid(format!(
+                "inconsistent customer summary {s:?}"
+            )));
         }
     }
     Ok(())
@@ -141,7 +143,10 @@ impl BgNbd {
 
     /// Total log-likelihood of a customer base.
     pub fn log_likelihood(&self, summaries: &[Summary]) -> f64 {
-        summaries.iter().map(|s| self.customer_log_likelihood(s)).sum()
+        summaries
+            .iter()
+            .map(|s| self.customer_log_likelihood(s))
+            .sum()
     }
 
     /// Maximum-likelihood fit. Errors on an empty or inconsistent base.
@@ -170,7 +175,9 @@ impl BgNbd {
             b: min.x[3].exp(),
         };
         if !min.value.is_finite() {
-            return Err(Error::InsufficientData("likelihood did not converge".into()));
+            return Err(Error::InsufficientData(
+                "likelihood did not converge".into(),
+            ));
         }
         Ok(m)
     }
@@ -226,7 +233,9 @@ impl GammaGamma {
     /// Log-likelihood of one customer's mean spend `m` over `x` transactions.
     pub fn customer_log_likelihood(&self, x: f64, m: f64) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
-        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * gamma.ln() + (p * x - 1.0) * m.ln()
+        ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q)
+            + q * gamma.ln()
+            + (p * x - 1.0) * m.ln()
             + (p * x) * x.ln()
             - (p * x + q) * (gamma + m * x).ln()
     }
@@ -308,7 +317,10 @@ pub fn load_purchases(path: &Path) -> Result<Vec<Purchase>> {
         });
     }
     if out.is_empty() {
-        return Err(Error::InsufficientData(format!("{} holds no purchases", path.display())));
+        return Err(Error::InsufficientData(format!(
+            "{} holds no purchases",
+            path.display()
+        )));
     }
     Ok(out)
 }
@@ -369,7 +381,11 @@ pub fn holdout_report(
         actual_total,
         mae: pairs.iter().map(|p| (p.0 - p.1).abs()).sum::<f64>() / n,
         rmse: (pairs.iter().map(|p| (p.0 - p.1).powi(2)).sum::<f64>() / n).sqrt(),
-        correlation: if vp > 0.0 && va > 0.0 { cov / (vp * va).sqrt() } else { 0.0 },
+        correlation: if vp > 0.0 && va > 0.0 {
+            cov / (vp * va).sqrt()
+        } else {
+            0.0
+        },
     }
 }
 
@@ -447,7 +463,10 @@ mod tests {
         let data = simulate(&truth, 20_000, 40.0, 7);
         let fit = BgNbd::fit(&data).unwrap();
         assert!((fit.r - truth.r).abs() / truth.r < 0.15, "{fit:?}");
-        assert!((fit.alpha - truth.alpha).abs() / truth.alpha < 0.2, "{fit:?}");
+        assert!(
+            (fit.alpha - truth.alpha).abs() / truth.alpha < 0.2,
+            "{fit:?}"
+        );
         // The fit must beat the truth's likelihood on its own data (it is the maximum).
         assert!(fit.log_likelihood(&data) >= truth.log_likelihood(&data) - 1e-6);
     }
@@ -460,19 +479,47 @@ mod tests {
             a: 0.793,
             b: 2.426,
         };
-        let recent = Summary { frequency: 5.0, recency: 38.0, t: 39.0, monetary: 0.0 };
-        let silent = Summary { frequency: 5.0, recency: 5.0, t: 39.0, monetary: 0.0 };
+        let recent = Summary {
+            frequency: 5.0,
+            recency: 38.0,
+            t: 39.0,
+            monetary: 0.0,
+        };
+        let silent = Summary {
+            frequency: 5.0,
+            recency: 5.0,
+            t: 39.0,
+            monetary: 0.0,
+        };
         assert!(m.p_alive(&recent) > 0.85);
         assert!(m.p_alive(&silent) < 0.2);
-        assert_eq!(m.p_alive(&Summary { frequency: 0.0, recency: 0.0, t: 10.0, monetary: 0.0 }), 1.0);
+        assert_eq!(
+            m.p_alive(&Summary {
+                frequency: 0.0,
+                recency: 0.0,
+                t: 10.0,
+                monetary: 0.0
+            }),
+            1.0
+        );
         assert!(m.expected_purchases(&recent, 39.0) > m.expected_purchases(&silent, 39.0));
     }
 
     #[test]
     fn expected_purchases_of_a_new_customer_match_the_conditional_formula_at_zero() {
         // A customer with no purchases observed for T = 0 is a new customer.
-        let m = BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
-        let s = Summary { frequency: 0.0, recency: 0.0, t: 0.0, monetary: 0.0 };
+        let m = BgNbd {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        };
+        let s = Summary {
+            frequency: 0.0,
+            recency: 0.0,
+            t: 0.0,
+            monetary: 0.0,
+        };
         let a = m.expected_purchases(&s, 39.0);
         let b = m.expected_purchases_new(39.0);
         assert!((a - b).abs() < 1e-9, "{a} vs {b}");
@@ -480,21 +527,35 @@ mod tests {
 
     #[test]
     fn fit_rejects_inconsistent_summaries() {
-        let bad = [Summary { frequency: 2.0, recency: 10.0, t: 5.0, monetary: 0.0 }];
+        let bad = [Summary {
+            frequency: 2.0,
+            recency: 10.0,
+            t: 5.0,
+            monetary: 0.0,
+        }];
         assert!(matches!(BgNbd::fit(&bad), Err(Error::Invalid(_))));
         assert!(matches!(BgNbd::fit(&[]), Err(Error::InsufficientData(_))));
     }
 
     #[test]
     fn gamma_gamma_recovers_simulated_spend() {
-        let truth = GammaGamma { p: 6.0, q: 4.0, gamma: 15.0 };
+        let truth = GammaGamma {
+            p: 6.0,
+            q: 4.0,
+            gamma: 15.0,
+        };
         let mut rng = StdRng::seed_from_u64(3);
         let data: Vec<Summary> = (0..5000)
             .map(|i| {
                 let nu = gamma_sample(&mut rng, truth.q, truth.gamma);
                 let x = 1 + i % 6;
                 let total: f64 = (0..x).map(|_| gamma_sample(&mut rng, truth.p, nu)).sum();
-                Summary { frequency: x as f64, recency: 1.0, t: 2.0, monetary: total / x as f64 }
+                Summary {
+                    frequency: x as f64,
+                    recency: 1.0,
+                    t: 2.0,
+                    monetary: total / x as f64,
+                }
             })
             .collect();
         let fit = GammaGamma::fit(&data).unwrap();
@@ -502,18 +563,50 @@ mod tests {
         assert!((fit.q - truth.q).abs() / truth.q < 0.2, "{fit:?}");
         // Shrinkage: a customer's expected spend lies between their mean and the population mean.
         let population = fit.p * fit.gamma / (fit.q - 1.0);
-        let s = Summary { frequency: 2.0, recency: 1.0, t: 2.0, monetary: 3.0 * population };
+        let s = Summary {
+            frequency: 2.0,
+            recency: 1.0,
+            t: 2.0,
+            monetary: 3.0 * population,
+        };
         let e = fit.expected_spend(&s);
         assert!(e > population && e < 3.0 * population);
     }
 
     #[test]
     fn summarize_counts_distinct_days_and_repeat_spend() {
-        let p = |c: &str, day, amount| Purchase { customer: c.into(), day, amount };
-        let data = vec![p("a", 0, 10.0), p("a", 0, 5.0), p("a", 7, 20.0), p("a", 14, 40.0), p("b", 21, 9.0), p("a", 30, 1.0)];
+        let p = |c: &str, day, amount| Purchase {
+            customer: c.into(),
+            day,
+            amount,
+        };
+        let data = vec![
+            p("a", 0, 10.0),
+            p("a", 0, 5.0),
+            p("a", 7, 20.0),
+            p("a", 14, 40.0),
+            p("b", 21, 9.0),
+            p("a", 30, 1.0),
+        ];
         let s = summarize(&data, 28, 7.0);
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].1, Summary { frequency: 2.0, recency: 2.0, t: 4.0, monetary: 30.0 });
-        assert_eq!(s[1].1, Summary { frequency: 0.0, recency: 0.0, t: 1.0, monetary: 0.0 });
+        assert_eq!(
+            s[0].1,
+            Summary {
+                frequency: 2.0,
+                recency: 2.0,
+                t: 4.0,
+                monetary: 30.0
+            }
+        );
+        assert_eq!(
+            s[1].1,
+            Summary {
+                frequency: 0.0,
+                recency: 0.0,
+                t: 1.0,
+                monetary: 0.0
+            }
+        );
     }
 }

@@ -84,7 +84,9 @@ impl Csv {
     pub fn error(&self, row: usize, reason: impl Into<String>) -> Error {
         Error::Parse {
             path: self.path.clone(),
-            line: self.rows[row].position().map_or(row as u64 + 2, |p| p.line()),
+            line: self.rows[row]
+                .position()
+                .map_or(row as u64 + 2, |p| p.line()),
             reason: reason.into(),
         }
     }
@@ -185,7 +187,8 @@ mod tests {
         let plain = dir.join("s.txt");
         std::fs::write(&plain, "1 2 3\n\n4 5\n").unwrap();
         let gz = dir.join("s.txt.gz");
-        let mut enc = flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
+        let mut enc =
+            flate2::write::GzEncoder::new(File::create(&gz).unwrap(), flate2::Compression::fast());
         enc.write_all(b"1 2 3\n\n4 5\n").unwrap();
         enc.finish().unwrap();
         let a = read_sessions(&plain).unwrap();

@@ -8,9 +8,24 @@ use crate::error::{Error, Result};
 /// Days since 1970-01-01 of a valid civil date.
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> Result<i64> {
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&month) || day == 0 || day > month_days[month as usize - 1] {
-        return Err(Error::Invalid(format!("no such date {year:04}-{month:02}-{day:02}")));
+        return Err(Error::Invalid(format!(
+            "no such date {year:04}-{month:02}-{day:02}"
+        )));
     }
     // Shift the year to start in March so the leap day is the last day.
     let y = if month <= 2 { year - 1 } else { year };
@@ -85,7 +100,11 @@ pub fn parse_timestamp(text: &str) -> Result<f64> {
         }
         let h = number(parts[0], "hour", text)?;
         let mi = number(parts[1], "minute", text)?;
-        let s = if parts.len() == 3 { number(parts[2], "second", text)? } else { 0 };
+        let s = if parts.len() == 3 {
+            number(parts[2], "second", text)?
+        } else {
+            0
+        };
         if h > 23 || mi > 59 || s > 60 {
             return Err(Error::Invalid(format!("time out of range in {text:?}")));
         }
@@ -102,8 +121,14 @@ mod tests {
     fn known_dates_map_to_known_day_numbers() {
         assert_eq!(days_from_civil(1970, 1, 1).unwrap(), 0);
         assert_eq!(days_from_civil(2000, 3, 1).unwrap(), 11_017);
-        assert_eq!(parse_day("19970930").unwrap() - parse_day("1997-01-01").unwrap(), 272);
-        assert_eq!(format_day(parse_day("2011-12-09 12:50:00").unwrap()), "2011-12-09");
+        assert_eq!(
+            parse_day("19970930").unwrap() - parse_day("1997-01-01").unwrap(),
+            272
+        );
+        assert_eq!(
+            format_day(parse_day("2011-12-09 12:50:00").unwrap()),
+            "2011-12-09"
+        );
         assert!((parse_timestamp("2011-01-02 12:00").unwrap().fract() - 0.5).abs() < 1e-12);
     }
 
@@ -117,7 +142,14 @@ mod tests {
 
     #[test]
     fn bad_dates_are_refused() {
-        for bad in ["2011-02-30", "19971301", "2011-1", "abc", "2011-01-01 25:00", ""] {
+        for bad in [
+            "2011-02-30",
+            "19971301",
+            "2011-1",
+            "abc",
+            "2011-01-01 25:00",
+            "",
+        ] {
             assert!(parse_day(bad).is_err(), "{bad}");
         }
     }

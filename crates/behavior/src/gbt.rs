@@ -168,10 +168,14 @@ impl Dataset {
 
     fn check(&self) -> Result<()> {
         if self.values.len() != self.n_rows() * self.n_features() {
-            return Err(Error::Invalid("feature matrix shape does not match labels".into()));
+            return Err(Error::Invalid(
+                "feature matrix shape does not match labels".into(),
+            ));
         }
         if self.values.iter().any(|v| v.is_infinite()) {
-            return Err(Error::Invalid("feature values must be finite or NaN".into()));
+            return Err(Error::Invalid(
+                "feature values must be finite or NaN".into(),
+            ));
         }
         Ok(())
     }
@@ -481,7 +485,11 @@ impl Gbt {
             trees,
             feature_gain,
             threshold: 0.5,
-            validation_log_loss: if valid_rows.is_empty() { f64::NAN } else { best_loss },
+            validation_log_loss: if valid_rows.is_empty() {
+                f64::NAN
+            } else {
+                best_loss
+            },
         })
     }
 
@@ -520,7 +528,11 @@ impl Gbt {
             } = &tree.nodes[i]
             {
                 let v = row[*feature];
-                let next = if v.is_nan() || v <= *threshold { *left } else { *right };
+                let next = if v.is_nan() || v <= *threshold {
+                    *left
+                } else {
+                    *right
+                };
                 contrib[*feature] += values[next] - values[i];
                 i = next;
             }
@@ -556,8 +568,8 @@ impl Gbt {
                 probe.version
             )));
         }
-        let model: Gbt =
-            serde_json::from_str(text).map_err(|e| Error::Artifact(format!("corrupt GBT artifact: {e}")))?;
+        let model: Gbt = serde_json::from_str(text)
+            .map_err(|e| Error::Artifact(format!("corrupt GBT artifact: {e}")))?;
         model.validate()?;
         Ok(model)
     }
@@ -574,7 +586,9 @@ impl Gbt {
                 } = node
                     && (*feature >= f || *left >= tree.nodes.len() || *right >= tree.nodes.len())
                 {
-                    return Err(Error::Artifact(format!("tree {t} has an out-of-range reference")));
+                    return Err(Error::Artifact(format!(
+                        "tree {t} has an out-of-range reference"
+                    )));
                 }
             }
             // Children always come after their parent, so a walk cannot loop.
@@ -634,11 +648,22 @@ mod tests {
     fn learns_an_interaction_a_linear_model_cannot() {
         let train = xor_data(3000, 1);
         let test = xor_data(1000, 2);
-        let model = Gbt::train(&train, &GbtParams { max_trees: 200, ..GbtParams::default() }).unwrap();
+        let model = Gbt::train(
+            &train,
+            &GbtParams {
+                max_trees: 200,
+                ..GbtParams::default()
+            },
+        )
+        .unwrap();
         let p = model.predict_dataset(&test);
         let a = auc(&p, &test.labels);
         assert!(a > 0.9, "auc {a}");
-        assert!(model.feature_gain[2] < model.feature_gain[0] / 5.0, "{:?}", model.feature_gain);
+        assert!(
+            model.feature_gain[2] < model.feature_gain[0] / 5.0,
+            "{:?}",
+            model.feature_gain
+        );
     }
 
     #[test]
@@ -648,26 +673,46 @@ mod tests {
         for y in data.labels.iter_mut() {
             *y = rng.r#gen::<bool>();
         }
-        let model = Gbt::train(&data, &GbtParams { max_trees: 300, ..GbtParams::default() }).unwrap();
+        let model = Gbt::train(
+            &data,
+            &GbtParams {
+                max_trees: 300,
+                ..GbtParams::default()
+            },
+        )
+        .unwrap();
         assert!(model.trees.len() < 100, "kept {} trees", model.trees.len());
     }
 
     #[test]
     fn artifacts_round_trip_and_bad_ones_are_refused() {
         let data = xor_data(500, 4);
-        let model = Gbt::train(&data, &GbtParams { max_trees: 20, ..GbtParams::default() }).unwrap();
+        let model = Gbt::train(
+            &data,
+            &GbtParams {
+                max_trees: 20,
+                ..GbtParams::default()
+            },
+        )
+        .unwrap();
         let json = model.to_json();
         assert!(json.contains("\"version\":1"));
         let back = Gbt::from_json(&json).unwrap();
         // Same trees; JSON float parsing may move a value by an ulp.
         assert_eq!(back.trees.len(), model.trees.len());
         for i in 0..data.n_rows() {
-            let (a, b) = (back.predict_proba(data.row(i)), model.predict_proba(data.row(i)));
+            let (a, b) = (
+                back.predict_proba(data.row(i)),
+                model.predict_proba(data.row(i)),
+            );
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
         }
         let future = json.replacen("\"version\":1", "\"version\":99", 1);
         assert!(matches!(Gbt::from_json(&future), Err(Error::Artifact(_))));
-        assert!(matches!(Gbt::from_json("{\"version\":1}"), Err(Error::Artifact(_))));
+        assert!(matches!(
+            Gbt::from_json("{\"version\":1}"),
+            Err(Error::Artifact(_))
+        ));
         let looping = r#"{"version":1,"feature_names":["a"],"base_margin":0,"feature_gain":[0],"threshold":0.5,"validation_log_loss":0,
             "trees":[{"nodes":[{"kind":"split","feature":0,"threshold":1,"left":0,"right":0}]}]}"#;
         assert!(matches!(Gbt::from_json(looping), Err(Error::Artifact(_))));
@@ -686,7 +731,14 @@ mod tests {
     #[test]
     fn missing_values_go_left_consistently() {
         let data = xor_data(1000, 6);
-        let model = Gbt::train(&data, &GbtParams { max_trees: 30, ..GbtParams::default() }).unwrap();
+        let model = Gbt::train(
+            &data,
+            &GbtParams {
+                max_trees: 30,
+                ..GbtParams::default()
+            },
+        )
+        .unwrap();
         let p = model.predict_proba(&[f64::NAN, 0.9, 0.5]);
         assert_eq!(p, model.predict_proba(&[-1.0, 0.9, 0.5]));
     }

@@ -128,15 +128,22 @@ impl SessionFeatures {
             self.page_values,
         ];
         if counts.iter().any(|v| !v.is_finite() || *v < 0.0) {
-            return Err(Error::Invalid("counts, durations and page values must be ≥ 0".into()));
+            return Err(Error::Invalid(
+                "counts, durations and page values must be ≥ 0".into(),
+            ));
         }
         for rate in [self.bounce_rates, self.exit_rates, self.special_day] {
             if !(0.0..=1.0).contains(&rate) {
-                return Err(Error::Invalid("rates and special_day must lie in 0..=1".into()));
+                return Err(Error::Invalid(
+                    "rates and special_day must lie in 0..=1".into(),
+                ));
             }
         }
         if !(1..=12).contains(&self.month) {
-            return Err(Error::Invalid(format!("month {} out of 1..=12", self.month)));
+            return Err(Error::Invalid(format!(
+                "month {} out of 1..=12",
+                self.month
+            )));
         }
         Ok(())
     }
@@ -161,7 +168,9 @@ pub fn dataset(sessions: &[SessionFeatures], labels: &[bool]) -> Result<Dataset>
 
 fn parse_month(text: &str) -> Option<u32> {
     let t = text.to_ascii_lowercase();
-    let names = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let names = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
     names
         .iter()
         .position(|m| t.starts_with(m))
@@ -219,7 +228,10 @@ pub fn load_online_shoppers(path: &Path) -> Result<(Vec<SessionFeatures>, Vec<bo
         for (i, &c) in code_cols.iter().enumerate() {
             let v = csv.float(r, c)?;
             if v < 0.0 || v.fract() != 0.0 || v > f64::from(u32::MAX) {
-                return Err(csv.error(r, format!("{} must be a non-negative integer", csv.header[c])));
+                return Err(csv.error(
+                    r,
+                    format!("{} must be a non-negative integer", csv.header[c]),
+                ));
             }
             k[i] = v as u32;
         }
@@ -250,7 +262,9 @@ pub fn load_online_shoppers(path: &Path) -> Result<(Vec<SessionFeatures>, Vec<bo
             weekend: parse_bool(csv.text(r, weekend))
                 .ok_or_else(|| csv.error(r, "Weekend must be TRUE or FALSE"))?,
         };
-        session.validate().map_err(|e| csv.error(r, e.to_string()))?;
+        session
+            .validate()
+            .map_err(|e| csv.error(r, e.to_string()))?;
         sessions.push(session);
         labels.push(
             parse_bool(csv.text(r, revenue))
@@ -316,7 +330,11 @@ impl IntentModel {
 
     /// Figures on labelled data at the model's threshold.
     pub fn evaluate(&self, data: &Dataset) -> Classification {
-        classification(&self.model.predict_dataset(data), &data.labels, self.model.threshold)
+        classification(
+            &self.model.predict_dataset(data),
+            &data.labels,
+            self.model.threshold,
+        )
     }
 
     pub fn to_json(&self) -> String {
@@ -328,7 +346,9 @@ impl IntentModel {
             serde_json::from_str(text).map_err(|e| Error::Artifact(e.to_string()))?;
         let version = value.get("version").and_then(|v| v.as_u64()).unwrap_or(0);
         if version == 0 || version > u64::from(INTENT_FORMAT_VERSION) {
-            return Err(Error::Artifact(format!("intent artifact version {version} is not supported")));
+            return Err(Error::Artifact(format!(
+                "intent artifact version {version} is not supported"
+            )));
         }
         let model = value
             .get("model")
@@ -372,7 +392,9 @@ pub struct CvReport {
 /// (each fold chooses its threshold on its own training part).
 pub fn cross_validate(data: &Dataset, folds: usize, config: &IntentConfig) -> Result<CvReport> {
     if folds < 2 {
-        return Err(Error::Invalid("cross-validation needs at least 2 folds".into()));
+        return Err(Error::Invalid(
+            "cross-validation needs at least 2 folds".into(),
+        ));
     }
     let assignment = stratified_folds(&data.labels, folds, 2019);
     let mut probs = vec![0.0; data.n_rows()];

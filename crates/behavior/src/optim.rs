@@ -165,7 +165,13 @@ mod tests {
     #[test]
     fn treats_non_finite_values_as_walls() {
         // Minimum of (x − 2)² restricted to x < 3 by NaN beyond.
-        let f = |x: &[f64]| if x[0] >= 3.0 { f64::NAN } else { (x[0] - 2.0).powi(2) };
+        let f = |x: &[f64]| {
+            if x[0] >= 3.0 {
+                f64::NAN
+            } else {
+                (x[0] - 2.0).powi(2)
+            }
+        };
         let m = nelder_mead(f, &[0.0], &NelderMead::default());
         assert!((m.x[0] - 2.0).abs() < 1e-6);
     }

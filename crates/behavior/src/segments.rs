@@ -206,7 +206,9 @@ impl Segmentation {
     /// Fits `k` segments, or with `k = None` the k in 2..=6 with the best silhouette.
     pub fn fit(points: &[RfmPoint], k: Option<usize>, seed: u64) -> Result<Segmentation> {
         if points.len() < 10 {
-            return Err(Error::InsufficientData("segmentation needs at least 10 customers".into()));
+            return Err(Error::InsufficientData(
+                "segmentation needs at least 10 customers".into(),
+            ));
         }
         if let Some(k) = k
             && !(1..=10).contains(&k)
@@ -323,7 +325,12 @@ mod tests {
 
     #[test]
     fn too_few_points_are_refused() {
-        let p = RfmPoint { recency_days: 1.0, frequency: 1.0, monetary: 1.0, tenure_days: 1.0 };
+        let p = RfmPoint {
+            recency_days: 1.0,
+            frequency: 1.0,
+            monetary: 1.0,
+            tenure_days: 1.0,
+        };
         assert!(Segmentation::fit(&[p; 3], Some(2), 1).is_err());
     }
 }

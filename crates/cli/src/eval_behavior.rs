@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use hc_behavior::churn::{self, ChurnConfig, ChurnModel, Transaction};
 use hc_behavior::clv::{self, BgNbd, GammaGamma};
+use hc_behavior::datasets;
 use hc_behavior::dates::{format_day, parse_day};
 use hc_behavior::intent::{self, IntentConfig, IntentModel};
 use hc_behavior::metrics::{auc, brier};
@@ -16,7 +17,6 @@ use hc_behavior::recs::{
     self, BlendWeights, Components, RankAccumulator, RecConfig, Recommender, knn::KnnParams,
 };
 use hc_behavior::segments::{RfmPoint, Segmentation};
-use hc_behavior::datasets;
 use serde_json::{Value, json};
 
 #[derive(clap::Args, Debug)]
@@ -114,8 +114,8 @@ pub fn clv(args: &ClvArgs) -> Result<()> {
     let fit_seconds = started.elapsed().as_secs_f64();
     let holdout = match &args.holdout {
         Some(path) => {
-            let h = clv::load_purchases(path)
-                .with_context(|| format!("loading {}", path.display()))?;
+            let h =
+                clv::load_purchases(path).with_context(|| format!("loading {}", path.display()))?;
             let hend = match &args.holdout_end {
                 Some(d) => parse_day(d)?,
                 None => h.iter().map(|p| p.day).max().unwrap_or(end),
@@ -177,7 +177,8 @@ pub fn intent(args: &IntentArgs) -> Result<()> {
             })
         }
         None => {
-            let cv = intent::cross_validate(&train, args.folds, &config).context("cross-validating")?;
+            let cv =
+                intent::cross_validate(&train, args.folds, &config).context("cross-validating")?;
             let m = cv.pooled;
             json!({
                 "accuracy": m.accuracy, "precision": m.precision, "recall": m.recall,
@@ -234,7 +235,13 @@ pub fn churn(args: &ChurnArgs) -> Result<()> {
     // BG/NBD alone: fewer expected orders in the horizon = more likely gone.
     let bg_only: Vec<f64> = features
         .iter()
-        .map(|f| if f.expected_orders.is_nan() { 0.0 } else { -f.expected_orders })
+        .map(|f| {
+            if f.expected_orders.is_nan() {
+                0.0
+            } else {
+                -f.expected_orders
+            }
+        })
         .collect();
     let churned = labels.iter().filter(|&&y| y).count();
     print(&json!({
@@ -270,7 +277,12 @@ fn latency_percentiles(rec: &Recommender, cases: &[(Vec<u32>, u32)], k: usize) -
         })
         .collect();
     us.sort_by(f64::total_cmp);
-    let pct = |p: f64| us.get(((us.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0) / 1000.0;
+    let pct = |p: f64| {
+        us.get(((us.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+            / 1000.0
+    };
     json!({"p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0), "queries": us.len()})
 }
 
@@ -280,7 +292,8 @@ pub fn recs(args: &RecsArgs) -> Result<()> {
     let (train, cases, mode) = match (&args.test, args.split_validation) {
         (Some(path), None) => (
             sessions,
-            datasets::read_test_cases(path).with_context(|| format!("loading {}", path.display()))?,
+            datasets::read_test_cases(path)
+                .with_context(|| format!("loading {}", path.display()))?,
             "test",
         ),
         (None, Some(n)) => {
@@ -316,7 +329,12 @@ pub fn recs(args: &RecsArgs) -> Result<()> {
 
 /// Component and blend figures on the validation cases (components are
 /// computed once per kNN variant, blends re-ranked from them).
-fn tune(rec: &Recommender, train: &[Vec<u32>], cases: &[(Vec<u32>, u32)], k: usize) -> Result<Value> {
+fn tune(
+    rec: &Recommender,
+    train: &[Vec<u32>],
+    cases: &[(Vec<u32>, u32)],
+    k: usize,
+) -> Result<Value> {
     let keep = 100;
     let allow = |_: u32| true;
     let score = |rec: &Recommender, comps: &[Components], w: &BlendWeights| {
@@ -332,20 +350,73 @@ fn tune(rec: &Recommender, train: &[Vec<u32>], cases: &[(Vec<u32>, u32)], k: usi
     let variants: Vec<(&str, KnnParams)> = vec![
         ("default", rec.config.knn.clone()),
         ("sknn", KnnParams::sknn()),
-        ("vsknn_no_recency", KnnParams { recency_decay: f64::INFINITY, ..rec.config.knn.clone() }),
-        ("no_idf", KnnParams { idf_power: 0.0, ..rec.config.knn.clone() }),
-        ("k200_sample2000", KnnParams { k: 200, sample: 2000, ..rec.config.knn.clone() }),
-        ("k50", KnnParams { k: 50, ..rec.config.knn.clone() }),
-        ("pos_decay_4", KnnParams { pos_decay: 4.0, ..rec.config.knn.clone() }),
-        ("neighbour_decay_1", KnnParams { neighbour_decay: 1.0, ..rec.config.knn.clone() }),
-        ("recency_20k", KnnParams { recency_decay: 20_000.0, ..rec.config.knn.clone() }),
+        (
+            "vsknn_no_recency",
+            KnnParams {
+                recency_decay: f64::INFINITY,
+                ..rec.config.knn.clone()
+            },
+        ),
+        (
+            "no_idf",
+            KnnParams {
+                idf_power: 0.0,
+                ..rec.config.knn.clone()
+            },
+        ),
+        (
+            "k200_sample2000",
+            KnnParams {
+                k: 200,
+                sample: 2000,
+                ..rec.config.knn.clone()
+            },
+        ),
+        (
+            "k50",
+            KnnParams {
+                k: 50,
+                ..rec.config.knn.clone()
+            },
+        ),
+        (
+            "pos_decay_4",
+            KnnParams {
+                pos_decay: 4.0,
+                ..rec.config.knn.clone()
+            },
+        ),
+        (
+            "neighbour_decay_1",
+            KnnParams {
+                neighbour_decay: 1.0,
+                ..rec.config.knn.clone()
+            },
+        ),
+        (
+            "recency_20k",
+            KnnParams {
+                recency_decay: 20_000.0,
+                ..rec.config.knn.clone()
+            },
+        ),
     ];
     for (name, params) in variants {
-        let config = RecConfig { knn: params, ..rec.config.clone() };
+        let config = RecConfig {
+            knn: params,
+            ..rec.config.clone()
+        };
         let r = Recommender::train(train, config)?;
         let comps: Vec<Components> = cases.iter().map(|(p, _)| r.components(p, keep)).collect();
         let mut grid = serde_json::Map::new();
-        for (wk, wr) in [(1.0, 0.0), (0.0, 1.0), (1.0, 0.25), (1.0, 0.5), (1.0, 1.0), (1.0, 2.0)] {
+        for (wk, wr) in [
+            (1.0, 0.0),
+            (0.0, 1.0),
+            (1.0, 0.1),
+            (1.0, 0.25),
+            (1.0, 0.5),
+            (1.0, 1.0),
+        ] {
             let w = BlendWeights { knn: wk, rules: wr };
             grid.insert(format!("knn{wk}_rules{wr}"), score(&r, &comps, &w));
         }

@@ -97,11 +97,19 @@ pub struct SessionKnn {
 impl SessionKnn {
     pub fn new(sessions: &[Vec<u32>], n_items: usize, params: KnnParams) -> Result<SessionKnn> {
         if params.k == 0 || params.sample == 0 || params.max_query_items == 0 {
-            return Err(Error::Invalid("k, sample and max_query_items must be positive".into()));
+            return Err(Error::Invalid(
+                "k, sample and max_query_items must be positive".into(),
+            ));
         }
-        for d in [params.pos_decay, params.recency_decay, params.neighbour_decay] {
+        for d in [
+            params.pos_decay,
+            params.recency_decay,
+            params.neighbour_decay,
+        ] {
             if d.is_nan() || d <= 0.0 {
-                return Err(Error::Invalid("decays must be positive (∞ disables)".into()));
+                return Err(Error::Invalid(
+                    "decays must be positive (∞ disables)".into(),
+                ));
             }
         }
         let mut postings: Vec<Vec<u32>> = vec![Vec::new(); n_items];

@@ -106,10 +106,11 @@ pub struct BlendWeights {
 }
 
 impl Default for BlendWeights {
+    /// Tuned on the Diginetica validation split (docs/BEHAVIOR.md).
     fn default() -> Self {
         Self {
             knn: 1.0,
-            rules: 0.5,
+            rules: 0.25,
         }
     }
 }

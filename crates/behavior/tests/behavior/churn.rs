@@ -6,7 +6,9 @@ use crate::data;
 
 #[test]
 fn churn_model_ranks_who_comes_back_inside_online_retail() {
-    let Some(path) = data("online_retail/train.csv.gz") else { return };
+    let Some(path) = data("online_retail/train.csv.gz") else {
+        return;
+    };
     let all = churn::load_online_retail(&path).unwrap();
     let customers: std::collections::HashSet<_> = all.iter().map(|t| t.customer.as_str()).collect();
     assert_eq!(customers.len(), 3360);
@@ -15,13 +17,20 @@ fn churn_model_ranks_who_comes_back_inside_online_retail() {
     let (history, future): (Vec<_>, Vec<_>) = all.into_iter().partition(|t| t.at < cut);
     let horizon = future.iter().map(|t| t.at).fold(0.0, f64::max).floor() + 1.0 - cut;
     let config = ChurnConfig {
-        gbt: hc_behavior::gbt::GbtParams { max_trees: 150, learning_rate: 0.08, ..ChurnConfig::default().gbt },
+        gbt: hc_behavior::gbt::GbtParams {
+            max_trees: 150,
+            learning_rate: 0.08,
+            ..ChurnConfig::default().gbt
+        },
         ..ChurnConfig::default()
     };
     let model = ChurnModel::train(&history, cut, horizon, &config).unwrap();
     let features = churn::customer_features(&history, cut, horizon).unwrap();
     let back: std::collections::HashSet<_> = future.iter().map(|t| t.customer.as_str()).collect();
-    let labels: Vec<bool> = features.iter().map(|f| !back.contains(f.customer.as_str())).collect();
+    let labels: Vec<bool> = features
+        .iter()
+        .map(|f| !back.contains(f.customer.as_str()))
+        .collect();
     let p: Vec<f64> = features.iter().map(|f| model.score(f)).collect();
     let rate = labels.iter().filter(|&&y| y).count() as f64 / labels.len() as f64;
     let a = auc(&p, &labels);

@@ -5,7 +5,9 @@ use crate::data;
 
 #[test]
 fn intent_model_learns_online_shoppers_and_round_trips() {
-    let Some(path) = data("online_shoppers_intention/train.csv") else { return };
+    let Some(path) = data("online_shoppers_intention/train.csv") else {
+        return;
+    };
     let (sessions, labels) = intent::load_online_shoppers(&path).unwrap();
     assert_eq!(sessions.len(), 9864);
     assert_eq!(labels.iter().filter(|&&y| y).count(), 1526);
@@ -20,7 +22,11 @@ fn intent_model_learns_online_shoppers_and_round_trips() {
     };
     let (train, test) = (pick(&train_idx), pick(&test_idx));
     let config = IntentConfig {
-        gbt: GbtParams { max_trees: 150, learning_rate: 0.08, ..IntentConfig::default().gbt },
+        gbt: GbtParams {
+            max_trees: 150,
+            learning_rate: 0.08,
+            ..IntentConfig::default().gbt
+        },
         threshold_folds: 2,
     };
     let model = IntentModel::train(&train, &config).unwrap();
@@ -62,6 +68,9 @@ fn a_bad_visitor_type_is_reported_with_its_line() {
     )
     .unwrap();
     let err = intent::load_online_shoppers(&p).unwrap_err();
-    assert!(err.to_string().contains("line 3") && err.to_string().contains("VisitorType"), "{err}");
+    assert!(
+        err.to_string().contains("line 3") && err.to_string().contains("VisitorType"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 /// Path of a file under `../shared/data`, or `None` (with a note) when absent.
 pub fn data(relative: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(relative);
+    let p =
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data")).join(relative);
     if p.exists() {
         Some(p)
     } else {

@@ -5,7 +5,9 @@ use crate::data;
 
 #[test]
 fn session_recommenders_beat_popularity_by_far_on_diginetica() {
-    let Some(path) = data("diginetica_srgnn/train_sessions.txt") else { return };
+    let Some(path) = data("diginetica_srgnn/train_sessions.txt") else {
+        return;
+    };
     let sessions = read_sessions(&path).unwrap();
     assert_eq!(sessions.len(), 186_670);
     // Debug builds: the last 40,000 sessions, of which the final 1,000 validate.
@@ -15,7 +17,13 @@ fn session_recommenders_beat_popularity_by_far_on_diginetica() {
     let rec = Recommender::train(&train, RecConfig::default()).unwrap();
     let blend = recs::evaluate(&rec, &cases, 20);
     let pop = {
-        let config = RecConfig { weights: BlendWeights { knn: 0.0, rules: 0.0 }, ..RecConfig::default() };
+        let config = RecConfig {
+            weights: BlendWeights {
+                knn: 0.0,
+                rules: 0.0,
+            },
+            ..RecConfig::default()
+        };
         recs::evaluate(&Recommender::train(&train, config).unwrap(), &cases, 20)
     };
     assert!(pop.p_at_k < 0.1, "{pop:?}");
