@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// A next-item test case: the session so far and the item clicked next.
+pub type Case = (Vec<u32>, u32);
+
 /// An item and its score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Scored {
@@ -116,22 +119,13 @@ impl Default for BlendWeights {
 }
 
 /// Settings of the whole recommender.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RecConfig {
     pub knn: knn::KnnParams,
     pub rules: rules::RuleParams,
     pub weights: BlendWeights,
 }
 
-impl Default for RecConfig {
-    fn default() -> Self {
-        Self {
-            knn: knn::KnnParams::default(),
-            rules: rules::RuleParams::default(),
-            weights: BlendWeights::default(),
-        }
-    }
-}
 
 /// A trained session recommender: kNN + sequential rules + popularity.
 #[derive(Debug, Clone)]
@@ -302,7 +296,7 @@ impl RankAccumulator {
 }
 
 /// P@k and MRR@k of the recommender over (prefix, target) cases.
-pub fn evaluate(rec: &Recommender, cases: &[(Vec<u32>, u32)], k: usize) -> RankMetrics {
+pub fn evaluate(rec: &Recommender, cases: &[Case], k: usize) -> RankMetrics {
     let mut acc = RankAccumulator::default();
     for (prefix, target) in cases {
         let list = rec.recommend(prefix, k);
@@ -318,7 +312,7 @@ pub fn evaluate(rec: &Recommender, cases: &[(Vec<u32>, u32)], k: usize) -> RankM
 pub fn split_validation(
     sessions: &[Vec<u32>],
     n_valid: usize,
-) -> Result<(Vec<Vec<u32>>, Vec<(Vec<u32>, u32)>)> {
+) -> Result<(Vec<Vec<u32>>, Vec<Case>)> {
     if n_valid == 0 || n_valid >= sessions.len() {
         return Err(Error::Invalid(format!(
             "validation size {n_valid} must be between 1 and {} sessions",

@@ -2,6 +2,7 @@
 //! note when that folder is absent). Debug builds use subsamples so the
 //! suite stays quick; the full figures come from `hypercommerce eval`.
 
+mod artifacts;
 mod churn;
 mod clv;
 mod intent;
