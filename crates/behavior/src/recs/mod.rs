@@ -126,7 +126,6 @@ pub struct RecConfig {
     pub weights: BlendWeights,
 }
 
-
 /// A trained session recommender: kNN + sequential rules + popularity.
 #[derive(Debug, Clone)]
 pub struct Recommender {
