@@ -37,6 +37,12 @@ pub struct BenchArgs {
     /// Messages per second offered in total by the chat scenario (open loop).
     #[arg(long, default_value_t = 3000)]
     pub chat_rate: u32,
+    /// Training sessions for the `recs` scenario (SR-GNN layout).
+    #[arg(
+        long,
+        default_value = "../shared/data/diginetica_srgnn/train_sessions.txt"
+    )]
+    pub recs_sessions: std::path::PathBuf,
 }
 
 struct Scenario {
@@ -172,6 +178,9 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     let mut results = serde_json::Map::new();
     if let Some(nlu) = results_nlu.take() {
         results.insert("nlu_understand".into(), nlu);
+    }
+    if args.only.iter().any(|o| o == "recs") {
+        results.insert("recs".into(), recs_latency(&args.recs_sessions)?);
     }
     if args.only.is_empty() || args.only.iter().any(|o| o == "llm_turn") {
         let llm = crate::bench_llm::llm_overhead(&store, &tenant, args.seconds).await?;
@@ -450,4 +459,43 @@ fn nlu_throughput(duration: Duration) -> (f64, f64) {
     }
     let secs = started.elapsed().as_secs_f64();
     (n as f64 / secs, secs * 1e6 / n as f64)
+}
+
+/// Session recommender (in-process): training time of the full index on the
+/// sessions file, then the latency of one recommendation (top 20 over the
+/// whole catalogue) for every prefix of the last 5,000 sessions, queried
+/// one after another on this thread.
+fn recs_latency(path: &std::path::Path) -> Result<Value> {
+    use hc_behavior::recs::{RecConfig, Recommender};
+    let sessions = hc_behavior::datasets::read_sessions(path)
+        .with_context(|| format!("loading {} (give --recs-sessions)", path.display()))?;
+    let started = Instant::now();
+    let rec = Recommender::train(&sessions, RecConfig::default())?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    let prefixes: Vec<&[u32]> = sessions[sessions.len().saturating_sub(5000)..]
+        .iter()
+        .flat_map(|s| (1..s.len()).map(move |end| &s[..end]))
+        .collect();
+    let mut us: Vec<u32> = prefixes
+        .iter()
+        .map(|p| {
+            let t = Instant::now();
+            std::hint::black_box(rec.recommend(p, 20));
+            t.elapsed().as_micros() as u32
+        })
+        .collect();
+    us.sort_unstable();
+    let pct = |p: f64| f64::from(us[((us.len() as f64 - 1.0) * p).round() as usize]) / 1000.0;
+    eprintln!(
+        "{:<30} train {train_seconds:.2} s  p50 {:>6.3} ms  p99 {:>6.3} ms  ({} queries, {} items)",
+        "recs (in-process)",
+        pct(0.5),
+        pct(0.99),
+        us.len(),
+        rec.catalog.len()
+    );
+    Ok(json!({
+        "train_seconds": train_seconds, "queries": us.len(), "items": rec.catalog.len(),
+        "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0),
+    }))
 }

@@ -16,6 +16,16 @@ pub enum EvalCommand {
     Nlu(NluArgs),
     /// Run scripted multi-turn conversations against a fresh copy of a τ-retail database and report the pass rate.
     Agent(crate::eval_agent::AgentArgs),
+    /// Fit BG/NBD and Gamma-Gamma on calibration purchases (CDNOW layout); with a holdout, predicted vs actual repeat purchases.
+    Clv(crate::eval_behavior::ClvArgs),
+    /// Purchase intent (gradient-boosted trees) on the Online Shoppers layout: holdout figures with --test, else k-fold CV.
+    Intent(crate::eval_behavior::IntentArgs),
+    /// Churn from transaction history (Online Retail layout): AUC and Brier score on who comes back.
+    Churn(crate::eval_behavior::ChurnArgs),
+    /// Session-based next-item recommendation: P@20 and MRR@20 over all items.
+    Recs(crate::eval_behavior::RecsArgs),
+    /// Customer segments (k-means on RFM) of an Online Retail history, with names.
+    Segments(crate::eval_behavior::SegmentsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -41,6 +51,11 @@ pub async fn run(cmd: EvalCommand) -> Result<()> {
     match cmd {
         EvalCommand::Nlu(args) => nlu(&args),
         EvalCommand::Agent(args) => crate::eval_agent::run(&args).await,
+        EvalCommand::Clv(args) => crate::eval_behavior::clv(&args),
+        EvalCommand::Intent(args) => crate::eval_behavior::intent(&args),
+        EvalCommand::Churn(args) => crate::eval_behavior::churn(&args),
+        EvalCommand::Recs(args) => crate::eval_behavior::recs(&args),
+        EvalCommand::Segments(args) => crate::eval_behavior::segments(&args),
     }
 }
 

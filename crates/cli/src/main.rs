@@ -5,6 +5,7 @@ mod bench_llm;
 mod commands;
 mod eval;
 mod eval_agent;
+mod eval_behavior;
 mod settings;
 
 use std::path::PathBuf;

@@ -473,3 +473,89 @@ fn heldout_scenarios_reference_real_tau_records() {
         assert!(owners.len() <= 1, "{name}: records of {owners:?}");
     }
 }
+
+#[test]
+fn eval_recs_and_clv_print_their_figures_and_refuse_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    // Two item "worlds" clicked in order; the test asks for the next item.
+    let mut train = String::new();
+    for i in 0..60 {
+        let start = 1 + i % 3;
+        train.push_str(
+            &(start..=5)
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        train.push('\n');
+        train.push_str(
+            &(10 + start..=15)
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        train.push('\n');
+    }
+    std::fs::write(p("train.txt"), &train).unwrap();
+    std::fs::write(
+        p("test.tsv"),
+        "prefix\ttarget\n1 2 3\t4\n12 13\t14\n99\t1\n",
+    )
+    .unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "eval",
+            "recs",
+            "--train",
+            &p("train.txt"),
+            "--test",
+            &p("test.tsv"),
+        ],
+    );
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["n"], 3);
+    // Two of three targets ranked first; the unknown prefix gets popular items (1 is among them).
+    assert!(report["p_at_20"].as_f64().unwrap() > 66.0, "{report}");
+    assert!(report["mrr_at_20"].as_f64().unwrap() > 66.0, "{report}");
+
+    std::fs::write(p("bad.tsv"), "prefix\ttarget\n1 2 x\t4\n").unwrap();
+    let (ok, _, err) = run(
+        dir.path(),
+        &[
+            "eval",
+            "recs",
+            "--train",
+            &p("train.txt"),
+            "--test",
+            &p("bad.tsv"),
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("line 2") && err.contains("bad item id"),
+        "{err}"
+    );
+
+    let mut purchases = String::from("customer_id,date,number_of_cds,dollar_value\n");
+    for c in 0..200 {
+        purchases.push_str(&format!("{c:05},19970101,1,10.00\n"));
+        for k in 0..(c % 4) {
+            purchases.push_str(&format!(
+                "{c:05},199702{:02},1,{}.50\n",
+                1 + k * 7 + c % 5,
+                5 + c % 7
+            ));
+        }
+    }
+    std::fs::write(p("cal.csv"), &purchases).unwrap();
+    let (ok, out, err) = run(dir.path(), &["eval", "clv", "--calibration", &p("cal.csv")]);
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["customers"], 200);
+    for k in ["r", "alpha", "a", "b"] {
+        assert!(report["bg_nbd"][k].as_f64().unwrap() > 0.0, "{report}");
+    }
+}
