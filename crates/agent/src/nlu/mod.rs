@@ -82,6 +82,14 @@ pub fn clauses(text: &str) -> Vec<String> {
     out.into_iter()
         .map(|c| strip_connector(c.trim()).to_string())
         .filter(|c| c.chars().any(char::is_alphanumeric))
+        // A connector left on its own ("And also, …" cut before "also, ").
+        .filter(|c| {
+            !matches!(
+                c.to_ascii_lowercase()
+                    .trim_matches(|x: char| !x.is_alphanumeric()),
+                "and" | "also" | "plus" | "oh" | "then"
+            )
+        })
         .collect()
 }
 
