@@ -2545,3 +2545,104 @@ impl Dialogue<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_means_the_whole_order_only_as_a_word() {
+        assert!(means_all("all of them please"));
+        assert!(means_all("return everything"));
+        assert!(means_all("the whole order"));
+        assert!(means_all("All"));
+        // "actually", "really", "small", "install" hold the letters, not the word.
+        assert!(!means_all("actually, I'd really like the small one"));
+        assert!(!means_all("that's all, thanks for the install tips"));
+    }
+
+    #[test]
+    fn taking_back_a_goal_needs_its_words_negated() {
+        assert!(takes_back(
+            GoalKind::Cancel,
+            "actually I changed my mind, don't cancel it"
+        ));
+        assert!(takes_back(
+            GoalKind::Cancel,
+            "I don't want to cancel anymore"
+        ));
+        assert!(takes_back(
+            GoalKind::Exchange,
+            "forget the exchange, I just want to return it"
+        ));
+        assert!(!takes_back(
+            GoalKind::Cancel,
+            "please cancel it, I don't need it"
+        ));
+        assert!(!takes_back(
+            GoalKind::ModifyOrderAddress,
+            "it's not the address on file, it's 5 Main St"
+        ));
+    }
+
+    #[test]
+    fn the_difference_of_an_item_change_is_not_a_payment_change() {
+        assert!(about_difference("pay the difference with my gift card"));
+        assert!(about_difference("charge whatever difference to my paypal"));
+        assert!(!about_difference("pay for the order with my gift card"));
+    }
+
+    #[test]
+    fn partial_compensation_is_told_apart_from_a_return() {
+        assert!(asks_compensation("can I keep it and get a partial refund?"));
+        assert!(asks_compensation(
+            "I want some compensation for the scratch"
+        ));
+        assert!(!asks_compensation("I want to return it for a refund"));
+    }
+
+    #[test]
+    fn a_tenants_reasons_match_the_customers_words() {
+        let nlu = Nlu::builtin();
+        let allowed = vec![
+            "found a better price".to_string(),
+            "delivery takes too long".to_string(),
+        ];
+        let text = "I found a much better price somewhere else";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)).as_deref(),
+            Some("found a better price")
+        );
+        let text = "the delivery is taking way too long";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)).as_deref(),
+            Some("delivery takes too long")
+        );
+        // A built-in reason the tenant does not accept stays as said, for the refusal.
+        let text = "I ordered it by mistake";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)).as_deref(),
+            Some("ordered by mistake")
+        );
+        let text = "hello there";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)),
+            None
+        );
+    }
+
+    #[test]
+    fn refusals_say_the_status_and_the_rule() {
+        let r = not_delivered("#W1", "pending", "returned");
+        assert!(
+            r.contains("still pending") && r.contains("only delivered orders"),
+            "{r}"
+        );
+        let customer = json!({"payment_methods": {"gift_card_1": {"source": "gift_card", "balance": 60.0}, "paypal_1": {"source": "paypal"}}});
+        assert!(
+            gift_card_short(&customer, "gift_card_1", 321.18).is_some_and(|s| s.contains("$60.00"))
+        );
+        assert_eq!(gift_card_short(&customer, "gift_card_1", 59.0), None);
+        assert_eq!(gift_card_short(&customer, "paypal_1", 1000.0), None);
+    }
+}

@@ -1088,6 +1088,14 @@ mod tests {
             (c.address1.as_str(), c.address2.as_str(), c.city.as_str()),
             ("9 Elm Road", "", "Denver")
         );
+        let d = extract("I'm Isabella Thomas, zip 28243. Please change my default address to 77 Lakeview Terrace, Asheville, NC 28801")
+            .address
+            .unwrap();
+        assert_eq!(
+            (d.address1.as_str(), d.city.as_str(), d.zip.as_str()),
+            ("77 Lakeview Terrace", "Asheville", "28801"),
+            "the zip given before is not a house number"
+        );
         assert!(extract("my zip is 78701").address.is_none());
         assert!(extract("order #W1234567 to TX 78701").address.is_none());
     }
@@ -1144,7 +1152,7 @@ mod tests {
                 last_four: None
             })
         );
-        assert_eq!(extract("my master card").payment.is_some(), true);
+        assert!(extract("my master card").payment.is_some());
     }
 
     #[test]

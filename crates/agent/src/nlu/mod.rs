@@ -239,6 +239,11 @@ mod tests {
             clauses("return the shirt and also track my other order"),
             vec!["return the shirt", "track my other order"]
         );
+        // A connector cut off on its own is no clause.
+        assert_eq!(
+            clauses("do you sell boots? And also, how long do refunds take?"),
+            vec!["do you sell boots?", "how long do refunds take?"]
+        );
         // Dots inside emails, ids and prices do not split.
         assert_eq!(
             clauses("my email is a.b@example.com, it cost 12.50"),
