@@ -7,7 +7,7 @@ use hc_domain::{Address, EscalationSettings, ItemId, OrderId, PaymentMethodId};
 use serde_json::{Value, json};
 
 use crate::gate::{Gate, KNOWLEDGE_TOOL, address_arguments, fingerprint};
-use crate::nlu::entities::{AddressParts, PaymentHint};
+use crate::nlu::entities::{AddressParts, PaymentHint, phrase_score};
 use crate::nlu::intents::Intent;
 use crate::nlu::{Nlu, Understanding};
 use crate::replies::Voice;
@@ -72,7 +72,16 @@ fn answers(kind: GoalKind, u: &Understanding) -> bool {
         }
         GoalKind::Cancel => u.entities.cancel_reason.is_some(),
         GoalKind::ModifyPayment => u.entities.payment.is_some(),
-        GoalKind::Exchange | GoalKind::ModifyItems => !u.entities.options.is_empty(),
+        // "charge the difference to my paypal" pays for the swap; "refund it
+        // to my gift card" for the return (not a change of an order's payment).
+        GoalKind::Exchange | GoalKind::ModifyItems => {
+            !u.entities.options.is_empty()
+                || (u.entities.payment.is_some()
+                    && (about_difference(&u.text) || u.intent != Intent::ModifyPayment))
+        }
+        GoalKind::Return | GoalKind::Buy => {
+            u.entities.payment.is_some() && u.intent != Intent::ModifyPayment
+        }
         _ => false,
     }
 }
@@ -121,6 +130,173 @@ fn goal_for(intent: Intent) -> Option<GoalKind> {
         Intent::Buy => GoalKind::Buy,
         _ => return None,
     })
+}
+
+fn intent_for(kind: GoalKind) -> Option<Intent> {
+    Some(match kind {
+        GoalKind::OrderStatus => Intent::OrderStatus,
+        GoalKind::Track => Intent::TrackOrder,
+        GoalKind::Cancel => Intent::CancelOrder,
+        GoalKind::Return => Intent::ReturnItems,
+        GoalKind::Exchange => Intent::ExchangeItems,
+        GoalKind::ModifyItems => Intent::ModifyItems,
+        GoalKind::ModifyOrderAddress => Intent::ModifyOrderAddress,
+        GoalKind::ModifyPayment => Intent::ModifyPayment,
+        GoalKind::ChangeDefaultAddress => Intent::ChangeDefaultAddress,
+        GoalKind::Buy => Intent::Buy,
+    })
+}
+
+/// An address request reads as the default (account) address or an order's
+/// by its own words: "update my account address" vs "send my order there".
+fn address_goal(kind: GoalKind, text: &str) -> GoalKind {
+    let lower = text.to_lowercase();
+    match kind {
+        GoalKind::ModifyOrderAddress
+            if explicit_switch(GoalKind::ChangeDefaultAddress, &lower)
+                && !lower.contains("order") =>
+        {
+            GoalKind::ChangeDefaultAddress
+        }
+        GoalKind::ChangeDefaultAddress
+            if lower.contains("order")
+                && !explicit_switch(GoalKind::ChangeDefaultAddress, &lower) =>
+        {
+            GoalKind::ModifyOrderAddress
+        }
+        k => k,
+    }
+}
+
+/// The words that name each goal, for noticing "don't cancel it" or
+/// "forget the exchange".
+fn goal_words(kind: GoalKind) -> &'static [&'static str] {
+    match kind {
+        GoalKind::Cancel => &["cancel", "cancelling", "canceling", "cancellation"],
+        GoalKind::Return => &["return", "returning", "refund"],
+        GoalKind::Exchange => &["exchange", "exchanging", "swap"],
+        GoalKind::ModifyItems => &["change the item", "swap", "modify"],
+        GoalKind::ModifyOrderAddress | GoalKind::ChangeDefaultAddress => &[
+            "change the address",
+            "change my address",
+            "update the address",
+            "address change",
+        ],
+        GoalKind::ModifyPayment => &["change the payment", "change my payment", "payment change"],
+        GoalKind::Buy => &["buy", "purchase"],
+        GoalKind::OrderStatus | GoalKind::Track => &[],
+    }
+}
+
+/// The customer takes back the current goal: "don't cancel it", "forget the
+/// exchange", "no need to cancel", "instead of cancelling".
+fn takes_back(kind: GoalKind, text: &str) -> bool {
+    let lower = format!(
+        " {} ",
+        text.to_lowercase().replace([',', '.', '!', '?'], " ")
+    );
+    let words = goal_words(kind);
+    let cues = [
+        "don't",
+        "dont",
+        "do not",
+        "not",
+        "don't want to",
+        "dont want to",
+        "do not want to",
+        "no longer want to",
+        "not going to",
+        "forget",
+        "forget about",
+        "never mind",
+        "no need to",
+        "instead of",
+        "rather than",
+        "stop the",
+        "drop the",
+        "cancel the",
+    ];
+    cues.iter().any(|c| {
+        words.iter().any(|w| {
+            [
+                format!(" {c} {w}"),
+                format!(" {c} the {w}"),
+                format!(" {c} it {w}"),
+                format!(" {c} to {w}"),
+                format!(" {c} my {w}"),
+                format!(" {c} that {w}"),
+            ]
+            .iter()
+            .any(|p| lower.contains(p.as_str()))
+        }) && !(kind == GoalKind::Cancel && *c == "cancel the")
+    })
+}
+
+/// Words that mark a correction or change of mind.
+fn correcting(text: &str) -> bool {
+    let lower = format!(
+        " {} ",
+        text.to_lowercase().replace([',', '.', '!', '?'], " ")
+    );
+    [
+        " actually ",
+        " instead",
+        " rather ",
+        " forget ",
+        " never mind ",
+        " changed my mind ",
+        " just want ",
+        " only want ",
+        " on second thought ",
+        " scratch that ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// Goals about the same order, between which the customer may switch and
+/// keep the order (and, for returns and exchanges, the items).
+fn related(a: GoalKind, b: GoalKind) -> bool {
+    use GoalKind::*;
+    let delivered = |k| matches!(k, Return | Exchange);
+    let pending = |k| matches!(k, Cancel | ModifyItems | ModifyOrderAddress | ModifyPayment);
+    (delivered(a) && delivered(b)) || (pending(a) && pending(b))
+}
+
+/// "pay the difference with …", "charge whatever difference to …": the
+/// payment for an item change, not a request to change an order's payment.
+fn about_difference(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("difference") || lower.contains("extra cost") || lower.contains("price gap")
+}
+
+/// A request for money back short of a return (a partial refund, a
+/// discount, compensation), which no tool can grant.
+fn asks_compensation(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "compensation",
+        "compensate",
+        "partial refund",
+        "refund part",
+        "part of the money",
+        "part of my money",
+        "some of the money",
+        "some money back",
+        "some of my money",
+        "a discount",
+        "store credit",
+        "a voucher",
+        "a coupon",
+        "goodwill",
+        "refund half",
+        "half of the price",
+        "half the price",
+        "money off",
+        "partial credit",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 const ANGRY: [&str; 12] = [
@@ -225,6 +401,135 @@ fn address_line(a: &Address) -> String {
     )
 }
 
+/// Why an order that is not delivered can't have items returned/exchanged.
+fn not_delivered(oid: &str, status: &str, verb: &str) -> String {
+    let alternative = if status.contains("pending") {
+        "; while it's pending I can cancel it or change its items, address or payment instead"
+    } else {
+        ""
+    };
+    let state = match status {
+        "pending" => "is still pending (not delivered yet)".to_string(),
+        "processed" => "has been processed but not delivered yet".to_string(),
+        s => format!("is {s}"),
+    };
+    format!(
+        "order {oid} {state}, so it can't be {verb} (only delivered orders can be){alternative}"
+    )
+}
+
+/// "Your gift card has only $60.00," when the gift card `method` holds less
+/// than `amount`; `None` for other methods or enough balance.
+fn gift_card_short(customer: &Value, method: &str, amount: f64) -> Option<String> {
+    let m = &customer["payment_methods"][method];
+    if m["source"] != "gift_card" {
+        return None;
+    }
+    let balance = m["balance"].as_f64().unwrap_or(0.0);
+    (balance + 0.005 < amount)
+        .then(|| format!("Your gift card balance is only ${balance:.2} (not enough),"))
+}
+
+/// The customer's payment methods, except `except`, for a question.
+fn method_labels(customer: &Value, except: Option<&str>) -> String {
+    customer["payment_methods"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| Some(k.as_str()) != except)
+        .map(|(k, _)| method_label(customer, k))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "all of them", "everything", "the whole order", as whole words.
+fn means_all(text: &str) -> bool {
+    let lower = format!(
+        " {} ",
+        text.to_lowercase()
+            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
+    );
+    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = format!(" {lower} ");
+    [
+        " all of them ",
+        " all of it ",
+        " all items ",
+        " all the items ",
+        " all my items ",
+        " all of the items ",
+        " all the things ",
+        " all three ",
+        " all four ",
+        " all five ",
+        " both items ",
+        " both of them ",
+        " everything ",
+        " whole order ",
+        " entire order ",
+        " every item ",
+        " all ",
+    ]
+    .iter()
+    .any(|w| {
+        if *w == " all " {
+            lower.trim() == "all"
+        } else {
+            lower.contains(w)
+        }
+    })
+}
+
+/// The items of `order` that `text` asks for, or `None` when it names none:
+/// ids, "all of them", or the best-matching names (scored on the part of the
+/// text that is not excluded).
+fn items_meant(text: &str, u: &Understanding, order: &Value) -> Option<Vec<ItemId>> {
+    let items: Vec<&Value> = order["items"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let by_id: Vec<ItemId> = u
+        .entities
+        .item_ids
+        .iter()
+        .filter(|id| items.iter().any(|i| i["item_id"] == id.as_str()))
+        .filter_map(|id| ItemId::parse(id.as_str()).ok())
+        .collect();
+    if !by_id.is_empty() {
+        return Some(by_id);
+    }
+    let (wanted, _) = crate::nlu::entities::split_excluded(text);
+    if means_all(&wanted) {
+        return Some(
+            items
+                .iter()
+                .filter_map(|i| i["item_id"].as_str())
+                .filter_map(|s| ItemId::parse(s).ok())
+                .collect(),
+        );
+    }
+    let scored: Vec<(f32, &Value)> = items
+        .iter()
+        .map(|i| {
+            (
+                crate::nlu::entities::mention_score(&wanted, i["name"].as_str().unwrap_or("")),
+                *i,
+            )
+        })
+        .collect();
+    let best = scored.iter().map(|(s, _)| *s).fold(0.0f32, f32::max);
+    if best < 0.5 {
+        return None;
+    }
+    let picked: Vec<ItemId> = scored
+        .iter()
+        .filter(|(s, _)| *s >= best)
+        .filter_map(|(_, i)| i["item_id"].as_str())
+        .filter_map(|s| ItemId::parse(s).ok())
+        .collect();
+    (!picked.is_empty()).then_some(picked)
+}
+
 /// Picks the customer's payment method a hint refers to.
 fn match_method(
     customer: &Value,
@@ -255,6 +560,32 @@ fn match_method(
         }),
     }?;
     PaymentMethodId::parse(id).ok()
+}
+
+/// The cancel reason the message gives: the tenant's configured reason it
+/// best matches (by words, see [`phrase_score`]), else a built-in one.
+fn cancel_reason(allowed: Option<&[String]>, text: &str, u: &Understanding) -> Option<String> {
+    let builtin = u
+        .entities
+        .cancel_reason
+        .map(|r| r.as_policy_str().to_string());
+    let Some(allowed) = allowed else {
+        return builtin;
+    };
+    if let Some(b) = &builtin
+        && allowed.contains(b)
+    {
+        return builtin;
+    }
+    let mut scored: Vec<(f32, &String)> =
+        allowed.iter().map(|r| (phrase_score(text, r), r)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    match scored.as_slice() {
+        [(top, r), rest @ ..] if *top >= 0.6 && rest.first().is_none_or(|(s, _)| s < top) => {
+            Some((*r).clone())
+        }
+        _ => builtin,
+    }
 }
 
 /// `"a" or "b"`, for listing what is accepted.
@@ -304,10 +635,27 @@ impl Dialogue<'_, '_> {
             }
             let next = self.gate.state.queue.remove(0);
             let nu = self.nlu.understand(&next.text);
-            let mut goal = Goal::new(next.kind);
-            goal.context = next.text.clone();
-            self.gate.state.goal = Some(goal);
-            let then = self.advance(&next.text, &nu).await;
+            let (asked, then) = match (next.kind, next.question) {
+                (Some(kind), _) => {
+                    let mut goal = Goal::new(kind);
+                    goal.context = next.text.clone();
+                    goal.address = next.address.clone();
+                    if next.same_order && nu.entities.order_ids.is_empty() {
+                        goal.order_id = self.gate.state.last_order.clone();
+                    }
+                    self.gate.state.goal = Some(goal);
+                    let asked = format!(
+                        "You also asked to {}.",
+                        kind.describe().replace("their", "your")
+                    );
+                    (asked, self.advance(&next.text, &nu).await)
+                }
+                (None, Some(q)) => (
+                    "You also asked:".to_string(),
+                    self.answer_question(q, &next.text).await,
+                ),
+                (None, None) => continue,
+            };
             let first = t
                 .reply
                 .trim_end()
@@ -315,11 +663,7 @@ impl Dialogue<'_, '_> {
                 .trim_end()
                 .to_string();
             t = Turn {
-                reply: format!(
-                    "{first}\n\nYou also asked to {}. {}",
-                    next.kind.describe().replace("their", "your"),
-                    then.reply
-                ),
+                reply: format!("{first}\n\n{asked} {}", then.reply),
                 outcome: then.outcome,
             };
         }
@@ -339,40 +683,91 @@ impl Dialogue<'_, '_> {
         t
     }
 
-    /// Queues every further task request of a multi-request message and
-    /// returns the reading of the first task clause to act on now (with the
-    /// whole message's identification details), or `None` for an ordinary message.
+    /// Queues every further request of a multi-request message (tasks, and
+    /// product or policy questions) and returns the reading of the first
+    /// one to act on now (with the whole message's identification details),
+    /// or `None` for an ordinary message.
     fn queue_requests(&mut self, u: &Understanding) -> Option<Understanding> {
         if self.gate.state.proposal.is_some() {
             return None;
         }
-        let tasks: Vec<(GoalKind, &crate::nlu::Request)> = u
+        let buying = u
+            .requests
+            .iter()
+            .any(|r| r.intent == Intent::Buy && r.confidence >= MIN_REQUEST_CONFIDENCE);
+        // (task, question, clause), distinct tasks and questions only.
+        let mut wanted: Vec<(Option<GoalKind>, Option<Intent>, &crate::nlu::Request)> = Vec::new();
+        for r in u
             .requests
             .iter()
             .filter(|r| r.confidence >= MIN_REQUEST_CONFIDENCE)
-            .filter_map(|r| goal_for(r.intent).map(|k| (k, r)))
-            .collect();
-        let mut kinds: Vec<GoalKind> = Vec::new();
-        for (k, _) in &tasks {
-            if !kinds.contains(k) {
-                kinds.push(*k);
+        {
+            let entry = match goal_for(r.intent) {
+                Some(k) => (Some(address_goal(k, &r.text)), None, r),
+                None if r.intent == Intent::Policy && self.gate.has_knowledge() => {
+                    (None, Some(Intent::Policy), r)
+                }
+                None if r.intent == Intent::ProductQuestion && !buying => {
+                    (None, Some(Intent::ProductQuestion), r)
+                }
+                None => continue,
+            };
+            if !wanted
+                .iter()
+                .any(|(k, q, _)| (*k, *q) == (entry.0, entry.1))
+            {
+                wanted.push(entry);
             }
         }
-        if kinds.len() < 2 {
+        if wanted.len() < 2 {
             return None;
         }
         let current = self.gate.state.goal.as_ref().map(|g| g.kind);
-        let (first_kind, first) = tasks[0];
-        for (k, r) in tasks.iter().skip(1) {
-            let queued = self.gate.state.queue.iter().any(|q| q.kind == *k);
-            if *k != first_kind && Some(*k) != current && !queued {
-                self.gate.state.queue.push(crate::state::QueuedRequest {
-                    kind: *k,
-                    text: r.text.clone(),
-                });
+        let (first_kind, first_question, first) = wanted[0];
+        let whole_address = u.entities.address.as_ref().map(|a| to_address(a, "USA"));
+        for (k, q, r) in wanted.iter().skip(1) {
+            let queued = self
+                .gate
+                .state
+                .queue
+                .iter()
+                .any(|x| (x.kind, x.question) == (*k, *q));
+            if (*k, *q) == (first_kind, first_question) || (k.is_some() && *k == current) || queued
+            {
+                continue;
             }
+            let mut request = crate::state::QueuedRequest {
+                kind: *k,
+                question: *q,
+                text: r.text.clone(),
+                address: None,
+                same_order: false,
+            };
+            // "… and also send my pending order there": the address said elsewhere.
+            if matches!(
+                k,
+                Some(GoalKind::ModifyOrderAddress | GoalKind::ChangeDefaultAddress)
+            ) && crate::nlu::entities::extract(&r.text).address.is_none()
+            {
+                request.address = whole_address.clone();
+            }
+            self.gate.state.queue.push(request);
         }
         let mut focused = self.nlu.understand(&first.text);
+        if let Some(k) = first_kind {
+            // The clause's own reading, with the account/order address words honoured.
+            if let Some(intent) = intent_for(k) {
+                focused.intent = intent;
+                focused.confidence = focused.confidence.max(first.confidence);
+            }
+            if matches!(
+                k,
+                GoalKind::ModifyOrderAddress | GoalKind::ChangeDefaultAddress
+            ) && focused.entities.address.is_none()
+            {
+                focused.entities.address = u.entities.address.clone();
+            }
+        }
         // Identification given anywhere in the message still counts.
         let all = &u.entities;
         if focused.entities.emails.is_empty() {
@@ -421,9 +816,21 @@ impl Dialogue<'_, '_> {
         if strongly_negative(text) {
             return self.escalate("the customer is very upset");
         }
+        // A partial refund, a discount or compensation: no tool grants it.
+        if asks_compensation(text) {
+            self.gate.state.proposal = None;
+            return self.escalate(
+                "the customer asks for compensation (a partial refund or discount), which needs a person",
+            );
+        }
         // A pending proposal: yes executes it, no drops it, anything else may refine it.
         if self.gate.state.proposal.is_some() {
+            // "then put it on my paypal": new details replace the proposal, even after "ok".
+            let refines = self.refines_proposal(u).await;
             match (u.entities.yes_no, u.intent) {
+                _ if refines => {
+                    self.gate.state.proposal = None;
+                }
                 (Some(true), _) | (None, Intent::Affirm) => return self.execute().await,
                 // "wait, how long do refunds take?": answer, keep the proposal open.
                 (None, Intent::Policy) if self.policy_answerable(u) => {
@@ -453,6 +860,8 @@ impl Dialogue<'_, '_> {
         };
         // "my email is … and where is my order?": the request may rank second behind identifying.
         let u = &with_goal_from_runner_up(u, self.limits.min_confidence);
+        // "pay the difference with my gift card": the payment of an item change.
+        let u = &self.difference_is_not_a_payment_change(u);
         // A name now and the zip later (or the other way round) still identify.
         let merged;
         let u = if self.gate.state.customer.is_none() {
@@ -487,9 +896,29 @@ impl Dialogue<'_, '_> {
                 ));
             }
         }
-        if let Some(kind) =
-            goal_for(u.intent).filter(|_| u.confidence >= self.limits.min_confidence)
-        {
+        // "don't cancel it, change the address instead" / "forget the exchange".
+        let taken_back;
+        let u = match self.take_back(u) {
+            Ok(Some(v)) => {
+                taken_back = v;
+                &taken_back
+            }
+            Ok(None) => u,
+            Err(t) => return t,
+        };
+        // A new task read with little confidence still counts when the
+        // message carries what that task needs (an order number, an option,
+        // an address); it never displaces a goal under way.
+        let concrete = self.gate.state.goal.is_none()
+            && (!u.entities.order_ids.is_empty()
+                || !u.entities.options.is_empty()
+                || u.entities.address.is_some());
+        let min = if concrete {
+            self.limits.min_confidence * 0.6
+        } else {
+            self.limits.min_confidence
+        };
+        if let Some(kind) = goal_for(u.intent).filter(|_| u.confidence >= min) {
             let same = self
                 .gate
                 .state
@@ -498,22 +927,32 @@ impl Dialogue<'_, '_> {
                 .is_some_and(|g| g.kind == kind);
             // A message that answers the current goal's question keeps it
             // ("new address is …" while changing an order's address).
-            let keep = self
-                .gate
-                .state
-                .goal
-                .as_ref()
-                .is_some_and(|g| answers(g.kind, u) && !explicit_switch(kind, &u.text));
+            let keep = self.gate.state.goal.as_ref().is_some_and(|g| {
+                answers(g.kind, u)
+                        && !explicit_switch(kind, &u.text)
+                        // "I changed my mind, change the address instead" is
+                        // no cancel reason.
+                        && !(g.kind == GoalKind::Cancel && correcting(&u.text))
+            });
             if !same && !keep {
-                let context = self
-                    .gate
-                    .state
-                    .goal
-                    .take()
-                    .map(|g| g.context)
-                    .unwrap_or_default();
+                let old = self.gate.state.goal.take();
                 let mut goal = Goal::new(kind);
-                goal.context = context;
+                if let Some(old) = old {
+                    // Switching between goals about the same order keeps the
+                    // order (and the items between a return and an exchange),
+                    // unless the customer points at another one.
+                    let lower = u.text.to_lowercase();
+                    let elsewhere = ["other", "another", "different", "second"]
+                        .iter()
+                        .any(|w| lower.split_whitespace().any(|x| x == *w));
+                    if related(old.kind, kind) && !elsewhere {
+                        goal.order_id = old.order_id;
+                        if matches!(kind, GoalKind::Return | GoalKind::Exchange) {
+                            goal.items = old.items;
+                        }
+                    }
+                    goal.context = old.context;
+                }
                 self.gate.state.goal = Some(goal);
             }
         } else if self.gate.state.goal.is_none() {
@@ -536,11 +975,15 @@ impl Dialogue<'_, '_> {
             {
                 goal.order_id = Some(id);
             }
-            if let Some(r) = u.entities.cancel_reason {
-                goal.reason = Some(r.as_policy_str().to_string());
+            if let Some(r) = cancel_reason(self.cancel_reasons, &u.text, u) {
+                goal.reason = Some(r);
             }
             if let Some(a) = &u.entities.address {
                 goal.address = Some(to_address(a, "USA"));
+            }
+            if let Some(h) = &u.entities.payment {
+                goal.payment_hint = Some(h.clone());
+                goal.payment = None;
             }
             goal.context.push(' ');
             goal.context.push_str(text);
@@ -552,8 +995,181 @@ impl Dialogue<'_, '_> {
                 goal.context.drain(..cut);
             }
         }
+        self.queue_second_change(u);
         let reply = self.advance(text, u).await;
         self.note_progress(reply)
+    }
+
+    /// Two changes to one order in one message ("ship it to … and charge my
+    /// visa instead"): the second is queued for the same order.
+    fn queue_second_change(&mut self, u: &Understanding) {
+        let Some(goal) = self.gate.state.goal.as_ref() else {
+            return;
+        };
+        let second = match goal.kind {
+            GoalKind::ModifyOrderAddress
+                if u.entities
+                    .payment
+                    .as_ref()
+                    .is_some_and(|p| *p != PaymentHint::Original)
+                    && !about_difference(&u.text) =>
+            {
+                GoalKind::ModifyPayment
+            }
+            GoalKind::ModifyPayment if u.entities.address.is_some() => GoalKind::ModifyOrderAddress,
+            _ => return,
+        };
+        if self.gate.state.queue.iter().any(|q| q.kind == Some(second)) {
+            return;
+        }
+        let mut request = crate::state::QueuedRequest::task(second, u.text.clone());
+        request.same_order = true;
+        request.address = u.entities.address.as_ref().map(|a| to_address(a, "USA"));
+        self.gate.state.queue.push(request);
+    }
+
+    /// A proposal awaits and the message brings a detail that differs from
+    /// it (another payment method, address, order or item): the customer is
+    /// changing the request, not agreeing to it.
+    async fn refines_proposal(&mut self, u: &Understanding) -> bool {
+        let Some(p) = self.gate.state.proposal.clone() else {
+            return false;
+        };
+        let args = &p.arguments;
+        if let Some(id) = u.entities.order_ids.first()
+            && args["order_id"].as_str().is_some_and(|o| o != id.as_str())
+        {
+            return true;
+        }
+        if let Some(a) = &u.entities.address
+            && args["address1"].as_str() != Some(a.address1.as_str())
+        {
+            return true;
+        }
+        if !u.entities.item_ids.is_empty()
+            && !u
+                .entities
+                .item_ids
+                .iter()
+                .all(|i| args.to_string().contains(i.as_str()))
+        {
+            return true;
+        }
+        if let Some(hint) = &u.entities.payment
+            && *hint != PaymentHint::Original
+        {
+            let Some(customer) = self.customer().await else {
+                return true;
+            };
+            let chosen = match_method(&customer, hint, None);
+            return match (chosen, args["payment_method_id"].as_str()) {
+                (Some(m), Some(current)) => m.as_str() != current,
+                // A method we cannot pin down, or a write that takes none.
+                _ => true,
+            };
+        }
+        matches!(
+            p.tool.as_str(),
+            "exchange_delivered_order_items" | "modify_pending_order_items"
+        ) && !u.entities.options.is_empty()
+            && u.entities.yes_no != Some(true)
+    }
+
+    /// "pay the difference with my gift card" reads as an item change (or
+    /// exchange), not as changing the whole order's payment method.
+    fn difference_is_not_a_payment_change(&self, u: &Understanding) -> Understanding {
+        let mut u = u.clone();
+        if u.intent != Intent::ModifyPayment || !about_difference(&u.text) {
+            return u;
+        }
+        let current = self
+            .gate
+            .state
+            .goal
+            .as_ref()
+            .map(|g| g.kind)
+            .filter(|k| matches!(k, GoalKind::Exchange | GoalKind::ModifyItems));
+        let lower = u.text.to_lowercase();
+        let intent = match current {
+            Some(k) => intent_for(k),
+            None => u
+                .alternatives
+                .iter()
+                .map(|(i, _)| *i)
+                .find(|i| matches!(i, Intent::ExchangeItems | Intent::ModifyItems))
+                .or(Some(if lower.contains("exchange") {
+                    Intent::ExchangeItems
+                } else {
+                    Intent::ModifyItems
+                })),
+        };
+        if let Some(i) = intent {
+            u.intent = i;
+            u.confidence = u.confidence.max(self.limits.min_confidence);
+        }
+        u
+    }
+
+    /// The customer takes back the current goal ("don't cancel it, just
+    /// change the address", "forget the exchange, I want to return it"): the
+    /// reading with the new goal, or a question when none is named.
+    fn take_back(&mut self, u: &Understanding) -> Result<Option<Understanding>, Turn> {
+        let Some(current) = self.gate.state.goal.as_ref().map(|g| g.kind) else {
+            return Ok(None);
+        };
+        if !takes_back(current, &u.text) {
+            return Ok(None);
+        }
+        let lower = u.text.to_lowercase();
+        // "cancel the exchange" names the old goal, not a cancellation.
+        let spurious = |k: GoalKind| {
+            k == GoalKind::Cancel
+                && goal_words(current)
+                    .iter()
+                    .any(|w| lower.contains(&format!("cancel the {w}")))
+        };
+        let other = goal_for(u.intent)
+            .filter(|k| *k != current && !spurious(*k))
+            .or_else(|| {
+                u.alternatives
+                    .iter()
+                    .filter(|(_, p)| *p >= 0.15)
+                    .filter_map(|(i, _)| goal_for(*i))
+                    .find(|k| *k != current && !spurious(*k))
+            });
+        // No other task named outright: what the message supplies tells
+        // ("… ship it to 310 Alder Street instead").
+        let other = other.or_else(|| {
+            if u.entities.address.is_some() {
+                Some(address_goal(GoalKind::ModifyOrderAddress, &u.text))
+            } else if u
+                .entities
+                .payment
+                .as_ref()
+                .is_some_and(|p| *p != PaymentHint::Original)
+            {
+                Some(GoalKind::ModifyPayment)
+            } else {
+                None
+            }
+            .filter(|k| *k != current)
+        });
+        match other {
+            Some(k) => {
+                let mut v = u.clone();
+                v.intent = intent_for(k).unwrap_or(v.intent);
+                v.confidence = v.confidence.max(self.limits.min_confidence);
+                Ok(Some(v))
+            }
+            None => {
+                self.gate.state.goal = None;
+                self.gate.state.proposal = None;
+                Err(turn(format!(
+                    "OK, I won't {}; nothing has been changed. What would you like to do instead?",
+                    current.describe().replace("their", "your")
+                )))
+            }
+        }
     }
 
     /// Counts a repeated reply as a failure; too many hand over to a human.
@@ -662,6 +1278,14 @@ impl Dialogue<'_, '_> {
                 }
                 turn("I'm not sure I understood. I can check an order's status or tracking, cancel, return or exchange items, change an address or payment method, or help you find a product. What would you like to do?")
             }
+        }
+    }
+
+    /// A queued product or policy question, answered on its own.
+    async fn answer_question(&mut self, question: Intent, text: &str) -> Turn {
+        match question {
+            Intent::Policy => self.answer_from_articles(text).await,
+            _ => self.products(text).await,
         }
     }
 
@@ -868,6 +1492,8 @@ impl Dialogue<'_, '_> {
             })
             .unwrap_or_default();
         let mut fitting = Vec::new();
+        // Orders that don't fit the goal, for saying why.
+        let mut others: Vec<(f32, Value)> = Vec::new();
         for id in ids.iter().rev().take(10) {
             if let Ok(order) = self
                 .gate
@@ -898,6 +1524,8 @@ impl Dialogue<'_, '_> {
                     .fold(0.0f32, f32::max);
                 if fits {
                     fitting.push((mentioned, order));
+                } else {
+                    others.push((mentioned, order));
                 }
             }
         }
@@ -907,10 +1535,22 @@ impl Dialogue<'_, '_> {
             .filter(|(m, _)| best > 0.0 && *m >= best)
             .map(|(_, o)| o)
             .collect();
+        // An order the customer names that can't have this done is handed
+        // on, so the reply names its status and the rule.
+        let best_other = others.iter().map(|(m, _)| *m).fold(0.0f32, f32::max);
+        let named: Vec<&Value> = others
+            .iter()
+            .filter(|(m, _)| best_other > 0.0 && *m >= best_other && *m > best)
+            .map(|(_, o)| o)
+            .collect();
         let pick = if mentioned.len() == 1 {
             Some(mentioned[0].clone())
+        } else if named.len() == 1 {
+            Some(named[0].clone())
         } else if fitting.len() == 1 {
             Some(fitting[0].1.clone())
+        } else if fitting.is_empty() && others.len() == 1 {
+            Some(others[0].1.clone())
         } else {
             None
         };
@@ -921,12 +1561,35 @@ impl Dialogue<'_, '_> {
             return Ok(order);
         }
         if fitting.is_empty() {
+            let statuses: Vec<String> = others
+                .iter()
+                .map(|(_, o)| {
+                    format!(
+                        "{} is {}",
+                        o["order_id"].as_str().unwrap_or("?"),
+                        o["status"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            let rule = match goal.kind {
+                GoalKind::Cancel | GoalKind::ModifyItems => "only pending orders qualify",
+                GoalKind::ModifyOrderAddress | GoalKind::ModifyPayment => {
+                    "only orders that are still pending qualify"
+                }
+                GoalKind::Return | GoalKind::Exchange => "only delivered orders qualify",
+                _ => "none qualifies",
+            };
             return Err(turn(format!(
-                "I don't see any order on your account that I could {} for. If you have the order number, please share it.",
+                "I don't see any order on your account that I could {} for: {}, and {rule}. If you have another order number, please share it.",
                 goal.kind
                     .describe()
                     .trim_start_matches("check an order's ")
-                    .trim_start_matches("an ")
+                    .trim_start_matches("an "),
+                if statuses.is_empty() {
+                    "you have no orders".to_string()
+                } else {
+                    statuses.join(", ")
+                }
             )));
         }
         let list: Vec<String> = fitting
@@ -960,6 +1623,9 @@ impl Dialogue<'_, '_> {
             .and_then(|o| o["payment_history"][0]["payment_method_id"].as_str())
             .map(String::from);
         if let Some(hint) = &u.entities.payment {
+            goal.payment_hint = Some(hint.clone());
+        }
+        if let Some(hint) = &goal.payment_hint {
             goal.payment = match_method(customer, hint, original.as_deref());
         }
         match goal.kind {
@@ -999,16 +1665,19 @@ impl Dialogue<'_, '_> {
             }
             GoalKind::Cancel => {
                 if status != "pending" {
-                    return self.not_possible(
-                        goal,
-                        &format!(
-                            "order {oid} is {status}, and only pending orders can be cancelled"
+                    let why = match status.as_str() {
+                        "delivered" => format!(
+                            "order {oid} was delivered, so it can't be cancelled (only pending orders can be)"
                         ),
-                        status == "delivered",
-                    );
+                        "cancelled" => format!("order {oid} is already cancelled"),
+                        _ => format!(
+                            "order {oid} is {status}, so it can't be cancelled any more (only pending orders can be)"
+                        ),
+                    };
+                    return self.not_possible(goal, &why, status == "delivered");
                 }
-                if let Some(r) = u.entities.cancel_reason {
-                    goal.reason = Some(r.as_policy_str().to_string());
+                if let Some(r) = cancel_reason(self.cancel_reasons, text, u) {
+                    goal.reason = Some(r);
                 }
                 let Some(reason) = goal.reason.clone() else {
                     return turn(match self.cancel_reasons {
@@ -1064,7 +1733,7 @@ impl Dialogue<'_, '_> {
                 if status != "delivered" {
                     return self.not_possible(
                         goal,
-                        &format!("order {oid} is {status}; only delivered orders can be returned"),
+                        &not_delivered(&oid, &status, "returned"),
                         false,
                     );
                 }
@@ -1109,19 +1778,32 @@ impl Dialogue<'_, '_> {
                 )
             }
             GoalKind::Exchange | GoalKind::ModifyItems => {
+                // Swapping an item is an exchange once delivered and an item
+                // change while pending, whichever word the customer used.
+                match (goal.kind, status.as_str()) {
+                    (GoalKind::Exchange, "pending") => goal.kind = GoalKind::ModifyItems,
+                    (GoalKind::ModifyItems, "delivered") => goal.kind = GoalKind::Exchange,
+                    _ => {}
+                }
                 let (needed, verb) = if goal.kind == GoalKind::Exchange {
                     ("delivered", "exchanged")
                 } else {
                     ("pending", "changed")
                 };
                 if status != needed {
-                    return self.not_possible(
-                        goal,
-                        &format!(
-                            "order {oid} is {status}; only {needed} orders can have items {verb}"
-                        ),
-                        false,
-                    );
+                    let why = if needed == "delivered" {
+                        not_delivered(&oid, &status, verb)
+                    } else {
+                        format!(
+                            "order {oid} is {status}, so its items can't be {verb} any more (only pending orders can have items changed){}",
+                            if status == "delivered" {
+                                "; I can exchange or return delivered items instead"
+                            } else {
+                                ""
+                            }
+                        )
+                    };
+                    return self.not_possible(goal, &why, false);
                 }
                 let o = order.cloned().unwrap_or_default();
                 let said = goal.context.clone();
@@ -1135,10 +1817,13 @@ impl Dialogue<'_, '_> {
                 // The current message wins (corrections); else anything said for this goal.
                 if let Err(t) = self.pick_variants(goal, text, &o).await {
                     let said = goal.context.clone();
-                    if said.trim() == text.trim()
-                        || self.pick_variants(goal, &said, &o).await.is_err()
-                    {
+                    if said.trim() == text.trim() {
                         return t;
+                    }
+                    if let Err(t2) = self.pick_variants(goal, &said, &o).await {
+                        // The current message named no option: what was said before decides.
+                        let named = !crate::nlu::entities::extract(text).options.is_empty();
+                        return if named { t } else { t2 };
                     }
                 }
                 let method = match goal
@@ -1174,6 +1859,16 @@ impl Dialogue<'_, '_> {
                     let mut labelled = item.clone();
                     labelled["name"] = name["name"].clone();
                     new_labels.push(item_label(&labelled));
+                }
+                if difference > 0.005
+                    && let Some(short) = gift_card_short(customer, &method, difference)
+                {
+                    goal.payment = None;
+                    goal.payment_hint = None;
+                    return turn(format!(
+                        "{short} so it can't cover the price difference of ${difference:.2}. Which other payment method should I use? You have: {}.",
+                        method_labels(customer, None)
+                    ));
                 }
                 let money_line = if difference.abs() < 0.005 {
                     "there is no price difference".to_string()
@@ -1226,18 +1921,41 @@ impl Dialogue<'_, '_> {
                 if !status.contains("pending") {
                     return self.not_possible(goal, &format!("order {oid} is {status}; the payment method can be changed only while it is pending"), false);
                 }
+                let current = original
+                    .as_deref()
+                    .map(|m| {
+                        format!(
+                            " It's currently paid with your {}.",
+                            method_label(customer, m)
+                        )
+                    })
+                    .unwrap_or_default();
                 let Some(method) = goal.payment.clone() else {
-                    let options: Vec<String> = customer["payment_methods"]
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(k, _)| method_label(customer, k))
-                        .collect();
                     return turn(format!(
-                        "Which payment method would you like to use instead? You have: {}.",
-                        options.join(", ")
+                        "Which payment method would you like to use instead?{current} You could use: {}.",
+                        method_labels(customer, original.as_deref())
                     ));
                 };
+                if Some(method.as_str()) == original.as_deref() {
+                    goal.payment = None;
+                    goal.payment_hint = None;
+                    return turn(format!(
+                        "Order {oid} is already paid with your {}. Which other method would you like? You could use: {}.",
+                        method_label(customer, method.as_str()),
+                        method_labels(customer, original.as_deref())
+                    ));
+                }
+                let total = order
+                    .and_then(|o| o["payment_history"][0]["amount"].as_f64())
+                    .unwrap_or(0.0);
+                if let Some(short) = gift_card_short(customer, method.as_str(), total) {
+                    goal.payment = None;
+                    goal.payment_hint = None;
+                    return turn(format!(
+                        "{short} so it can't pay the ${total:.2} for order {oid}. Which other method would you like? You could use: {}.",
+                        method_labels(customer, original.as_deref())
+                    ));
+                }
                 let amount = order
                     .map(|o| money(&o["payment_history"][0]["amount"]))
                     .unwrap_or_default();
@@ -1420,7 +2138,7 @@ impl Dialogue<'_, '_> {
         goal.order_id = None;
         self.gate.state.goal = None;
         let hint = if suggest_return {
-            " It has already been delivered, so I could start a return instead."
+            " I can start a return instead."
         } else {
             ""
         };
@@ -1446,54 +2164,33 @@ impl Dialogue<'_, '_> {
             .join(", ")
     }
 
-    /// Items of the order the message refers to: ids, "all", or names/options mentioned.
+    /// Items of the order the customer means. The current message wins (a
+    /// correction replaces the items: "it's the earbuds, not the kettle"); else
+    /// everything said for this goal. Item ids, "all of them", or the names
+    /// mentioned, minus those excluded ("keep the kettle").
     fn pick_items(&self, goal: &mut Goal, text: &str, u: &Understanding, order: &Value) {
-        let items: Vec<&Value> = order["items"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default();
-        let lower = text.to_lowercase();
-        let by_id: Vec<ItemId> = u
-            .entities
-            .item_ids
-            .iter()
-            .filter(|id| items.iter().any(|i| i["item_id"] == id.as_str()))
-            .filter_map(|id| ItemId::parse(id.as_str()).ok())
-            .collect();
-        let picked: Vec<ItemId> = if !by_id.is_empty() {
-            by_id
-        } else if ["all", "everything", "whole order", "entire order"]
-            .iter()
-            .any(|w| lower.contains(w))
-        {
-            items
-                .iter()
-                .filter_map(|i| i["item_id"].as_str())
-                .filter_map(|s| ItemId::parse(s).ok())
-                .collect()
-        } else {
-            let scored: Vec<(f32, &Value)> = items
-                .iter()
-                .map(|i| {
-                    (
-                        crate::nlu::entities::mention_score(text, i["name"].as_str().unwrap_or("")),
-                        *i,
-                    )
-                })
-                .collect();
-            let best = scored.iter().map(|(s, _)| *s).fold(0.0f32, f32::max);
-            if best < 0.5 {
-                Vec::new()
-            } else {
-                scored
-                    .iter()
-                    .filter(|(s, _)| *s >= best)
-                    .filter_map(|(_, i)| i["item_id"].as_str())
-                    .filter_map(|s| ItemId::parse(s).ok())
-                    .collect()
-            }
+        let from_message = items_meant(&u.text, u, order);
+        let picked = match from_message {
+            Some(p) => p,
+            None if goal.items.is_empty() => items_meant(text, u, order).unwrap_or_default(),
+            None => goal.items.clone(),
         };
-        if !picked.is_empty() && goal.items != picked {
+        // Items the current message excludes leave the selection.
+        let (_, excluded) = crate::nlu::entities::split_excluded(&u.text);
+        let picked: Vec<ItemId> = picked
+            .into_iter()
+            .filter(|id| {
+                let name = order["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|i| i["item_id"] == id.as_str())
+                    .and_then(|i| i["name"].as_str())
+                    .unwrap_or("");
+                excluded.is_empty() || crate::nlu::entities::mention_score(&excluded, name) < 0.99
+            })
+            .collect();
+        if goal.items != picked {
             goal.items = picked;
             goal.new_items.clear();
         }
@@ -1555,6 +2252,11 @@ impl Dialogue<'_, '_> {
             }
             best.sort_by(|a, b| b.0.total_cmp(&a.0));
             if best.is_empty()
+                && let Some(t) = self.unavailable_option(text, &item, &product)
+            {
+                return Err(t);
+            }
+            if best.is_empty()
                 && let Some(offer) = self.offer_size(goal, &item, &product).await
             {
                 return Err(turn(offer));
@@ -1582,6 +2284,95 @@ impl Dialogue<'_, '_> {
         }
         goal.new_items = chosen;
         Ok(())
+    }
+
+    /// The customer named an option no available variant has ("the silver
+    /// one" when silver is sold out, or not made): say so plainly and list
+    /// what can be had.
+    fn unavailable_option(&self, text: &str, item: &Value, product: &Value) -> Option<Turn> {
+        let current: Vec<&str> = item["options"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, x)| x.as_str())
+            .collect();
+        let variants: Vec<&Value> = product["variants"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(id, _)| item["item_id"] != id.as_str())
+            .map(|(_, v)| v)
+            .collect();
+        let values = |v: &Value| -> Vec<String> {
+            v["options"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, x)| x.as_str().map(String::from))
+                .collect()
+        };
+        // Option values named in the message that only unavailable variants have.
+        let mut sold_out: Vec<String> = Vec::new();
+        for v in variants.iter().filter(|v| v["available"] != true) {
+            for o in values(v) {
+                if !current.contains(&o.as_str())
+                    && crate::nlu::entities::mention_score(text, &o) >= 0.99
+                    && !sold_out.contains(&o)
+                {
+                    sold_out.push(o);
+                }
+            }
+        }
+        // Colour, size or material words the product doesn't come in at all.
+        let all_values: Vec<String> = variants.iter().flat_map(|v| values(v)).collect();
+        let never: Vec<String> = crate::nlu::entities::extract(text)
+            .options
+            .into_iter()
+            .filter(|w| {
+                // Sizes are written too many ways ("large", "L") to call missing.
+                !matches!(
+                    w.as_str(),
+                    "xs" | "s" | "m" | "l" | "xl" | "xxl" | "xxxl" | "small" | "medium" | "large"
+                ) && w.chars().any(char::is_alphabetic)
+                    && !current.iter().any(|c| c.eq_ignore_ascii_case(w))
+                    && !all_values
+                        .iter()
+                        .any(|v| crate::nlu::entities::mention_score(v, w) >= 0.99)
+            })
+            .collect();
+        if sold_out.is_empty() && never.is_empty() {
+            return None;
+        }
+        let name = item["name"].as_str().unwrap_or("item");
+        let mut reply = String::new();
+        if !sold_out.is_empty() {
+            reply.push_str(&format!(
+                "{} the {name} in {} is not available right now.",
+                self.voice.sorry(),
+                sold_out.join(", ")
+            ));
+        } else {
+            reply.push_str(&format!(
+                "{} the {name} doesn't come in {}.",
+                self.voice.sorry(),
+                never.join(", ")
+            ));
+        }
+        let available: Vec<String> = variants
+            .iter()
+            .filter(|v| v["available"] == true)
+            .take(6)
+            .map(|v| format!("{} ({})", values(v).join(", "), money(&v["price"])))
+            .collect();
+        if available.is_empty() {
+            reply.push_str(&format!(" No other version of the {name} is available."));
+        } else {
+            reply.push_str(&format!(
+                " Available instead: {}. Would you like one of these?",
+                available.join("; ")
+            ));
+        }
+        Some(turn(reply))
     }
 
     /// The size remembered for a product type, offered once per goal when
@@ -1701,6 +2492,9 @@ impl Dialogue<'_, '_> {
         self.gate.state.goal = None;
         match result {
             Ok(out) => {
+                self.gate.state.last_order = p.arguments["order_id"]
+                    .as_str()
+                    .and_then(|o| OrderId::parse(o).ok());
                 self.gate.state.log.push(format!("did: {}", p.description));
                 let detail = match p.tool.as_str() {
                     "cancel_pending_order" => format!(
@@ -1749,5 +2543,106 @@ impl Dialogue<'_, '_> {
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_means_the_whole_order_only_as_a_word() {
+        assert!(means_all("all of them please"));
+        assert!(means_all("return everything"));
+        assert!(means_all("the whole order"));
+        assert!(means_all("All"));
+        // "actually", "really", "small", "install" hold the letters, not the word.
+        assert!(!means_all("actually, I'd really like the small one"));
+        assert!(!means_all("that's all, thanks for the install tips"));
+    }
+
+    #[test]
+    fn taking_back_a_goal_needs_its_words_negated() {
+        assert!(takes_back(
+            GoalKind::Cancel,
+            "actually I changed my mind, don't cancel it"
+        ));
+        assert!(takes_back(
+            GoalKind::Cancel,
+            "I don't want to cancel anymore"
+        ));
+        assert!(takes_back(
+            GoalKind::Exchange,
+            "forget the exchange, I just want to return it"
+        ));
+        assert!(!takes_back(
+            GoalKind::Cancel,
+            "please cancel it, I don't need it"
+        ));
+        assert!(!takes_back(
+            GoalKind::ModifyOrderAddress,
+            "it's not the address on file, it's 5 Main St"
+        ));
+    }
+
+    #[test]
+    fn the_difference_of_an_item_change_is_not_a_payment_change() {
+        assert!(about_difference("pay the difference with my gift card"));
+        assert!(about_difference("charge whatever difference to my paypal"));
+        assert!(!about_difference("pay for the order with my gift card"));
+    }
+
+    #[test]
+    fn partial_compensation_is_told_apart_from_a_return() {
+        assert!(asks_compensation("can I keep it and get a partial refund?"));
+        assert!(asks_compensation(
+            "I want some compensation for the scratch"
+        ));
+        assert!(!asks_compensation("I want to return it for a refund"));
+    }
+
+    #[test]
+    fn a_tenants_reasons_match_the_customers_words() {
+        let nlu = Nlu::builtin();
+        let allowed = vec![
+            "found a better price".to_string(),
+            "delivery takes too long".to_string(),
+        ];
+        let text = "I found a much better price somewhere else";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)).as_deref(),
+            Some("found a better price")
+        );
+        let text = "the delivery is taking way too long";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)).as_deref(),
+            Some("delivery takes too long")
+        );
+        // A built-in reason the tenant does not accept stays as said, for the refusal.
+        let text = "I ordered it by mistake";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)).as_deref(),
+            Some("ordered by mistake")
+        );
+        let text = "hello there";
+        assert_eq!(
+            cancel_reason(Some(&allowed), text, &nlu.understand(text)),
+            None
+        );
+    }
+
+    #[test]
+    fn refusals_say_the_status_and_the_rule() {
+        let r = not_delivered("#W1", "pending", "returned");
+        assert!(
+            r.contains("still pending") && r.contains("only delivered orders"),
+            "{r}"
+        );
+        let customer = json!({"payment_methods": {"gift_card_1": {"source": "gift_card", "balance": 60.0}, "paypal_1": {"source": "paypal"}}});
+        assert!(
+            gift_card_short(&customer, "gift_card_1", 321.18).is_some_and(|s| s.contains("$60.00"))
+        );
+        assert_eq!(gift_card_short(&customer, "gift_card_1", 59.0), None);
+        assert_eq!(gift_card_short(&customer, "paypal_1", 1000.0), None);
     }
 }

@@ -182,6 +182,22 @@ impl Agent {
     /// The tenant's voice and thresholds. Settings that cannot be read fall
     /// back to the configured voice (logged), so a turn never fails on them.
     async fn tuning(&self, tenant: &TenantId) -> Tuning {
+        let mut t = self.tenant_tuning(tenant).await;
+        // Without a tenant's own list, the retail policy's reasons (which the
+        // cancel tool enforces) are what the offline brain asks for and matches.
+        if t.cancel_reasons.is_none() {
+            t.cancel_reasons = self
+                .tools
+                .retail()
+                .policy_for(tenant)
+                .await
+                .ok()
+                .map(|p| p.cancel_reasons);
+        }
+        t
+    }
+
+    async fn tenant_tuning(&self, tenant: &TenantId) -> Tuning {
         let configured = || Tuning {
             voice: self.voice.clone(),
             limits: Default::default(),
@@ -205,7 +221,7 @@ impl Agent {
 
     /// The opening line of a conversation in `tenant`'s voice.
     pub async fn greeting_for(&self, tenant: &TenantId) -> String {
-        self.tuning(tenant).await.voice.greeting(None)
+        self.tenant_tuning(tenant).await.voice.greeting(None)
     }
 
     /// Answers with `brain` (an LLM or hybrid) instead of the built-in engine alone.

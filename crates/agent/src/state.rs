@@ -2,6 +2,9 @@
 //! the conversation). Long-term memory is in [`crate::memory`].
 
 use hc_domain::{Address, ItemId, OrderId, PaymentMethodId, UserId};
+
+use crate::nlu::entities::PaymentHint;
+use crate::nlu::intents::Intent;
 use serde::{Deserialize, Serialize};
 
 /// What the customer is trying to get done.
@@ -67,6 +70,10 @@ pub struct Goal {
     /// A remembered size was offered for this goal (offered once only).
     #[serde(default)]
     pub memory_offered: bool,
+    /// The payment method as the customer named it, kept until the order
+    /// (and so the customer's methods) is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_hint: Option<PaymentHint>,
 }
 
 impl Goal {
@@ -84,6 +91,7 @@ impl Goal {
             context: String::new(),
             memory_offer: None,
             memory_offered: false,
+            payment_hint: None,
         }
     }
 }
@@ -129,12 +137,39 @@ pub struct DialogueState {
     /// Facts were already derived from the customer's orders in this conversation.
     #[serde(default)]
     pub memory_from_orders: bool,
+    /// The order of the last write done, for a follow-up request about the
+    /// same order ("… and charge my visa instead").
+    #[serde(default)]
+    pub last_order: Option<OrderId>,
 }
 
 /// A request made in the same message as another, waiting its turn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueuedRequest {
-    pub kind: GoalKind,
+    /// The task; `None` for a question ([`QueuedRequest::question`]).
+    #[serde(default)]
+    pub kind: Option<GoalKind>,
+    /// A question to answer (a product or policy question), when not a task.
+    #[serde(default)]
+    pub question: Option<Intent>,
     /// The clause that asked for it.
     pub text: String,
+    /// An address given elsewhere in the message ("… and send my order there").
+    #[serde(default)]
+    pub address: Option<Address>,
+    /// About the same order as the request before it.
+    #[serde(default)]
+    pub same_order: bool,
+}
+
+impl QueuedRequest {
+    pub fn task(kind: GoalKind, text: impl Into<String>) -> Self {
+        Self {
+            kind: Some(kind),
+            question: None,
+            text: text.into(),
+            address: None,
+            same_order: false,
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! backtracking), safe on any UTF-8 input; catalog and order matching
 //! happens in the dialogue with [`mention_score`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Messages longer than this are scanned only up to it.
 const MAX_SCAN_BYTES: usize = 8192;
@@ -45,7 +45,7 @@ impl CancelReason {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PaymentHint {
     GiftCard,
     Paypal,
@@ -324,15 +324,30 @@ fn is_zip(z: &str) -> bool {
             && b[6..].iter().all(u8::is_ascii_digit))
 }
 
-fn zip_of(tokens: &[Token<'_>]) -> Option<String> {
-    tokens
-        .iter()
-        .rev()
-        .find(|t| {
-            let z = t.lower.as_str();
-            is_zip(z)
-        })
-        .map(|t| t.lower[..5].to_string())
+/// The customer's zip: one after "zip" / "zip code" if any, else the last
+/// one, skipping the zip of a new address given in the same message.
+fn zip_of(tokens: &[Token<'_>], address_zip: Option<&str>) -> Option<String> {
+    let zips: Vec<usize> = (0..tokens.len())
+        .filter(|&i| is_zip(&tokens[i].lower))
+        .collect();
+    let cued = zips.iter().find(|&&i| {
+        (i > 0 && matches!(tokens[i - 1].lower.as_str(), "zip" | "postcode"))
+            || (i > 1 && tokens[i - 1].lower == "code" && tokens[i - 2].lower == "zip")
+            || (i > 1 && tokens[i - 1].lower == "is" && tokens[i - 2].lower == "zip")
+    });
+    let pick = match (cued, address_zip) {
+        (Some(i), _) => Some(*i),
+        (None, Some(a)) => {
+            // The address's zip is its last; another one is the customer's.
+            let mut rest = zips.clone();
+            if let Some(p) = rest.iter().rposition(|&i| tokens[i].lower.starts_with(a)) {
+                rest.remove(p);
+            }
+            rest.last().or(zips.last()).copied()
+        }
+        (None, None) => zips.last().copied(),
+    }?;
+    Some(tokens[pick].lower[..5].to_string())
 }
 
 fn name_of(tokens: &[Token<'_>], has_zip: bool) -> Option<(String, String)> {
@@ -347,7 +362,7 @@ fn name_of(tokens: &[Token<'_>], has_zip: bool) -> Option<(String, String)> {
             ("my", "name", "is") => Some((i + 3, true)),
             ("name", "is", _) | ("name", "'s", _) => Some((i + 2, true)),
             ("name:", _, _) => Some((i + 1, true)),
-            ("i'm", _, _) | ("im", _, _) => Some((i + 1, false)),
+            ("i'm", _, _) | ("im", _, _) | ("it's", _, _) | ("its", _, _) => Some((i + 1, false)),
             ("i", "am", _) | ("this", "is", _) => Some((i + 2, false)),
             _ => None,
         };
@@ -370,13 +385,45 @@ fn name_of(tokens: &[Token<'_>], has_zip: bool) -> Option<(String, String)> {
             ));
         }
     }
+    const FILLER: [&str; 13] = [
+        "here", "it's", "its", "is", "zip", "code", "this", "my", "and", "hi", "hello", "postcode",
+        "hey",
+    ];
+    let name_word = |t: &Token<'_>| {
+        alphabetic(&t.lower)
+            && !NAME_STOP.contains(&t.lower.as_str())
+            && !REQUEST_WORDS.contains(&t.lower.as_str())
+            && !FILLER.contains(&t.lower.as_str())
+    };
+    // "hi yara sanchez zip 43097, where is …": the two words just before the
+    // zip, at the start of the message or after a greeting.
+    if has_zip {
+        for k in 2..tokens.len() {
+            let w = tokens[k].lower.as_str();
+            if !(is_zip(w) || w == "zip" || w == "postcode") {
+                continue;
+            }
+            let mut j = k;
+            while j > 0 && matches!(tokens[j - 1].lower.as_str(), "my" | "here" | "and" | "with") {
+                j -= 1;
+            }
+            if j < 2 || !name_word(&tokens[j - 2]) || !name_word(&tokens[j - 1]) {
+                continue;
+            }
+            let lead = j == 2
+                || FILLER.contains(&tokens[j - 3].lower.as_str())
+                || matches!(tokens[j - 3].lower.as_str(), "am" | "i'm" | "im" | "name");
+            if lead {
+                return Some((
+                    capitalise(tokens[j - 2].original),
+                    capitalise(tokens[j - 1].original),
+                ));
+            }
+        }
+    }
     // "Emma Rossi, 43215" / "Sophia Hernandez here, zip code 76197": with a zip and
     // nothing else but filler, the two remaining words are the name.
     if has_zip {
-        const FILLER: [&str; 12] = [
-            "here", "it's", "its", "is", "zip", "code", "this", "my", "and", "hi", "hello",
-            "postcode",
-        ];
         let words: Vec<&Token<'_>> = tokens
             .iter()
             .filter(|t| !all_digits(&t.lower) && !FILLER.contains(&t.lower.as_str()))
@@ -479,22 +526,44 @@ fn cancel_reason(lower: &str) -> Option<CancelReason> {
         .then_some(CancelReason::NoLongerNeeded)
 }
 
+/// Words after which a payment method named is the one being replaced
+/// ("instead of paypal", "not the visa"). Of several others named, the last wins
+/// ("from paypal to my visa").
+const REPLACED_CUES: [&str; 4] = ["instead of", "rather than", "not", "other than"];
+
 fn payment(lower: &str, tokens: &[Token<'_>]) -> Option<PaymentHint> {
-    if lower.contains("gift card") || lower.contains("giftcard") || lower.contains("gift-card") {
-        return Some(PaymentHint::GiftCard);
+    // Every method named, with the token where it starts.
+    let mut found: Vec<(usize, PaymentHint)> = Vec::new();
+    let words: Vec<&str> = tokens.iter().map(|t| t.lower.as_str()).collect();
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let hint = match *w {
+            "giftcard" | "gift-card" => Some(PaymentHint::GiftCard),
+            "gift" if next == "card" || next == "cards" => Some(PaymentHint::GiftCard),
+            "paypal" => Some(PaymentHint::Paypal),
+            "pay" if next == "pal" => Some(PaymentHint::Paypal),
+            "visa" | "mastercard" | "amex" | "discover" => Some(PaymentHint::CreditCard {
+                brand: Some((*w).to_string()),
+                last_four: None,
+            }),
+            "master" if next == "card" => Some(PaymentHint::CreditCard {
+                brand: Some("mastercard".into()),
+                last_four: None,
+            }),
+            "american" if next == "express" => Some(PaymentHint::CreditCard {
+                brand: Some("amex".into()),
+                last_four: None,
+            }),
+            "credit" | "debit" if next == "card" => Some(PaymentHint::CreditCard {
+                brand: None,
+                last_four: None,
+            }),
+            _ => None,
+        };
+        if let Some(h) = hint {
+            found.push((i, h));
+        }
     }
-    if lower.contains("paypal") || lower.contains("pay pal") {
-        return Some(PaymentHint::Paypal);
-    }
-    let brand = ["visa", "mastercard", "amex", "discover"]
-        .into_iter()
-        .find(|b| tokens.iter().any(|t| t.lower == *b))
-        .map(String::from)
-        .or_else(|| {
-            lower
-                .contains("american express")
-                .then(|| "amex".to_string())
-        });
     let last_four = tokens.windows(2).find_map(|w| {
         let cue = matches!(
             w[0].lower.as_str(),
@@ -502,12 +571,41 @@ fn payment(lower: &str, tokens: &[Token<'_>]) -> Option<PaymentHint> {
         );
         (cue && w[1].lower.len() == 4 && all_digits(&w[1].lower)).then(|| w[1].lower.clone())
     });
-    if brand.is_some()
-        || last_four.is_some()
-        || lower.contains("credit card")
-        || lower.contains("debit card")
-    {
-        return Some(PaymentHint::CreditCard { brand, last_four });
+    // A method named right after "instead of", "not"… is the old one.
+    let replaced = |at: usize| {
+        let before = words[at.saturating_sub(3)..at].join(" ");
+        REPLACED_CUES.iter().any(|c| {
+            before.ends_with(*c)
+                || before.ends_with(&format!("{c} my"))
+                || before.ends_with(&format!("{c} the"))
+                || before.ends_with(&format!("{c} your"))
+        })
+    };
+    let kept: Vec<&(usize, PaymentHint)> = found.iter().filter(|(i, _)| !replaced(*i)).collect();
+    let chosen = kept.last().map(|(_, h)| h.clone());
+    match chosen {
+        Some(PaymentHint::CreditCard { brand, .. }) => {
+            return Some(PaymentHint::CreditCard { brand, last_four });
+        }
+        Some(h) => return Some(h),
+        // Only the old method named: "my card instead of paypal".
+        None if !found.is_empty() => {
+            if last_four.is_some() || words.contains(&"card") {
+                return Some(PaymentHint::CreditCard {
+                    brand: None,
+                    last_four,
+                });
+            }
+        }
+        None => {
+            if last_four.is_some() || lower.contains("credit card") || lower.contains("debit card")
+            {
+                return Some(PaymentHint::CreditCard {
+                    brand: None,
+                    last_four,
+                });
+            }
+        }
     }
     if [
         "original payment",
@@ -554,7 +652,15 @@ fn address(text: &str) -> Option<AddressParts> {
     })?;
     let house = (0..zi - 1).find(|&i| {
         let w = clean(words[i].1);
-        w.len() <= 6
+        // Not a zip or order number given before the address ("zip 28243. …").
+        let cued = i > 0
+            && matches!(
+                clean(words[i - 1].1).as_str(),
+                "zip" | "code" | "postcode" | "order" | "number" | "#"
+            );
+        !cued
+            && !words[i].1.ends_with('.')
+            && w.len() <= 6
             && all_digits(&w)
             && words
                 .get(i + 1)
@@ -669,14 +775,16 @@ pub fn extract(text: &str) -> Entities {
         .filter(|t| t.lower.len() == 10 && all_digits(&t.lower))
         .map(|t| t.lower.clone())
         .collect();
-    let zip = zip_of(&tokens).filter(|z| !order_digits.iter().any(|d| d.contains(z.as_str())));
+    let address = address(text);
+    let zip = zip_of(&tokens, address.as_ref().map(|a| a.zip.as_str()))
+        .filter(|z| !order_digits.iter().any(|d| d.contains(z.as_str())));
     let reason = cancel_reason(&lower);
     Entities {
         name: name_of(&tokens, zip.is_some()),
         yes_no: yes_no(&tokens, reason),
         emails: emails(&tokens),
         payment: payment(&lower, &tokens),
-        address: address(text),
+        address,
         quantity: quantity(&tokens),
         options: options(&tokens),
         cancel_reason: reason,
@@ -696,22 +804,136 @@ fn stem(word: &str) -> &str {
     }
 }
 
-/// The share of `candidate`'s words that `text` mentions (case- and
-/// plural-insensitive), 0 to 1. "the boots" scores 0.5 against "Hiking Boots".
-pub fn mention_score(text: &str, candidate: &str) -> f32 {
-    let text_words: Vec<String> = tokenize(bounded(text))
+/// A word for matching: lower-cased, without hyphens, singular.
+fn match_form(word: &str) -> String {
+    let joined: String = word.chars().filter(|c| *c != '-').collect();
+    stem(&joined).to_string()
+}
+
+/// The words of `text` in [`match_form`], plus each adjacent pair written
+/// together ("t shirt" also reads as "tshirt").
+fn text_forms(text: &str) -> Vec<String> {
+    let words: Vec<String> = tokenize(bounded(text))
         .iter()
-        .map(|t| stem(&t.lower).to_string())
+        .map(|t| t.lower.chars().filter(|c| *c != '-').collect::<String>())
         .collect();
+    let mut out: Vec<String> = words.iter().map(|w| stem(w).to_string()).collect();
+    for pair in words.windows(2) {
+        out.push(stem(&format!("{}{}", pair[0], pair[1])).to_string());
+    }
+    out
+}
+
+/// The share of `candidate`'s words that `text` mentions (case-, hyphen- and
+/// plural-insensitive), 0 to 1. "the boots" scores 0.5 against "Hiking Boots";
+/// "tshirt" matches "T-Shirt".
+pub fn mention_score(text: &str, candidate: &str) -> f32 {
+    let text_words = text_forms(text);
     let wanted: Vec<String> = tokenize(candidate)
         .iter()
-        .map(|t| stem(&t.lower).to_string())
+        .map(|t| match_form(&t.lower))
+        .filter(|w| !w.is_empty())
         .collect();
     if wanted.is_empty() {
         return 0.0;
     }
     let hits = wanted.iter().filter(|w| text_words.contains(w)).count();
     hits as f32 / wanted.len() as f32
+}
+
+/// Words that carry no meaning for [`phrase_score`].
+const PHRASE_STOP: [&str; 24] = [
+    "a", "an", "the", "it", "i", "my", "to", "of", "for", "is", "was", "and", "or", "in", "on",
+    "at", "by", "be", "me", "this", "that", "with", "its", "it's",
+];
+
+/// How well `text` expresses `phrase`, 0 to 1: the share of the phrase's
+/// content words found in the text, where two words match when equal after
+/// [`match_form`] or when they share their first five letters ("delivery" /
+/// "delivered"). For matching free text to a tenant's configured reasons.
+pub fn phrase_score(text: &str, phrase: &str) -> f32 {
+    let text_words: Vec<String> = tokenize(bounded(text))
+        .iter()
+        .map(|t| match_form(&t.lower))
+        .collect();
+    let wanted: Vec<String> = tokenize(phrase)
+        .iter()
+        .filter(|t| !PHRASE_STOP.contains(&t.lower.as_str()))
+        .map(|t| match_form(&t.lower))
+        .collect();
+    if wanted.is_empty() {
+        return 0.0;
+    }
+    let same = |a: &str, b: &str| {
+        a == b || (a.len() >= 5 && b.len() >= 5 && a.as_bytes()[..5] == b.as_bytes()[..5])
+    };
+    let hits = wanted
+        .iter()
+        .filter(|w| text_words.iter().any(|t| same(t, w)))
+        .count();
+    hits as f32 / wanted.len() as f32
+}
+
+/// Cues after which what is named is being excluded or kept, not chosen:
+/// "keep the kettle", "forget the exchange" (and "not the kettle", see
+/// [`split_excluded`]).
+const EXCLUDING_CUES: [&str; 8] = [
+    "keep",
+    "forget",
+    "instead of",
+    "rather than",
+    "except",
+    "apart from",
+    "other than",
+    "without",
+];
+
+/// Splits `text` into what it asks for and what it excludes: a phrase after
+/// an [`EXCLUDING_CUES`] word or "not the/my/…", up to the next comma, full
+/// stop, "and" or "but", is excluded. "it's the earbuds, not the kettle. keep the kettle" gives
+/// ("it's the earbuds", "the kettle the kettle").
+pub fn split_excluded(text: &str) -> (String, String) {
+    let text = bounded(text).to_lowercase();
+    let mut wanted = String::new();
+    let mut excluded = String::new();
+    for piece in text.split([',', '.', ';', '!', '?', '\n']) {
+        let words: Vec<&str> = piece.split_whitespace().collect();
+        let mut out = true;
+        let mut i = 0;
+        while i < words.len() {
+            let w = words[i].trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            let pair = words
+                .get(i + 1)
+                .map(|n| format!("{w} {n}"))
+                .unwrap_or_default();
+            if EXCLUDING_CUES.contains(&pair.as_str()) {
+                out = false;
+                i += 2;
+                continue;
+            }
+            let determiner = words.get(i + 1).is_some_and(|n| {
+                matches!(
+                    *n,
+                    "the" | "my" | "that" | "this" | "those" | "these" | "a" | "an" | "your"
+                )
+            });
+            if EXCLUDING_CUES.contains(&w) || (w == "not" && determiner) {
+                out = false;
+                i += 1;
+                continue;
+            }
+            if matches!(w, "but" | "just" | "only" | "instead" | "and") {
+                out = true;
+            }
+            let target = if out { &mut wanted } else { &mut excluded };
+            target.push_str(words[i]);
+            target.push(' ');
+            i += 1;
+        }
+        wanted.push(' ');
+        excluded.push(' ');
+    }
+    (wanted.trim().to_string(), excluded.trim().to_string())
 }
 
 #[cfg(test)]
@@ -866,6 +1088,14 @@ mod tests {
             (c.address1.as_str(), c.address2.as_str(), c.city.as_str()),
             ("9 Elm Road", "", "Denver")
         );
+        let d = extract("I'm Isabella Thomas, zip 28243. Please change my default address to 77 Lakeview Terrace, Asheville, NC 28801")
+            .address
+            .unwrap();
+        assert_eq!(
+            (d.address1.as_str(), d.city.as_str(), d.zip.as_str()),
+            ("77 Lakeview Terrace", "Asheville", "28801"),
+            "the zip given before is not a house number"
+        );
         assert!(extract("my zip is 78701").address.is_none());
         assert!(extract("order #W1234567 to TX 78701").address.is_none());
     }
@@ -893,6 +1123,107 @@ mod tests {
         assert_eq!(mention_score("the BLUE one", "blue"), 1.0);
         assert_eq!(mention_score("the kettle", "Water Bottle"), 0.0);
         assert_eq!(mention_score("anything", ""), 0.0);
+    }
+
+    #[test]
+    fn the_method_being_replaced_is_not_the_one_chosen() {
+        assert_eq!(
+            extract("ship it there and charge my visa instead of paypal").payment,
+            Some(PaymentHint::CreditCard {
+                brand: Some("visa".into()),
+                last_four: None
+            })
+        );
+        assert_eq!(
+            extract("switch it from paypal to the mastercard ending 9364").payment,
+            Some(PaymentHint::CreditCard {
+                brand: Some("mastercard".into()),
+                last_four: Some("9364".into())
+            })
+        );
+        assert_eq!(
+            extract("put it on paypal, not the visa").payment,
+            Some(PaymentHint::Paypal)
+        );
+        assert_eq!(
+            extract("use my card instead of the gift card").payment,
+            Some(PaymentHint::CreditCard {
+                brand: None,
+                last_four: None
+            })
+        );
+        assert!(extract("my master card").payment.is_some());
+    }
+
+    #[test]
+    fn lower_case_run_on_names_before_a_zip() {
+        assert_eq!(
+            extract("hi its yara sanchez zip 43097, whats the status of my order").name,
+            Some(("Yara".into(), "Sanchez".into()))
+        );
+        assert_eq!(
+            extract("hey omar lopez here zip code 80218 i want to return something").name,
+            Some(("Omar".into(), "Lopez".into()))
+        );
+        assert_eq!(
+            extract("i want to return shoes zip 12345").name,
+            None,
+            "request words are not a name"
+        );
+    }
+
+    #[test]
+    fn the_customers_zip_is_not_the_new_addresses() {
+        let e =
+            extract("I'm Lena Park, zip 78712. My new address is 5 Pine Lane, Boston, MA 02115");
+        assert_eq!(e.zip.as_deref(), Some("78712"));
+        assert_eq!(e.address.unwrap().zip, "02115");
+        let e = extract("lena park 78712, please move me to 5 Pine Lane, Boston, MA 02115");
+        assert_eq!(e.zip.as_deref(), Some("78712"));
+        assert_eq!(
+            extract("ship to 5 Pine Lane, Boston, MA 02115")
+                .zip
+                .as_deref(),
+            Some("02115"),
+            "with no other zip, the address's"
+        );
+    }
+
+    #[test]
+    fn hyphens_and_spacing_do_not_hide_a_product() {
+        assert_eq!(mention_score("the blue vneck tshirt order", "T-Shirt"), 1.0);
+        assert_eq!(mention_score("my t shirt", "T-Shirt"), 1.0);
+        assert_eq!(mention_score("the t-shirt", "T-Shirt"), 1.0);
+    }
+
+    #[test]
+    fn phrases_match_by_words_not_exact_text() {
+        assert!(phrase_score("I found it cheaper elsewhere", "found cheaper elsewhere") >= 0.99);
+        assert!(
+            phrase_score("delivery is taking way too long", "delivery too slow") >= 0.6,
+            "{}",
+            phrase_score("delivery is taking way too long", "delivery too slow")
+        );
+        assert!(phrase_score("the shipping was delayed", "gift for someone") < 0.5);
+        assert_eq!(phrase_score("anything", "the a"), 0.0);
+    }
+
+    #[test]
+    fn excluded_items_are_split_from_the_wanted_ones() {
+        let (wanted, excluded) =
+            split_excluded("it's the wireless earbuds, not the kettle. keep the kettle.");
+        assert!(
+            wanted.contains("earbuds") && !wanted.contains("kettle"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("kettle"), "{excluded}");
+        let (wanted, excluded) = split_excluded("forget the exchange, i just want to return it");
+        assert!(excluded.contains("exchange") && wanted.contains("return"));
+        let (wanted, excluded) = split_excluded("I'm not happy with the lamp, return it");
+        assert!(
+            wanted.contains("lamp") && excluded.is_empty(),
+            "plain 'not' excludes nothing"
+        );
     }
 
     #[test]
@@ -925,6 +1256,8 @@ mod tests {
             let e = extract(s);
             assert!(e.order_ids.iter().all(|o| o.len() == 9));
             let _ = mention_score(s, "Water Bottle");
+            let _ = phrase_score(s, "found a better price");
+            let _ = split_excluded(s);
         }
     }
 }

@@ -82,6 +82,14 @@ pub fn clauses(text: &str) -> Vec<String> {
     out.into_iter()
         .map(|c| strip_connector(c.trim()).to_string())
         .filter(|c| c.chars().any(char::is_alphanumeric))
+        // A connector left on its own ("And also, …" cut before "also, ").
+        .filter(|c| {
+            !matches!(
+                c.to_ascii_lowercase()
+                    .trim_matches(|x: char| !x.is_alphanumeric()),
+                "and" | "also" | "plus" | "oh" | "then"
+            )
+        })
         .collect()
 }
 
@@ -230,6 +238,11 @@ mod tests {
         assert_eq!(
             clauses("return the shirt and also track my other order"),
             vec!["return the shirt", "track my other order"]
+        );
+        // A connector cut off on its own is no clause.
+        assert_eq!(
+            clauses("do you sell boots? And also, how long do refunds take?"),
+            vec!["do you sell boots?", "how long do refunds take?"]
         );
         // Dots inside emails, ids and prices do not split.
         assert_eq!(

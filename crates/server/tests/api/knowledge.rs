@@ -579,3 +579,31 @@ async fn the_gate_runs_the_knowledge_tool_checks_its_arguments_and_records_every
     assert_eq!(spec.parameters["required"], json!(["query"]));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_product_question_and_a_policy_question_in_one_message_are_both_answered() {
+    let app = spawn_app().await;
+    seed_demo(&app).await;
+    let key = app.key(Role::Agent).to_string();
+    let (_, turn) = chat(
+        &app,
+        &key,
+        "do you sell water bottles? And also, how long do refunds take?",
+    )
+    .await;
+    let reply = turn["reply"]["text"].as_str().unwrap();
+    assert!(reply.contains("Water Bottle"), "the product: {reply}");
+    assert!(
+        reply.contains("\"Returns & refunds\""),
+        "and the policy: {reply}"
+    );
+    let names: Vec<&str> = turn["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"search_products"), "{names:?}");
+    assert!(names.contains(&"search_knowledge_base"), "{names:?}");
+    app.finish().await;
+}

@@ -298,3 +298,40 @@ async fn lowering_max_failures_makes_the_agent_escalate_sooner() {
     assert_eq!(t["status"], "escalated", "{}", reply(&t));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_offline_agent_offers_and_recognises_a_tenants_own_cancel_reasons() {
+    let app = spawn_app().await;
+    put(
+        &app,
+        json!({"cancel_reasons": ["found a better price", "delivery takes too long"]}),
+    )
+    .await;
+    let c = open(&app).await;
+    say(&app, &c, "I'd like to cancel my order please").await;
+    let t = say(&app, &c, "it's zoe.muller@example.com").await;
+    assert!(
+        reply(&t).contains("\"found a better price\"")
+            && reply(&t).contains("\"delivery takes too long\""),
+        "asks with the tenant's reasons: {}",
+        reply(&t)
+    );
+    // The customer's own words, not the configured text.
+    let t = say(&app, &c, "honestly the delivery is taking way too long").await;
+    assert!(
+        reply(&t).contains("to confirm") && reply(&t).contains("reason: delivery takes too long"),
+        "the reason is matched by its words: {}",
+        reply(&t)
+    );
+    let t = say(&app, &c, "yes").await;
+    assert!(reply(&t).contains("cancelled"), "{}", reply(&t));
+    let o = app
+        .tool("get_order_details", &json!({"order_id": "#W0000001"}))
+        .await;
+    assert_eq!(
+        o.body["output"]["cancel_reason"], "delivery takes too long",
+        "{}",
+        o.body
+    );
+    app.finish().await;
+}
