@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use hc_agent::ports::ConversationStore;
 use hc_commerce::ports::{Page, PageRequest};
+use hc_domain::outbox::NewDelivery;
 use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus, Message, TenantId};
 use sqlx::Row;
 
@@ -17,6 +18,7 @@ async fn apply_turn(
     c: &Conversation,
     expected_version: i64,
     messages: &[Message],
+    delivery: Option<&NewDelivery>,
 ) -> Result<()> {
     let updated = sqlx::query(
         "update conversations set status = $3, customer_id = $4, version = $5, doc = $6, \
@@ -69,6 +71,9 @@ async fn apply_turn(
         }
         q.execute(&mut *conn).await.map_err(map)?;
     }
+    if let Some(d) = delivery {
+        crate::outbox::insert_delivery(conn, d).await?;
+    }
     Ok(())
 }
 
@@ -107,6 +112,7 @@ pub(crate) struct TurnJob {
     conversation: Conversation,
     expected_version: i64,
     messages: Vec<Message>,
+    delivery: Option<NewDelivery>,
     done: tokio::sync::oneshot::Sender<Result<()>>,
 }
 
@@ -153,6 +159,7 @@ async fn write_batch(pool: &sqlx::AnyPool, batch: Vec<TurnJob>) {
                 &job.conversation,
                 job.expected_version,
                 &job.messages,
+                job.delivery.as_ref(),
             )
             .await
             {
@@ -186,6 +193,39 @@ async fn write_batch(pool: &sqlx::AnyPool, batch: Vec<TurnJob>) {
             }
         }
         Err(e) => fail_all(batch, map(e)),
+    }
+}
+
+impl SqlStore {
+    /// One turn (and its outbox delivery): through the SQLite group-commit
+    /// writer, or its own transaction on PostgreSQL.
+    async fn write_turn(
+        &self,
+        c: &Conversation,
+        expected_version: i64,
+        messages: &[Message],
+        delivery: Option<&NewDelivery>,
+    ) -> Result<()> {
+        if let Some(turns) = &self.turns {
+            let (done, acknowledged) = tokio::sync::oneshot::channel();
+            let job = TurnJob {
+                conversation: c.clone(),
+                expected_version,
+                messages: messages.to_vec(),
+                delivery: delivery.cloned(),
+                done,
+            };
+            turns
+                .send(job)
+                .await
+                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
+            return acknowledged
+                .await
+                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
+        }
+        let mut tx = self.begin_write().await?;
+        apply_turn(&mut tx, c, expected_version, messages, delivery).await?;
+        tx.commit().await.map_err(map)
     }
 }
 
@@ -257,25 +297,21 @@ impl ConversationStore for SqlStore {
         expected_version: i64,
         messages: &[Message],
     ) -> Result<()> {
-        if let Some(turns) = &self.turns {
-            let (done, acknowledged) = tokio::sync::oneshot::channel();
-            let job = TurnJob {
-                conversation: c.clone(),
-                expected_version,
-                messages: messages.to_vec(),
-                done,
-            };
-            turns
-                .send(job)
-                .await
-                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
-            return acknowledged
-                .await
-                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
+        self.write_turn(c, expected_version, messages, None).await
+    }
+
+    async fn save_turn_and_enqueue(
+        &self,
+        c: &Conversation,
+        expected_version: i64,
+        messages: &[Message],
+        delivery: &NewDelivery,
+    ) -> Result<()> {
+        if delivery.tenant_id != c.tenant_id {
+            return Err(Error::Conflict("delivery of another tenant".into()));
         }
-        let mut tx = self.begin_write().await?;
-        apply_turn(&mut tx, c, expected_version, messages).await?;
-        tx.commit().await.map_err(map)
+        self.write_turn(c, expected_version, messages, Some(delivery))
+            .await
     }
 
     async fn list_conversations(

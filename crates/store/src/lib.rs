@@ -13,11 +13,14 @@ mod error;
 mod inline;
 mod knowledge;
 mod memory;
+mod outbox;
 mod platform;
 mod retail;
 #[doc(hidden)]
 pub mod testing;
 
+pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
+pub use outbox::{AttemptOutcome, OutboxStore};
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
 pub use platform::{
