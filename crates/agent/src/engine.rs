@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use hc_commerce::{Actor, Tools};
+use hc_domain::outbox::NewDelivery;
 use hc_domain::{
     Author, Channel, Conversation, ConversationId, ConversationStatus, Escalation, Message,
     TenantId, ToolCallRecord, now_ms,
 };
-use hc_domain::outbox::NewDelivery;
 use serde::Serialize;
 use tracing::instrument;
 
@@ -699,23 +699,28 @@ impl Agent {
         let agent = agent.to_string();
         let mut taken_over = false;
         let (c, message) = self
-            .staff_action_delivering(tenant, id, |c, state| {
-                if !c.status.accepts_messages() {
-                    return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
-                }
-                if c.status == ConversationStatus::Open {
-                    taken_over = true;
-                    c.status = ConversationStatus::Escalated;
-                    c.escalation = Some(Escalation {
-                        reason: format!("taken over by {agent}"),
-                        summary: summary(state, ""),
-                        at_ms: now_ms(),
-                    });
-                    state.proposal = None;
-                }
-                c.first_response_at_ms.get_or_insert(now_ms());
-                Ok(Some((Author::Human, text)))
-            }, deliver)
+            .staff_action_delivering(
+                tenant,
+                id,
+                |c, state| {
+                    if !c.status.accepts_messages() {
+                        return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
+                    }
+                    if c.status == ConversationStatus::Open {
+                        taken_over = true;
+                        c.status = ConversationStatus::Escalated;
+                        c.escalation = Some(Escalation {
+                            reason: format!("taken over by {agent}"),
+                            summary: summary(state, ""),
+                            at_ms: now_ms(),
+                        });
+                        state.proposal = None;
+                    }
+                    c.first_response_at_ms.get_or_insert(now_ms());
+                    Ok(Some((Author::Human, text)))
+                },
+                deliver,
+            )
             .await?;
         if taken_over {
             self.emit("conversation.escalated", &c);

@@ -242,7 +242,7 @@ impl ChannelSettings {
         fn keep(s: &mut Secret, stored: Option<&Secret>, name: &str) -> Result<()> {
             if *s == Secret::Kept {
                 match stored {
-                    Some(v @ Secret::Value(_)) => *s = v.clone(),
+                    Some(Secret::Value(v)) => *s = Secret::Value(v.clone()),
                     _ => {
                         return Err(Error::invalid(
                             "settings",
@@ -339,14 +339,20 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_and_redact_to_set_true() {
-        let s: ChannelSettings = serde_json::from_value(serde_json::json!({"twilio": twilio()}))
-            .unwrap();
+        let s: ChannelSettings =
+            serde_json::from_value(serde_json::json!({"twilio": twilio()})).unwrap();
         assert!(!format!("{s:?}").contains("tok"));
         assert!(s.validate().is_ok());
         let shown = serde_json::to_value(s.redacted()).unwrap();
-        assert_eq!(shown["twilio"]["auth_token"], serde_json::json!({"set": true}));
+        assert_eq!(
+            shown["twilio"]["auth_token"],
+            serde_json::json!({"set": true})
+        );
         // Stored form keeps the value.
-        assert_eq!(serde_json::to_value(&s).unwrap()["twilio"]["auth_token"], "tok");
+        assert_eq!(
+            serde_json::to_value(&s).unwrap()["twilio"]["auth_token"],
+            "tok"
+        );
     }
 
     #[test]
@@ -357,7 +363,11 @@ mod tests {
         again.keep_secrets_from(&stored).unwrap();
         assert_eq!(again, stored);
         let mut fresh = stored.redacted();
-        assert!(fresh.keep_secrets_from(&ChannelSettings::default()).is_err());
+        assert!(
+            fresh
+                .keep_secrets_from(&ChannelSettings::default())
+                .is_err()
+        );
         assert!(fresh.validate().is_err(), "an unresolved marker is invalid");
         let bad = serde_json::json!({"twilio": {"account_sid": "AC0123456789abcdef0123456789abcdef",
             "auth_token": {"set": false}, "phone_numbers": ["+15005550006"]}});
@@ -369,7 +379,10 @@ mod tests {
         let mut t = twilio();
         for (field, value) in [
             ("account_sid", serde_json::json!("AC123")),
-            ("account_sid", serde_json::json!("XX0123456789abcdef0123456789abcdef")),
+            (
+                "account_sid",
+                serde_json::json!("XX0123456789abcdef0123456789abcdef"),
+            ),
             ("auth_token", serde_json::json!("")),
             ("auth_token", serde_json::json!("a b")),
             ("phone_numbers", serde_json::json!([])),

@@ -100,4 +100,3 @@ pub struct OutboxCounts {
     pub delivered: u64,
     pub failed: u64,
 }
-

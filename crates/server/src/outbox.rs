@@ -216,9 +216,10 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<String, SendError> {
             let p: SmsPayload = serde_json::from_value(d.payload.clone()).map_err(malformed)?;
             let account = TwilioAccount::resolve(channels, &settings)
                 .ok_or_else(|| SendError::Refused("no Twilio account is configured".into()))?;
-            let sid = account.account_sid.as_deref().ok_or_else(|| {
-                SendError::Refused("no Twilio account SID is configured".into())
-            })?;
+            let sid = account
+                .account_sid
+                .as_deref()
+                .ok_or_else(|| SendError::Refused("no Twilio account SID is configured".into()))?;
             let from = p
                 .from
                 .as_deref()

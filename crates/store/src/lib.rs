@@ -19,10 +19,10 @@ mod retail;
 #[doc(hidden)]
 pub mod testing;
 
-pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
-pub use outbox::{AttemptOutcome, OutboxStore};
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
+pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
+pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };

@@ -16,11 +16,18 @@ use crate::error::{Error, Result, map};
 /// How an attempt ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AttemptOutcome {
-    Delivered { provider_id: String },
+    Delivered {
+        provider_id: String,
+    },
     /// Try again at `at_ms`.
-    Retry { error: String, at_ms: i64 },
+    Retry {
+        error: String,
+        at_ms: i64,
+    },
     /// Give up.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 /// The outbox and reply contacts.
@@ -42,8 +49,12 @@ pub trait OutboxStore: Send + Sync {
     /// oldest first: each gets one more attempt and is not due again before
     /// `now_ms + lease_ms`, so a sender that dies mid-attempt leaves it for a
     /// later claim. Concurrent claimers (other processes) never get the same row.
-    async fn claim_deliveries(&self, now_ms: i64, lease_ms: i64, limit: u32)
-    -> Result<Vec<Delivery>>;
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
     /// Records how a claimed attempt ended.
     async fn finish_attempt(&self, id: i64, outcome: &AttemptOutcome, now_ms: i64) -> Result<()>;
     async fn outbox_counts(&self, t: &TenantId) -> Result<OutboxCounts>;
@@ -79,7 +90,8 @@ fn delivery_of(r: &AnyRow) -> Result<Delivery> {
             .map_err(corrupt)?,
         kind: DeliveryKind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
         payload: serde_json::from_str(&payload).map_err(corrupt)?,
-        status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status}")))?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| corrupt(format!("status {status}")))?,
         attempts: attempts.clamp(0, u32::MAX as i64) as u32,
         next_attempt_at_ms: r.try_get("next_attempt_at_ms").map_err(map)?,
         last_error: r.try_get("last_error").map_err(map)?,
@@ -91,22 +103,25 @@ fn delivery_of(r: &AnyRow) -> Result<Delivery> {
 
 /// Adds a pending delivery, due at once, on `conn` (inside the caller's
 /// transaction when it has one); returns its id.
-pub(crate) async fn insert_delivery(conn: &mut sqlx::AnyConnection, d: &NewDelivery) -> Result<i64> {
+pub(crate) async fn insert_delivery(
+    conn: &mut sqlx::AnyConnection,
+    d: &NewDelivery,
+) -> Result<i64> {
     let now = hc_domain::now_ms();
     let row = sqlx::query(
-            "insert into outbox (tenant_id, conversation_id, kind, payload, status, attempts, \
+        "insert into outbox (tenant_id, conversation_id, kind, payload, status, attempts, \
              next_attempt_at_ms, created_at_ms, updated_at_ms) \
              values ($1, $2, $3, $4, 'pending', 0, $5, $5, $5) returning id",
-        )
-        .bind(d.tenant_id.as_str())
-        .bind(d.conversation_id.as_ref().map(|c| c.to_string()))
-        .bind(d.kind.as_str())
-        .bind(d.payload.to_string())
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map)?;
-        row.try_get(0).map_err(map)
+    )
+    .bind(d.tenant_id.as_str())
+    .bind(d.conversation_id.as_ref().map(|c| c.to_string()))
+    .bind(d.kind.as_str())
+    .bind(d.payload.to_string())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map)?;
+    row.try_get(0).map_err(map)
 }
 
 #[async_trait]

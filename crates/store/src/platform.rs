@@ -166,10 +166,8 @@ impl TenantStore for SqlStore {
             .fetch_optional(&self.read)
             .await
             .map_err(map)?;
-        row.map(|r| {
-            TenantId::parse(r.try_get::<String, _>(0).map_err(map)?).map_err(corrupt)
-        })
-        .transpose()
+        row.map(|r| TenantId::parse(r.try_get::<String, _>(0).map_err(map)?).map_err(corrupt))
+            .transpose()
     }
 
     #[instrument(level = "debug", skip_all, fields(tenant = %t))]

@@ -28,10 +28,10 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::channels::postmark::{Inbound, OutboundEmail};
-use crate::channels::{PostmarkAccount, TwilioAccount};
-use crate::outbox::{self, Contact};
 use crate::channels::twilio::{self, Verb};
+use crate::channels::{PostmarkAccount, TwilioAccount};
 use crate::error::{ApiError, ApiResult};
+use crate::outbox::{self, Contact};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -282,7 +282,10 @@ async fn sms_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response> {
     let (c, turn) = converse(state, &req.tenant, Channel::Sms, from, |_| text.clone()).await?;
     let contact = Contact {
         customer: from.to_string(),
-        ours: req.param("To").filter(|t| !t.is_empty()).map(str::to_string),
+        ours: req
+            .param("To")
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
         ..Contact::default()
     };
     remember_contact(state, &c, &contact).await;
@@ -375,7 +378,10 @@ async fn voice_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response>
         .filter(|f| !f.is_empty())
         .map(|from| Contact {
             customer: from.to_string(),
-            ours: req.param("To").filter(|t| !t.is_empty()).map(str::to_string),
+            ours: req
+                .param("To")
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
             ..Contact::default()
         });
     let speech = req.param("SpeechResult").filter(|s| !s.is_empty());
@@ -400,10 +406,7 @@ async fn voice_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response>
         )));
     };
     let speech = cap(speech).to_string();
-    let (c, turn) = converse(state, &req.tenant, Channel::Voice, call, |_| {
-        speech.clone()
-    })
-    .await?;
+    let (c, turn) = converse(state, &req.tenant, Channel::Voice, call, |_| speech.clone()).await?;
     if let Some(contact) = &contact {
         remember_contact(state, &c, contact).await;
     }

@@ -14,12 +14,12 @@ use utoipa::ToSchema;
 use hc_domain::outbox::{DeliveryKind, DeliveryStatus, OutboxCounts};
 
 use crate::api::PageQuery;
+use crate::auth::Principal;
 use crate::channels::postmark::OutboundEmail;
 use crate::channels::{PostmarkAccount, TwilioAccount};
-use crate::outbox::{Contact, ReplyRoute, SmsPayload};
-use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Query};
+use crate::outbox::{Contact, ReplyRoute, SmsPayload};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -399,9 +399,7 @@ async fn reply_route(
     Ok(Some(ReplyRoute::Email(OutboundEmail {
         from: account.from,
         to: contact.customer,
-        subject: contact
-            .subject
-            .unwrap_or_else(|| "Re: your message".into()),
+        subject: contact.subject.unwrap_or_else(|| "Re: your message".into()),
         text_body: String::new(),
         headers: contact.headers,
         message_stream: "outbound".into(),

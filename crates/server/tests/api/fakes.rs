@@ -106,9 +106,17 @@ async fn twilio_messages(
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| STANDARD.decode(b).ok())
         .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_string(), p.to_string())));
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(u, p)| (u.to_string(), p.to_string()))
+        });
     let authorised = basic.as_ref().is_some_and(|(sid, token)| {
-        *sid == account && fake.credentials.lock().unwrap().contains(&(sid.clone(), token.clone()))
+        *sid == account
+            && fake
+                .credentials
+                .lock()
+                .unwrap()
+                .contains(&(sid.clone(), token.clone()))
     });
     if !authorised {
         return twilio_error(401, 20003, "Authenticate");
@@ -135,7 +143,12 @@ async fn twilio_messages(
             &format!("The 'To' number {to} is not a valid phone number."),
         );
     }
-    if fields.get("Body").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if fields
+        .get("Body")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         return twilio_error(400, 21602, "Message body is required.");
     }
     let n = fake.received.lock().unwrap().len();
@@ -185,7 +198,9 @@ async fn postmark_email(
     {
         return (
             StatusCode::UNAUTHORIZED,
-            Json(json!({"ErrorCode": 10, "Message": "Request does not contain a valid Server token."})),
+            Json(
+                json!({"ErrorCode": 10, "Message": "Request does not contain a valid Server token."}),
+            ),
         );
     }
     let Ok(email) = serde_json::from_slice::<Value>(&body) else {

@@ -585,12 +585,17 @@ async fn an_article_written_through_another_process_is_found_within_a_second_or_
     for db in hc_store::testing::all().await {
         let label = db.label;
         let second = db.second_handle().await;
-        let here = crate::helpers::spawn_app_with(db, crate::helpers::config(), crate::helpers::MINI_DB).await;
+        let here =
+            crate::helpers::spawn_app_with(db, crate::helpers::config(), crate::helpers::MINI_DB)
+                .await;
         let there = crate::helpers::spawn_app_on(second, crate::helpers::config()).await;
         let viewer = here.key(Role::Viewer).to_string();
         let r = search(&here, &viewer, "how long do refunds take").await;
         assert_eq!(r.status, 200, "{label}: {}", r.body);
-        assert!(hit_slugs(&r).is_empty(), "{label}: nothing yet (index built)");
+        assert!(
+            hit_slugs(&r).is_empty(),
+            "{label}: nothing yet (index built)"
+        );
 
         let r = there
             .post(
@@ -605,7 +610,10 @@ async fn an_article_written_through_another_process_is_found_within_a_second_or_
             hit_slugs(&search(&here, &viewer, "how long do refunds take").await) == ["refunds"]
         })
         .await;
-        assert!(found, "{label}: the write through the other process is searchable");
+        assert!(
+            found,
+            "{label}: the write through the other process is searchable"
+        );
 
         let r = there
             .delete(&format!("{ARTICLES}/refunds"), there.key(Role::Manager))

@@ -270,7 +270,12 @@ async fn bad_channel_settings_are_refused_and_change_nothing() {
         "{}",
         r.body
     );
-    assert!(r.body["error"]["message"].as_str().unwrap().contains(SHOP_NUMBER));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(SHOP_NUMBER)
+    );
     assert_eq!(
         app.get("/v1/settings", &app.other_key).await.body,
         other_before
@@ -315,10 +320,7 @@ async fn each_tenant_signs_with_its_own_token_and_the_shared_path_routes_by_the_
     let a = twilio_hook(app, shared, &to_other, OTHER_TOKEN).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.texts("Message").len(), 1, "{}", a.body);
-    let others = app
-        .get("/v1/conversations", &app.other_key)
-        .await
-        .body["items"]
+    let others = app.get("/v1/conversations", &app.other_key).await.body["items"]
         .as_array()
         .unwrap()
         .clone();
@@ -334,8 +336,19 @@ async fn each_tenant_signs_with_its_own_token_and_the_shared_path_routes_by_the_
         SERVER_TOKEN,
     )
     .await;
-    assert_eq!((a.status, a.code().as_str()), (404, "not_found"), "{}", a.body);
-    let a = twilio_hook(app, shared, &[("From", CUSTOMER), ("Body", "hi")], SHOP_TOKEN).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (404, "not_found"),
+        "{}",
+        a.body
+    );
+    let a = twilio_hook(
+        app,
+        shared,
+        &[("From", CUSTOMER), ("Body", "hi")],
+        SHOP_TOKEN,
+    )
+    .await;
     assert_eq!(
         (a.status, a.code().as_str()),
         (422, "invalid_payload"),
@@ -378,7 +391,11 @@ async fn inbound_email_on_the_shared_path_is_routed_by_recipient_and_checked_wit
     let shared = "/channels/postmark/inbound";
     for auth in [("postmark-shop", "wrong"), ("postmark", SHOP_PM_PASSWORD)] {
         let a = postmark_hook(app, shared, auth, &mail).await;
-        assert_eq!((a.status, a.code().as_str()), (401, "unauthorized"), "{auth:?}");
+        assert_eq!(
+            (a.status, a.code().as_str()),
+            (401, "unauthorized"),
+            "{auth:?}"
+        );
     }
     assert!(conversations(app).await.is_empty());
     let a = postmark_hook(app, shared, ("postmark-shop", SHOP_PM_PASSWORD), &mail).await;
@@ -397,7 +414,12 @@ async fn inbound_email_on_the_shared_path_is_routed_by_recipient_and_checked_wit
     stray["ToFull"] = json!([]);
     stray["OriginalRecipient"] = json!("");
     let a = postmark_hook(app, shared, ("postmark-shop", SHOP_PM_PASSWORD), &stray).await;
-    assert_eq!((a.status, a.code().as_str()), (404, "not_found"), "{}", a.body);
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (404, "not_found"),
+        "{}",
+        a.body
+    );
     app.finish().await;
 }
 
@@ -432,7 +454,10 @@ async fn a_human_reply_to_an_sms_conversation_is_texted_through_twilio() {
         format!("/2010-04-01/Accounts/{SHOP_SID}/Messages.json")
     );
     assert_eq!(sms.body["To"], CUSTOMER);
-    assert_eq!(sms.body["From"], SHOP_NUMBER, "from the number the customer texted");
+    assert_eq!(
+        sms.body["From"], SHOP_NUMBER,
+        "from the number the customer texted"
+    );
     assert_eq!(
         sms.body["Body"],
         "Hi, this is Sam from the team: it ships today."
@@ -480,7 +505,10 @@ async fn a_human_reply_to_an_email_conversation_is_threaded_on_the_customers_las
     let a = postmark_hook(app, "/channels/postmark/shop/inbound", auth, &second).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let id = a.json()["conversation_id"].as_str().unwrap().to_string();
-    assert_eq!(s.postmark.wait_for(2, Duration::from_secs(5)).await.len(), 2);
+    assert_eq!(
+        s.postmark.wait_for(2, Duration::from_secs(5)).await.len(),
+        2
+    );
 
     let r = human_reply(app, &id, "Hello Zoe, Sam here. I've looked into it.").await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -544,7 +572,10 @@ async fn an_escalated_call_is_dialed_to_the_tenants_number_or_followed_up_by_tex
     assert!(!a.body.contains("<Dial"), "{}", a.body);
     assert!(a.body.ends_with("<Hangup/></Response>"), "{}", a.body);
     let said = a.texts("Say").join(" ");
-    assert!(said.contains("sorry") && said.contains("text message"), "{said}");
+    assert!(
+        said.contains("sorry") && said.contains("text message"),
+        "{said}"
+    );
     let convs = conversations(app).await;
     assert_eq!(convs[0]["status"], "escalated");
     assert_eq!(convs[0]["channel"], "voice");
@@ -587,8 +618,14 @@ async fn a_provider_outage_is_retried_with_backoff_until_delivered() {
     let app = &s.app;
     let id = sms_conversation(app).await;
     s.twilio.fail_next(vec![
-        (503, json!({"code": 20503, "message": "Service unavailable", "status": 503})),
-        (429, json!({"code": 20429, "message": "Too Many Requests", "status": 429})),
+        (
+            503,
+            json!({"code": 20503, "message": "Service unavailable", "status": 503}),
+        ),
+        (
+            429,
+            json!({"code": 20429, "message": "Too Many Requests", "status": 429}),
+        ),
     ]);
     let r = human_reply(app, &id, "We're on it.").await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -616,7 +653,10 @@ async fn a_refused_delivery_fails_at_once_and_is_not_retried() {
     assert_eq!(items[0]["status"], "failed", "{}", items[0]);
     assert_eq!(items[0]["attempts"], 1);
     let error = items[0]["last_error"].as_str().unwrap();
-    assert!(error.contains("21610") && error.contains("unsubscribed"), "{error}");
+    assert!(
+        error.contains("21610") && error.contains("unsubscribed"),
+        "{error}"
+    );
     // Longer than several retry periods: still one attempt.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(s.twilio.hits(), 1);
@@ -641,7 +681,10 @@ async fn a_provider_that_stays_down_is_given_up_after_the_last_attempt() {
     let s = setup().await;
     let app = &s.app;
     let id = sms_conversation(app).await;
-    let down = (500, json!({"code": 20500, "message": "Internal Server Error", "status": 500}));
+    let down = (
+        500,
+        json!({"code": 20500, "message": "Internal Server Error", "status": 500}),
+    );
     s.twilio.fail_next(vec![down; 10]);
     assert_eq!(human_reply(app, &id, "Hello again").await.status, 200);
     let items = settled(app, app.key(Role::Viewer)).await;
@@ -710,10 +753,7 @@ async fn a_human_reply_that_cannot_be_delivered_is_refused_and_stores_nothing() 
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.get("delivery").is_none(), "{}", r.body);
     assert_eq!(
-        s.app
-            .get("/v1/outbox", s.app.key(Role::Viewer))
-            .await
-            .body["items"],
+        s.app.get("/v1/outbox", s.app.key(Role::Viewer)).await.body["items"],
         json!([])
     );
     assert_eq!(twilio.hits(), 0);

@@ -141,7 +141,12 @@ async fn claims_lease_deliveries_and_outcomes_settle_them() {
             "{label}"
         );
         // The retry is due at its time, not before; delivered and failed never again.
-        assert!(s.claim_deliveries(now + 49, 1_000, 10).await.unwrap().is_empty());
+        assert!(
+            s.claim_deliveries(now + 49, 1_000, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let retry = s.claim_deliveries(now + 50, 1_000, 10).await.unwrap();
         assert_eq!(retry.len(), 1);
         assert_eq!((retry[0].id, retry[0].attempts), (b, 2));
@@ -156,7 +161,10 @@ async fn claims_lease_deliveries_and_outcomes_settle_them() {
             .await
             .unwrap();
         assert_eq!(failed.len(), 1);
-        assert_eq!(failed[0].last_error.as_deref(), Some("400 Twilio error 21211"));
+        assert_eq!(
+            failed[0].last_error.as_deref(),
+            Some("400 Twilio error 21211")
+        );
         let delivered = s.list_deliveries(&tenant("shop"), None, 10).await.unwrap();
         assert_eq!(
             delivered.iter().map(|d| d.id).collect::<Vec<_>>(),
@@ -192,10 +200,16 @@ async fn a_turn_and_its_delivery_are_stored_together_or_not_at_all() {
             .save_turn_and_enqueue(&c, 0, &[human(2, "again")], &d)
             .await
             .unwrap_err();
-        assert!(matches!(err, hc_store::Error::Conflict(_)), "{label}: {err}");
+        assert!(
+            matches!(err, hc_store::Error::Conflict(_)),
+            "{label}: {err}"
+        );
         assert_eq!(s.messages(&c.tenant_id, &c.id).await.unwrap().len(), 1);
         assert_eq!(
-            s.list_deliveries(&c.tenant_id, None, 10).await.unwrap().len(),
+            s.list_deliveries(&c.tenant_id, None, 10)
+                .await
+                .unwrap()
+                .len(),
             1,
             "{label}: no delivery without its message"
         );
@@ -260,7 +274,11 @@ async fn a_number_belongs_to_one_tenant_and_a_refused_claim_changes_nothing() {
         let (s, label) = (&db.store, db.label);
         tenants(s, &["a", "b"]).await;
         let a = with_numbers(&["+15005550001", "+15005550002"]);
-        assert!(s.put_tenant_settings(&tenant("a"), &a, &audit("a")).await.unwrap());
+        assert!(
+            s.put_tenant_settings(&tenant("a"), &a, &audit("a"))
+                .await
+                .unwrap()
+        );
         assert_eq!(
             s.tenant_for_address("+15005550002").await.unwrap(),
             Some(tenant("a")),
@@ -286,8 +304,16 @@ async fn a_number_belongs_to_one_tenant_and_a_refused_claim_changes_nothing() {
 
         // Tenant a lets one number go; b may then take it.
         let a = with_numbers(&["+15005550001"]);
-        assert!(s.put_tenant_settings(&tenant("a"), &a, &audit("a")).await.unwrap());
-        assert!(s.put_tenant_settings(&tenant("b"), &b, &audit("b")).await.unwrap());
+        assert!(
+            s.put_tenant_settings(&tenant("a"), &a, &audit("a"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.put_tenant_settings(&tenant("b"), &b, &audit("b"))
+                .await
+                .unwrap()
+        );
         assert_eq!(
             s.tenant_for_address("+15005550002").await.unwrap(),
             Some(tenant("b")),
