@@ -332,7 +332,7 @@ mod tests {
     fn twilio() -> serde_json::Value {
         serde_json::json!({
             "account_sid": "AC0123456789abcdef0123456789abcdef",
-            "auth_token": "tok",
+            "auth_token": "s3cr3t-value",
             "phone_numbers": ["+15005550006"]
         })
     }
@@ -341,7 +341,7 @@ mod tests {
     fn secrets_never_show_in_debug_and_redact_to_set_true() {
         let s: ChannelSettings =
             serde_json::from_value(serde_json::json!({"twilio": twilio()})).unwrap();
-        assert!(!format!("{s:?}").contains("tok"));
+        assert!(!format!("{s:?}").contains("s3cr3t"));
         assert!(s.validate().is_ok());
         let shown = serde_json::to_value(s.redacted()).unwrap();
         assert_eq!(
@@ -351,7 +351,7 @@ mod tests {
         // Stored form keeps the value.
         assert_eq!(
             serde_json::to_value(&s).unwrap()["twilio"]["auth_token"],
-            "tok"
+            "s3cr3t-value"
         );
     }
 

@@ -177,10 +177,6 @@ struct Slot {
 }
 
 impl Slot {
-    fn current(&self) -> Option<Arc<TenantIndex>> {
-        self.built().map(|(index, _)| index)
-    }
-
     fn built(&self) -> Option<(Arc<TenantIndex>, i64)> {
         self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -313,6 +309,8 @@ impl KnowledgeBase {
         let index = Arc::new(blocking(move || TenantIndex::build(&articles)).await?);
         tracing::info!(tenant = %tenant, articles = count, revision, "knowledge index built");
         slot.set(Some((index.clone(), revision)));
+        // The build read the revision: the next check is due an interval from now.
+        *slot.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(index)
     }
 

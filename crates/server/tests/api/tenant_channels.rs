@@ -210,7 +210,7 @@ async fn channel_secrets_are_stored_per_tenant_but_never_read_back() {
     )
     .await;
     assert_eq!(a.status, 200, "the kept token still checks: {}", a.body);
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -355,7 +355,7 @@ async fn each_tenant_signs_with_its_own_token_and_the_shared_path_routes_by_the_
         "{}",
         a.body
     );
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -376,7 +376,7 @@ async fn a_tenant_without_its_own_account_falls_back_to_the_servers() {
     // And its number is free for routing no more.
     let a = twilio_hook(app, "/channels/twilio/sms", &params, SERVER_TOKEN).await;
     assert_eq!(a.status, 404, "{}", a.body);
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -420,7 +420,7 @@ async fn inbound_email_on_the_shared_path_is_routed_by_recipient_and_checked_wit
         "{}",
         a.body
     );
-    app.finish().await;
+    s.app.finish().await;
 }
 
 // ------------------------------------------------------------ outbound
@@ -485,7 +485,7 @@ async fn a_human_reply_to_an_sms_conversation_is_texted_through_twilio() {
         .body;
     let last = t["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["author"], "human");
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -534,7 +534,7 @@ async fn a_human_reply_to_an_email_conversation_is_threaded_on_the_customers_las
             {"Name": "References", "Value": "<CAzoe123@mail.example.com> <reply1@shop.example> <CAzoe456@mail.example.com>"}
         ])
     );
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -593,7 +593,7 @@ async fn an_escalated_call_is_dialed_to_the_tenants_number_or_followed_up_by_tex
         sent[0].body["Body"],
         "Hi, it's Sam. I saw you called: how can I help?"
     );
-    app.finish().await;
+    s.app.finish().await;
 }
 
 /// Opens an SMS conversation in shop; returns its id.
@@ -634,7 +634,7 @@ async fn a_provider_outage_is_retried_with_backoff_until_delivered() {
     assert_eq!(items[0]["attempts"], 3, "two failures, then success");
     assert_eq!(s.twilio.hits(), 3);
     assert_eq!(s.twilio.received().len(), 1, "sent once");
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -673,7 +673,7 @@ async fn a_refused_delivery_fails_at_once_and_is_not_retried() {
         .get("/v1/outbox?status=lost", app.key(Role::Viewer))
         .await;
     assert_eq!((bad.status, bad.code()), (400, "invalid_status"));
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
@@ -691,7 +691,7 @@ async fn a_provider_that_stays_down_is_given_up_after_the_last_attempt() {
     assert_eq!(items[0]["status"], "failed", "{}", items[0]);
     assert_eq!(items[0]["attempts"], 4, "max_attempts in the test config");
     assert!(items[0]["last_error"].as_str().unwrap().contains("500"));
-    app.finish().await;
+    s.app.finish().await;
 }
 
 #[tokio::test]
