@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use hc_commerce::{Actor, Tools};
+use hc_domain::outbox::NewDelivery;
 use hc_domain::{
     Author, Channel, Conversation, ConversationId, ConversationStatus, Escalation, Message,
     TenantId, ToolCallRecord, now_ms,
@@ -636,6 +637,19 @@ impl Agent {
         id: &ConversationId,
         apply: impl FnOnce(&mut Conversation, &mut DialogueState) -> Result<Option<(Author, String)>>,
     ) -> Result<(Conversation, Option<Message>)> {
+        self.staff_action_delivering(tenant, id, apply, |_, _| None)
+            .await
+    }
+
+    /// [`Agent::staff_action`]; `deliver` may turn the stored message into an
+    /// outbox delivery, saved in the same transaction.
+    async fn staff_action_delivering(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        apply: impl FnOnce(&mut Conversation, &mut DialogueState) -> Result<Option<(Author, String)>>,
+        deliver: impl FnOnce(&Conversation, &Message) -> Option<NewDelivery>,
+    ) -> Result<(Conversation, Option<Message>)> {
         let lock = self.lock_for(tenant, id);
         let _serial = lock.lock().await;
         let mut c = self
@@ -665,7 +679,14 @@ impl Agent {
         c.state = serde_json::to_value(&state).unwrap_or_default();
         c.version += 1;
         c.updated_at_ms = now;
-        self.store.save_turn(&c, expected, &messages).await?;
+        match messages.last().and_then(|m| deliver(&c, m)) {
+            Some(delivery) => {
+                self.store
+                    .save_turn_and_enqueue(&c, expected, &messages, &delivery)
+                    .await?
+            }
+            None => self.store.save_turn(&c, expected, &messages).await?,
+        }
         Ok((c, messages.pop()))
     }
 
@@ -677,27 +698,47 @@ impl Agent {
         agent: &str,
         text: &str,
     ) -> Result<Conversation> {
+        self.human_reply_delivering(tenant, id, agent, text, |_, _| None)
+            .await
+    }
+
+    /// [`Agent::human_reply`]; `deliver` builds the outbox delivery that
+    /// carries the stored reply to the customer's channel (SMS, email), stored
+    /// in the same transaction as the message, or `None` to deliver nothing.
+    pub async fn human_reply_delivering(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        agent: &str,
+        text: &str,
+        deliver: impl FnOnce(&Conversation, &Message) -> Option<NewDelivery>,
+    ) -> Result<Conversation> {
         let text = clean(text)?;
         let agent = agent.to_string();
         let mut taken_over = false;
         let (c, message) = self
-            .staff_action(tenant, id, |c, state| {
-                if !c.status.accepts_messages() {
-                    return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
-                }
-                if c.status == ConversationStatus::Open {
-                    taken_over = true;
-                    c.status = ConversationStatus::Escalated;
-                    c.escalation = Some(Escalation {
-                        reason: format!("taken over by {agent}"),
-                        summary: summary(state, ""),
-                        at_ms: now_ms(),
-                    });
-                    state.proposal = None;
-                }
-                c.first_response_at_ms.get_or_insert(now_ms());
-                Ok(Some((Author::Human, text)))
-            })
+            .staff_action_delivering(
+                tenant,
+                id,
+                |c, state| {
+                    if !c.status.accepts_messages() {
+                        return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
+                    }
+                    if c.status == ConversationStatus::Open {
+                        taken_over = true;
+                        c.status = ConversationStatus::Escalated;
+                        c.escalation = Some(Escalation {
+                            reason: format!("taken over by {agent}"),
+                            summary: summary(state, ""),
+                            at_ms: now_ms(),
+                        });
+                        state.proposal = None;
+                    }
+                    c.first_response_at_ms.get_or_insert(now_ms());
+                    Ok(Some((Author::Human, text)))
+                },
+                deliver,
+            )
             .await?;
         if taken_over {
             self.emit("conversation.escalated", &c);

@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use hc_commerce::ports::{Page, PageRequest, StoreResult};
+use hc_domain::outbox::NewDelivery;
 use hc_domain::{
     Channel, Conversation, ConversationId, ConversationStatus, CustomerFact, KnowledgeHit, Message,
     TenantId, TenantSettings, ToolError, UserId,
@@ -30,6 +31,16 @@ pub trait ConversationStore: Send + Sync {
         conversation: &Conversation,
         expected_version: i64,
         messages: &[Message],
+    ) -> StoreResult<()>;
+    /// [`ConversationStore::save_turn`], and in the same transaction adds
+    /// `delivery` (the last message, for the customer's own channel) to the
+    /// outbox: both are stored or neither.
+    async fn save_turn_and_enqueue(
+        &self,
+        conversation: &Conversation,
+        expected_version: i64,
+        messages: &[Message],
+        delivery: &NewDelivery,
     ) -> StoreResult<()>;
     /// Stores a new conversation tied to `external_key` on its channel (a phone
     /// number, a call id, a sender email). `Conflict` if the id exists or if

@@ -2,16 +2,19 @@
 //! model (a superset of the public τ-retail benchmark database) and the
 //! platform records (tenants, API keys, audit). Depends on serde only.
 
+pub mod channels;
 pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod knowledge;
 pub mod memory;
 pub mod money;
+pub mod outbox;
 pub mod platform;
 pub mod retail;
 pub mod settings;
 
+pub use channels::{ChannelSettings, PostmarkSettings, Secret, TwilioSettings};
 pub use conversation::{
     Author, Channel, Conversation, ConversationStatus, Escalation, LlmUsage, Message,
     ToolCallRecord, ToolError,

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::channels::ChannelSettings;
 use crate::error::{Error, Result};
 
 /// How the agent speaks.
@@ -59,6 +60,10 @@ pub struct TenantSettings {
     /// order's original payment method).
     pub refund_to_gift_card: bool,
     pub escalation: EscalationSettings,
+    /// The merchant's own Twilio and Postmark accounts (secrets redacted on
+    /// reads); empty: the server's configuration applies.
+    #[serde(skip_serializing_if = "ChannelSettings::is_empty")]
+    pub channels: ChannelSettings,
 }
 
 impl Default for TenantSettings {
@@ -70,6 +75,7 @@ impl Default for TenantSettings {
             cancel_reasons: None,
             refund_to_gift_card: true,
             escalation: EscalationSettings::default(),
+            channels: ChannelSettings::default(),
         }
     }
 }
@@ -128,7 +134,22 @@ impl TenantSettings {
         if !(1..=10).contains(&e.max_out_of_scope) {
             return bad("escalation.max_out_of_scope must be between 1 and 10".into());
         }
-        Ok(())
+        self.channels.validate()
+    }
+
+    /// The same settings with every secret shown as `{"set": true}`: what the
+    /// API returns and the audit log records.
+    pub fn redacted(&self) -> Self {
+        Self {
+            channels: self.channels.redacted(),
+            ..self.clone()
+        }
+    }
+
+    /// Resolves each `{"set": true}` secret to the one in `stored` (see
+    /// [`ChannelSettings::keep_secrets_from`]).
+    pub fn keep_secrets_from(&mut self, stored: &TenantSettings) -> Result<()> {
+        self.channels.keep_secrets_from(&stored.channels)
     }
 
     /// These settings with the defaults that depend on the deployment filled

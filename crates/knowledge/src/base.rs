@@ -6,11 +6,14 @@
 //! through this value; writes and the build of one tenant are serialised by
 //! that tenant's lock, so the index never misses a write it raced with. A
 //! failed index update drops the index, and the next search rebuilds it.
-//! Writes made by another process to the same database are seen after a
-//! restart (the index is a per-process cache).
+//! Writes made by another process to the same database move the store's
+//! per-tenant revision ([`ArticleStore::revision`]): a search reads it at
+//! most once per `revision_check_ms` and rebuilds the index when it moved
+//! past the revision the index was built from.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use hc_domain::{Article, ArticleId, ArticleSlug, KnowledgeHit, TenantId, now_ms};
 use serde::{Deserialize, Serialize};
@@ -38,11 +41,17 @@ pub const MAX_HITS: usize = 20;
 pub struct KnowledgeConfig {
     /// Most articles one tenant may hold.
     pub max_articles: usize,
+    /// How often a search checks whether another process changed the
+    /// tenant's articles (one small read), in milliseconds; 0 = every search.
+    pub revision_check_ms: u64,
 }
 
 impl Default for KnowledgeConfig {
     fn default() -> Self {
-        Self { max_articles: 1000 }
+        Self {
+            max_articles: 1000,
+            revision_check_ms: 1000,
+        }
     }
 }
 
@@ -158,20 +167,44 @@ pub struct ArticlePage {
 }
 
 /// A tenant's index slot: the lock that serialises its writes and build, and
-/// the index once built.
+/// the index once built with the store revision it reflects.
 #[derive(Default)]
 struct Slot {
     writes: tokio::sync::Mutex<()>,
-    index: RwLock<Option<Arc<TenantIndex>>>,
+    index: RwLock<Option<(Arc<TenantIndex>, i64)>>,
+    /// When the store's revision was last compared.
+    checked: Mutex<Option<Instant>>,
 }
 
 impl Slot {
-    fn current(&self) -> Option<Arc<TenantIndex>> {
+    fn built(&self) -> Option<(Arc<TenantIndex>, i64)> {
         self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn set(&self, index: Option<Arc<TenantIndex>>) {
+    fn set(&self, index: Option<(Arc<TenantIndex>, i64)>) {
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+    }
+
+    /// Records that the index now reflects `revision` (it took our own write).
+    fn advance(&self, revision: i64) {
+        if let Some((_, r)) = self
+            .index
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            *r = revision;
+        }
+    }
+
+    /// Whether the revision is due for a check (and marks it checked).
+    fn check_due(&self, every: Duration) -> bool {
+        let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
+        if checked.is_some_and(|at| at.elapsed() < every) {
+            return false;
+        }
+        *checked = Some(Instant::now());
+        true
     }
 }
 
@@ -217,9 +250,9 @@ impl KnowledgeBase {
     }
 
     /// Applies a stored change to the tenant's index, if it is built. Call
-    /// with the slot's write lock held.
-    async fn apply(&self, slot: &Slot, change: Change) {
-        let Some(index) = slot.current() else {
+    /// with the slot's write lock held, right after the store write.
+    async fn apply(&self, tenant: &TenantId, slot: &Slot, change: Change) {
+        let Some((index, built)) = slot.built() else {
             return;
         };
         let result = blocking(move || match &change {
@@ -230,24 +263,54 @@ impl KnowledgeBase {
         if let Err(e) = result {
             warn!(error = %e, "knowledge index update failed; it will be rebuilt");
             slot.set(None);
+            return;
+        }
+        // Our write moved the revision by one: if nothing else did, the index
+        // is current; otherwise the next check rebuilds it.
+        match self.store.revision(tenant).await {
+            Ok(r) if r == built + 1 => slot.advance(r),
+            Ok(_) => {}
+            Err(e) => warn!(error = %e, "cannot read the knowledge revision"),
         }
     }
 
-    /// The tenant's index, built from the store if needed.
+    /// The tenant's index: built from the store if needed, and rebuilt when
+    /// the store's revision moved (checked at most once per `revision_check_ms`).
     async fn index(&self, tenant: &TenantId) -> Result<Arc<TenantIndex>> {
         let slot = self.slot(tenant);
-        if let Some(index) = slot.current() {
-            return Ok(index);
+        let mut wanted = None;
+        if let Some((index, built)) = slot.built() {
+            if !slot.check_due(Duration::from_millis(self.config.revision_check_ms)) {
+                return Ok(index);
+            }
+            match self.store.revision(tenant).await {
+                Ok(r) if r == built => return Ok(index),
+                Ok(r) => wanted = Some(r),
+                Err(e) => {
+                    // A stale index beats no answer; the next check retries.
+                    warn!(error = %e, "cannot read the knowledge revision");
+                    return Ok(index);
+                }
+            }
         }
         let _writes = slot.writes.lock().await;
-        if let Some(index) = slot.current() {
+        if let Some((index, built)) = slot.built()
+            && wanted.is_none_or(|w| built >= w)
+        {
+            // Built (or rebuilt) by another search meanwhile.
             return Ok(index);
         }
+        // The revision is read before the articles: a write in between is
+        // in the articles and moves the revision past this one, so the next
+        // check rebuilds again rather than missing it.
+        let revision = self.store.revision(tenant).await?;
         let articles = self.store.all_articles(tenant).await?;
         let count = articles.len();
         let index = Arc::new(blocking(move || TenantIndex::build(&articles)).await?);
-        tracing::info!(tenant = %tenant, articles = count, "knowledge index built");
-        slot.set(Some(index.clone()));
+        tracing::info!(tenant = %tenant, articles = count, revision, "knowledge index built");
+        slot.set(Some((index.clone(), revision)));
+        // The build read the revision: the next check is due an interval from now.
+        *slot.checked.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(index)
     }
 
@@ -279,7 +342,7 @@ impl KnowledgeBase {
             .store
             .upsert_article(&article, self.config.max_articles)
             .await?;
-        self.apply(&slot, Change::Upsert(stored.article().clone()))
+        self.apply(tenant, &slot, Change::Upsert(stored.article().clone()))
             .await;
         Ok(stored)
     }
@@ -316,7 +379,8 @@ impl KnowledgeBase {
         if !self.store.delete_article(tenant, slug).await? {
             return Err(Error::NotFound(slug.clone()));
         }
-        self.apply(&slot, Change::Delete(slug.clone())).await;
+        self.apply(tenant, &slot, Change::Delete(slug.clone()))
+            .await;
         Ok(())
     }
 

@@ -48,4 +48,8 @@ pub trait ArticleStore: Send + Sync {
     async fn delete_article(&self, t: &TenantId, slug: &ArticleSlug) -> Result<bool>;
     /// Every article of the tenant, to build its index.
     async fn all_articles(&self, t: &TenantId) -> Result<Vec<Article>>;
+    /// The tenant's article revision: incremented by one, in the same
+    /// transaction, by every upsert and every delete that removed a row, by
+    /// any process sharing the store. Cheap to read.
+    async fn revision(&self, t: &TenantId) -> Result<i64>;
 }

@@ -15,12 +15,22 @@ use crate::{ArticleDraft, KnowledgeBase, KnowledgeConfig};
 #[derive(Default)]
 struct MemoryStore {
     rows: Mutex<BTreeMap<(String, String), Article>>,
+    /// One counter for every tenant: enough for a revision that moves.
+    revision: std::sync::atomic::AtomicI64,
+}
+
+impl MemoryStore {
+    fn bump(&self) {
+        self.revision
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[async_trait]
 impl ArticleStore for MemoryStore {
     async fn upsert_article(&self, a: &Article, max: usize) -> Result<Upserted> {
         let mut rows = self.rows.lock().unwrap();
+        self.bump();
         let key = (a.tenant_id.to_string(), a.slug.to_string());
         if let Some(old) = rows.get(&key) {
             let stored = Article {
@@ -59,7 +69,15 @@ impl ArticleStore for MemoryStore {
 
     async fn delete_article(&self, t: &TenantId, slug: &ArticleSlug) -> Result<bool> {
         let mut rows = self.rows.lock().unwrap();
-        Ok(rows.remove(&(t.to_string(), slug.to_string())).is_some())
+        let removed = rows.remove(&(t.to_string(), slug.to_string())).is_some();
+        if removed {
+            self.bump();
+        }
+        Ok(removed)
+    }
+
+    async fn revision(&self, _t: &TenantId) -> Result<i64> {
+        Ok(self.revision.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     async fn all_articles(&self, t: &TenantId) -> Result<Vec<Article>> {
@@ -80,7 +98,13 @@ fn draft(title: &str, body: &str) -> ArticleDraft {
 }
 
 fn kb_with(store: Arc<MemoryStore>, max_articles: usize) -> KnowledgeBase {
-    KnowledgeBase::new(store, KnowledgeConfig { max_articles })
+    KnowledgeBase::new(
+        store,
+        KnowledgeConfig {
+            max_articles,
+            ..KnowledgeConfig::default()
+        },
+    )
 }
 
 async fn demo_kb() -> KnowledgeBase {
@@ -402,4 +426,45 @@ async fn measure_a_full_tenant() {
     eprintln!(
         "1000 articles: index build {build:?}, search+snippets {search:?}, one write {write:?}"
     );
+}
+
+#[tokio::test]
+async fn a_write_by_another_process_is_searchable_after_the_revision_check() {
+    let store: Arc<MemoryStore> = Arc::default();
+    let config = |ms| KnowledgeConfig {
+        revision_check_ms: ms,
+        ..KnowledgeConfig::default()
+    };
+    let here = KnowledgeBase::new(store.clone(), config(0));
+    let there = KnowledgeBase::new(store.clone(), config(0));
+    let shop = tenant("shop");
+    assert!(here.search(&shop, "refund", 5).await.unwrap().is_empty());
+    there
+        .upsert(&shop, draft("Refunds", "Refunds take five days."))
+        .await
+        .unwrap();
+    let hits = here.search(&shop, "refund", 5).await.unwrap();
+    assert_eq!(hits.len(), 1, "rebuilt from the store");
+    there
+        .delete(&shop, &ArticleSlug::parse("refunds").unwrap())
+        .await
+        .unwrap();
+    assert!(here.search(&shop, "refund", 5).await.unwrap().is_empty());
+
+    // Checked at most once per interval: a change inside it is seen after it.
+    let slow = KnowledgeBase::new(store.clone(), config(60_000));
+    assert!(slow.search(&shop, "refund", 5).await.unwrap().is_empty());
+    there
+        .upsert(&shop, draft("Refunds", "Refunds take five days."))
+        .await
+        .unwrap();
+    assert!(
+        slow.search(&shop, "refund", 5).await.unwrap().is_empty(),
+        "not checked again within the interval"
+    );
+    // Its own writes apply at once, without a rebuild.
+    slow.upsert(&shop, draft("Shipping", "We ship in two days."))
+        .await
+        .unwrap();
+    assert_eq!(slow.search(&shop, "ship", 5).await.unwrap().len(), 1);
 }

@@ -75,6 +75,7 @@ impl AppState {
             )),
             knowledge: None,
             settings,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }
@@ -148,6 +149,8 @@ fn spawn_abandon_sweeper(state: AppState) {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// Stops the background tasks (the outbox worker) when the server stops.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Application {
@@ -160,9 +163,14 @@ impl Application {
         if state.config.abandon_after_ms > 0 {
             spawn_abandon_sweeper(state.clone());
         }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if state.config.outbox.enabled {
+            crate::outbox::spawn(state.clone(), stopped);
+        }
         Ok(Self {
             listener,
             router: router(state),
+            stop,
         })
     }
 
@@ -175,12 +183,14 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        let _ = self.stop.send(true);
+        served
     }
 }

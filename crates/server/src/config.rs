@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub settings_cache_ttl_ms: u64,
     /// Inbound SMS, voice and email (`[server.channels]`, `HC_SERVER__CHANNELS__…`).
     pub channels: ChannelsConfig,
+    /// Delivery of outbound SMS and email (`[server.outbox]`).
+    pub outbox: OutboxConfig,
 }
 
 impl Default for ServerConfig {
@@ -44,14 +46,16 @@ impl Default for ServerConfig {
             abandon_after_ms: 30 * 60 * 1000,
             settings_cache_ttl_ms: 5_000,
             channels: ChannelsConfig::default(),
+            outbox: OutboxConfig::default(),
         }
     }
 }
 
-/// Settings of the inbound channel webhooks, for the whole server (per-tenant
-/// channel settings do not exist yet). A channel is off, and its webhook
-/// answers 404 `channel_disabled`, until its secrets are set. Secrets are never
-/// serialised back out.
+/// The server's own channel accounts: the default for every tenant whose
+/// settings (`channels` in `PUT /v1/settings`) do not name its own Twilio or
+/// Postmark account, enough for a single-tenant setup. Without either, a
+/// channel is off and its webhook answers 404 `channel_disabled`. Secrets are
+/// never serialised back out.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChannelsConfig {
@@ -62,8 +66,15 @@ pub struct ChannelsConfig {
     /// Twilio auth token: checks `X-Twilio-Signature`. SMS and voice are off without it.
     #[serde(skip_serializing)]
     pub twilio_auth_token: Option<SecretString>,
+    /// Twilio account SID (`AC…`): sends SMS replies with the auth token.
+    pub twilio_account_sid: Option<String>,
+    /// The number SMS replies are sent from when the conversation does not
+    /// name one (E.164).
+    pub sms_from: Option<String>,
+    /// Twilio REST API base URL.
+    pub twilio_api_base: String,
     /// Phone number a voice call is `<Dial>`ed to on handoff; without it the
-    /// caller is told a human will call back.
+    /// caller is offered a text-message follow-up.
     pub voice_handoff_number: Option<String>,
     /// Postmark server token for sending replies. Email is off without it.
     #[serde(skip_serializing)]
@@ -84,6 +95,9 @@ impl Default for ChannelsConfig {
         Self {
             public_base_url: None,
             twilio_auth_token: None,
+            twilio_account_sid: None,
+            sms_from: None,
+            twilio_api_base: "https://api.twilio.com".into(),
             voice_handoff_number: None,
             postmark_server_token: None,
             postmark_api_base: "https://api.postmarkapp.com".into(),
@@ -91,5 +105,48 @@ impl Default for ChannelsConfig {
             inbound_basic_user: None,
             inbound_basic_password: None,
         }
+    }
+}
+
+/// The outbox worker: delivers queued SMS and email, retrying transient
+/// failures with exponential backoff.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Whether this process delivers (any number of processes may share a database).
+    pub enabled: bool,
+    /// How often the worker looks for due deliveries (a local enqueue wakes it at once).
+    pub poll_ms: u64,
+    /// Wait before the second attempt; each later one waits four times longer.
+    pub retry_base_ms: u64,
+    /// Longest wait between attempts.
+    pub retry_max_ms: u64,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+    /// How long a claimed delivery is reserved for the process attempting it;
+    /// after that (the process died) another claim may retry it.
+    pub lease_ms: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_ms: 1_000,
+            retry_base_ms: 2_000,
+            retry_max_ms: 3_600_000,
+            max_attempts: 8,
+            lease_ms: 60_000,
+        }
+    }
+}
+
+impl OutboxConfig {
+    /// The wait after the `attempts`-th failed attempt: base × 4^(attempts − 1), capped.
+    pub fn backoff_ms(&self, attempts: u32) -> u64 {
+        let factor = 4u64.saturating_pow(attempts.saturating_sub(1));
+        self.retry_base_ms
+            .saturating_mul(factor)
+            .min(self.retry_max_ms)
     }
 }

@@ -14,12 +14,13 @@ mod idempotency;
 mod keys;
 mod observe;
 mod openapi;
+mod outbox;
 mod settings;
 mod state;
 mod webhooks;
 
 pub use app::{Application, install_tls_provider};
-pub use config::{ChannelsConfig, ServerConfig};
+pub use config::{ChannelsConfig, OutboxConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
 pub use settings::SettingsCache;

@@ -47,12 +47,12 @@ impl Modify for BearerAuth {
         api::catalog::list_products, api::catalog::get_product, api::catalog::create_product, api::catalog::update_product,
         api::customers::list_customers, api::customers::get_customer, api::customers::get_memory, api::customers::delete_memory,
         api::orders::list_orders, api::orders::get_order,
-        api::conversations::create_conversation, api::conversations::send_message, api::conversations::send_message_streaming, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats,
+        api::conversations::create_conversation, api::conversations::send_message, api::conversations::send_message_streaming, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats, api::conversations::list_outbox,
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
         api::knowledge::create_article, api::knowledge::put_article, api::knowledge::list_articles, api::knowledge::get_article, api::knowledge::delete_article, api::knowledge::search_knowledge,
         api::audit::list_audit,
         api::settings::get_settings, api::settings::put_settings,
-        api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email,
+        api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email, api::channels::receive_sms_shared, api::channels::receive_voice_shared, api::channels::receive_email_shared,
     ),
     components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived))
 )]

@@ -7,7 +7,7 @@ use hc_agent::ports::MemoryStore;
 use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
-use hc_store::{ApiKeyStore, AuditStore, IdempotencyStore, SqlStore, TenantStore};
+use hc_store::{ApiKeyStore, AuditStore, IdempotencyStore, OutboxStore, SqlStore, TenantStore};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::KeyCache;
@@ -17,7 +17,7 @@ use crate::config::ServerConfig;
 /// customer memory), plus a liveness probe of the database.
 #[async_trait]
 pub trait Platform:
-    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore
+    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -38,14 +38,16 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub config: Arc<ServerConfig>,
     pub metrics: PrometheusHandle,
-    /// Per-client-IP limits for the public widget endpoints.
-    /// Outgoing HTTP (Postmark's email API).
+    /// Outgoing HTTP (Twilio's and Postmark's APIs).
     pub http: reqwest::Client,
+    /// Per-client-IP limits for the public widget endpoints.
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// The merchants' articles; set with [`AppState::with_knowledge`].
     pub knowledge: Option<Arc<KnowledgeBase>>,
     /// The tenants' effective agent settings, shared with the agent and the tools.
     pub settings: Arc<crate::settings::SettingsCache>,
+    /// Wakes this process's outbox worker after an enqueue.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

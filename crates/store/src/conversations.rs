@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use hc_agent::ports::ConversationStore;
 use hc_commerce::ports::{Page, PageRequest};
+use hc_domain::outbox::NewDelivery;
 use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus, Message, TenantId};
 use sqlx::Row;
 
 use crate::db::SqlStore;
 use crate::error::{Error, Result, map};
 use crate::retail::{decode, to_doc};
-use crate::turn_writer::{MessageRow, TurnJob};
+use crate::turn_writer::{DeliveryRow, MessageRow, TurnJob};
 
 /// The statements of one turn: the version-checked update and the messages.
 async fn apply_turn(
@@ -18,6 +19,7 @@ async fn apply_turn(
     c: &Conversation,
     expected_version: i64,
     messages: &[Message],
+    delivery: Option<&NewDelivery>,
 ) -> Result<()> {
     let updated = sqlx::query(
         "update conversations set status = $3, customer_id = $4, version = $5, doc = $6, \
@@ -70,6 +72,9 @@ async fn apply_turn(
         }
         q.execute(&mut *conn).await.map_err(map)?;
     }
+    if let Some(d) = delivery {
+        crate::outbox::insert_delivery(conn, d).await?;
+    }
     Ok(())
 }
 
@@ -100,6 +105,54 @@ async fn insert_conversation(
     .await
     .map_err(map)?;
     Ok(())
+}
+
+impl SqlStore {
+    /// One turn (and its outbox delivery): through the SQLite group-commit
+    /// writer, or its own transaction elsewhere.
+    async fn write_turn(
+        &self,
+        c: &Conversation,
+        expected_version: i64,
+        messages: &[Message],
+        delivery: Option<&NewDelivery>,
+    ) -> Result<()> {
+        if let Some(turns) = &self.turns {
+            let (done, acknowledged) = tokio::sync::oneshot::channel();
+            let job = TurnJob {
+                tenant: c.tenant_id.to_string(),
+                id: c.id.to_string(),
+                status: c.status.as_str(),
+                customer: c.customer.as_ref().map(|u| u.to_string()),
+                version: c.version,
+                doc: to_doc(c)?,
+                updated_at_ms: c.updated_at_ms,
+                expected_version,
+                messages: messages
+                    .iter()
+                    .map(|m| {
+                        Ok(MessageRow {
+                            seq: m.seq,
+                            doc: to_doc(m)?,
+                            at_ms: m.at_ms,
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                delivery: delivery.map(DeliveryRow::of),
+                done,
+            };
+            turns
+                .send(job)
+                .await
+                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
+            return acknowledged
+                .await
+                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
+        }
+        let mut tx = self.begin_write().await?;
+        apply_turn(&mut tx, c, expected_version, messages, delivery).await?;
+        tx.commit().await.map_err(map)
+    }
 }
 
 #[async_trait]
@@ -170,40 +223,21 @@ impl ConversationStore for SqlStore {
         expected_version: i64,
         messages: &[Message],
     ) -> Result<()> {
-        if let Some(turns) = &self.turns {
-            let (done, acknowledged) = tokio::sync::oneshot::channel();
-            let job = TurnJob {
-                tenant: c.tenant_id.to_string(),
-                id: c.id.to_string(),
-                status: c.status.as_str(),
-                customer: c.customer.as_ref().map(|u| u.to_string()),
-                version: c.version,
-                doc: to_doc(c)?,
-                updated_at_ms: c.updated_at_ms,
-                expected_version,
-                messages: messages
-                    .iter()
-                    .map(|m| {
-                        Ok(MessageRow {
-                            seq: m.seq,
-                            doc: to_doc(m)?,
-                            at_ms: m.at_ms,
-                        })
-                    })
-                    .collect::<Result<_>>()?,
-                done,
-            };
-            turns
-                .send(job)
-                .await
-                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
-            return acknowledged
-                .await
-                .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
+        self.write_turn(c, expected_version, messages, None).await
+    }
+
+    async fn save_turn_and_enqueue(
+        &self,
+        c: &Conversation,
+        expected_version: i64,
+        messages: &[Message],
+        delivery: &NewDelivery,
+    ) -> Result<()> {
+        if delivery.tenant_id != c.tenant_id {
+            return Err(Error::Conflict("delivery of another tenant".into()));
         }
-        let mut tx = self.begin_write().await?;
-        apply_turn(&mut tx, c, expected_version, messages).await?;
-        tx.commit().await.map_err(map)
+        self.write_turn(c, expected_version, messages, Some(delivery))
+            .await
     }
 
     async fn list_conversations(

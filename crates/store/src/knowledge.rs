@@ -26,7 +26,33 @@ fn articles(rows: &[sqlx::any::AnyRow]) -> crate::Result<Vec<Article>> {
         .collect()
 }
 
+/// Moves the tenant's knowledge revision (inside the write's transaction).
+async fn bump_revision(conn: &mut sqlx::AnyConnection, t: &str) -> crate::Result<()> {
+    sqlx::query("update tenants set knowledge_revision = knowledge_revision + 1 where id = $1")
+        .bind(t)
+        .execute(&mut *conn)
+        .await
+        .map_err(map)?;
+    Ok(())
+}
+
 impl SqlStore {
+    async fn delete_article_tx(&self, t: &TenantId, slug: &ArticleSlug) -> crate::Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("delete from knowledge_articles where tenant_id = $1 and slug = $2")
+            .bind(t.as_str())
+            .bind(slug.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        bump_revision(&mut tx, t.as_str()).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(true)
+    }
+
     async fn upsert_article_tx(&self, a: &Article, max: usize) -> crate::Result<Option<Upserted>> {
         let t = a.tenant_id.as_str();
         let mut tx = self.begin_write().await?;
@@ -90,6 +116,7 @@ impl SqlStore {
                 Upserted::Created(a.clone())
             }
         };
+        bump_revision(&mut tx, t).await?;
         tx.commit().await.map_err(map)?;
         Ok(Some(outcome))
     }
@@ -143,14 +170,7 @@ impl ArticleStore for SqlStore {
 
     #[instrument(skip_all, fields(tenant = %t, slug = %slug))]
     async fn delete_article(&self, t: &TenantId, slug: &ArticleSlug) -> hc_knowledge::Result<bool> {
-        let done = sqlx::query("delete from knowledge_articles where tenant_id = $1 and slug = $2")
-            .bind(t.as_str())
-            .bind(slug.as_str())
-            .execute(&self.write)
-            .await
-            .map_err(map)
-            .map_err(kb)?;
-        Ok(done.rows_affected() > 0)
+        self.delete_article_tx(t, slug).await.map_err(kb)
     }
 
     async fn all_articles(&self, t: &TenantId) -> hc_knowledge::Result<Vec<Article>> {
@@ -162,5 +182,18 @@ impl ArticleStore for SqlStore {
                 .map_err(map)
                 .map_err(kb)?;
         articles(&rows).map_err(kb)
+    }
+
+    async fn revision(&self, t: &TenantId) -> hc_knowledge::Result<i64> {
+        let row = sqlx::query("select knowledge_revision from tenants where id = $1")
+            .bind(t.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)
+            .map_err(kb)?;
+        match row {
+            Some(r) => r.try_get(0).map_err(map).map_err(kb),
+            None => Ok(0),
+        }
     }
 }

@@ -13,6 +13,7 @@ mod error;
 mod inline;
 mod knowledge;
 mod memory;
+mod outbox;
 mod platform;
 mod retail;
 #[doc(hidden)]
@@ -21,6 +22,8 @@ mod turn_writer;
 
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
+pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
+pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };

@@ -19,11 +19,17 @@ pub trait TenantStore: Send + Sync {
     async fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>>;
     async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+    /// The tenant whose channel settings receive on `address` (an E.164
+    /// number or a lowercased email address).
+    async fn tenant_for_address(&self, address: &str) -> Result<Option<TenantId>>;
     /// The tenant's stored agent settings: `None` when the tenant does not
     /// exist, the defaults when it never set any.
     async fn tenant_settings(&self, t: &TenantId) -> Result<Option<TenantSettings>>;
     /// Replaces the tenant's settings and writes `audit` in the same
     /// transaction; false (nothing written) if the tenant does not exist.
+    /// The channel addresses in the settings (phone numbers, email addresses)
+    /// are claimed for the tenant: `Conflict`, nothing written, if another
+    /// tenant holds one.
     async fn put_tenant_settings(
         &self,
         t: &TenantId,
@@ -154,6 +160,16 @@ impl TenantStore for SqlStore {
             .collect()
     }
 
+    async fn tenant_for_address(&self, address: &str) -> Result<Option<TenantId>> {
+        let row = sqlx::query("select tenant_id from channel_addresses where address = $1")
+            .bind(address)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)?;
+        row.map(|r| TenantId::parse(r.try_get::<String, _>(0).map_err(map)?).map_err(corrupt))
+            .transpose()
+    }
+
     #[instrument(level = "debug", skip_all, fields(tenant = %t))]
     async fn tenant_settings(&self, t: &TenantId) -> Result<Option<TenantSettings>> {
         let Some(row) = sqlx::query("select settings from tenants where id = $1")
@@ -192,6 +208,26 @@ impl TenantStore for SqlStore {
             .rows_affected();
         if updated == 0 {
             return Ok(false);
+        }
+        // The addresses the tenant receives on, unique across tenants: a
+        // number another tenant holds fails the whole write (`Conflict`).
+        sqlx::query("delete from channel_addresses where tenant_id = $1")
+            .bind(t.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        for address in settings.channels.addresses() {
+            sqlx::query("insert into channel_addresses (address, tenant_id) values ($1, $2)")
+                .bind(address.clone())
+                .bind(t.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match map(e) {
+                    Error::Conflict(_) => {
+                        Error::Conflict(format!("{address} is already used by another tenant"))
+                    }
+                    other => other,
+                })?;
         }
         insert_audit(&mut *tx, audit).await?;
         tx.commit().await.map_err(map)?;

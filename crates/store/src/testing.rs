@@ -19,6 +19,21 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Another store on the same database, as a second process would have;
+    /// its `finish` only closes its own pools (the database stays with `self`).
+    pub async fn second_handle(&self) -> TestDb {
+        let store = SqlStore::open(&self.url, &StoreConfig::default())
+            .await
+            .expect("open the same database");
+        TestDb {
+            store,
+            url: self.url.clone(),
+            label: self.label,
+            _dir: None,
+            pg: None,
+        }
+    }
+
     /// Closes the pools and drops the PostgreSQL database, if any.
     pub async fn finish(self) {
         self.store.close().await;

@@ -30,6 +30,9 @@ const MAX_BATCH: usize = 512;
 const UPDATE_CONVERSATION: &str = "update conversations set status = ?3, \
      customer_id = ?4, version = ?5, doc = ?6, updated_at_ms = ?7 \
      where tenant_id = ?1 and id = ?2 and version = ?8";
+const INSERT_DELIVERY: &str = "insert into outbox (tenant_id, conversation_id, kind, payload, \
+     status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms) \
+     values (?1, ?2, ?3, ?4, 'pending', 0, ?5, ?5, ?5)";
 const INSERT_MESSAGE: &str = "insert into conversation_messages \
      (tenant_id, conversation_id, seq, doc, at_ms) values (?1, ?2, ?3, ?4, ?5)";
 
@@ -39,6 +42,24 @@ pub(crate) struct MessageRow {
     pub seq: i64,
     pub doc: String,
     pub at_ms: i64,
+}
+
+/// An outbox delivery stored with its turn (see `outbox.rs`), already serialised.
+#[derive(Debug)]
+pub(crate) struct DeliveryRow {
+    pub conversation: Option<String>,
+    pub kind: &'static str,
+    pub payload: String,
+}
+
+impl DeliveryRow {
+    pub(crate) fn of(d: &hc_domain::outbox::NewDelivery) -> Self {
+        Self {
+            conversation: d.conversation_id.as_ref().map(|c| c.to_string()),
+            kind: d.kind.as_str(),
+            payload: d.payload.to_string(),
+        }
+    }
 }
 
 /// One turn waiting for the writer, already serialised.
@@ -53,6 +74,7 @@ pub(crate) struct TurnJob {
     pub updated_at_ms: i64,
     pub expected_version: i64,
     pub messages: Vec<MessageRow>,
+    pub delivery: Option<DeliveryRow>,
     pub done: oneshot::Sender<Result<()>>,
 }
 
@@ -128,6 +150,19 @@ fn apply(conn: &Connection, job: &TurnJob) -> Result<()> {
     for m in &job.messages {
         insert
             .execute(params![job.tenant, job.id, m.seq, m.doc, m.at_ms])
+            .map_err(unavailable)?;
+    }
+    if let Some(d) = &job.delivery {
+        conn.prepare_cached(INSERT_DELIVERY)
+            .and_then(|mut s| {
+                s.execute(params![
+                    job.tenant,
+                    d.conversation,
+                    d.kind,
+                    d.payload,
+                    hc_domain::now_ms()
+                ])
+            })
             .map_err(unavailable)?;
     }
     Ok(())

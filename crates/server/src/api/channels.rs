@@ -1,11 +1,15 @@
-//! Inbound channel webhooks: SMS and voice from Twilio, email from Postmark.
-//! They live outside `/v1` (no API key): each provider authenticates with its
-//! own mechanism — Twilio's `X-Twilio-Signature`, HTTP Basic credentials in
-//! Postmark's webhook URL. A message continues the sender's live conversation
-//! on that channel (keyed by phone number, `CallSid` or sender address) or
-//! opens one, runs a turn through the agent and answers in the provider's
-//! format. A channel whose secrets are not configured is off: 404
-//! `channel_disabled`.
+//! Channel webhooks: SMS and voice from Twilio, email from Postmark. They
+//! live outside `/v1` (no API key): each provider authenticates with its own
+//! mechanism — Twilio's `X-Twilio-Signature`, HTTP Basic credentials in
+//! Postmark's webhook URL — checked with the tenant's own account when its
+//! settings name one, else the server's `[server.channels]`. The tenant comes
+//! from the path (`/channels/twilio/{tenant}/sms`) or, on the shared paths
+//! (`/channels/twilio/sms`), from the number or address the customer wrote
+//! to. A message continues the sender's live conversation on that channel
+//! (keyed by phone number, `CallSid` or sender address) or opens one, runs a
+//! turn through the agent, records where replies go (the conversation's
+//! contact) and answers in the provider's format. A channel with no account
+//! is off: 404 `channel_disabled`.
 
 use axum::Json;
 use axum::Router;
@@ -17,15 +21,17 @@ use axum::routing::post;
 use base64::Engine;
 use hc_agent::TurnResult;
 use hc_agent::engine::MAX_MESSAGE_BYTES;
-use hc_domain::{Channel, Conversation, ConversationStatus, TenantId};
+use hc_domain::{Channel, Conversation, ConversationStatus, TenantId, TenantSettings};
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::channels::postmark::{Inbound, OutboundEmail, Postmark};
+use crate::channels::postmark::{Inbound, OutboundEmail};
 use crate::channels::twilio::{self, Verb};
+use crate::channels::{PostmarkAccount, TwilioAccount};
 use crate::error::{ApiError, ApiResult};
+use crate::outbox::{self, Contact};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -33,14 +39,41 @@ pub fn router() -> Router<AppState> {
         .route("/channels/twilio/{tenant}/sms", post(receive_sms))
         .route("/channels/twilio/{tenant}/voice", post(receive_voice))
         .route("/channels/postmark/{tenant}/inbound", post(receive_email))
+        .route("/channels/twilio/sms", post(receive_sms_shared))
+        .route("/channels/twilio/voice", post(receive_voice_shared))
+        .route("/channels/postmark/inbound", post(receive_email_shared))
 }
 
 fn disabled(what: &str, missing: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "channel_disabled",
-        format!("the {what} channel is off: set {missing} in [server.channels]"),
+        format!(
+            "the {what} channel is off: set the tenant's channels settings or {missing} in [server.channels]"
+        ),
     )
+}
+
+/// The tenant that receives on `address` (the shared webhook paths).
+async fn tenant_for_address(state: &AppState, addresses: &[String]) -> ApiResult<TenantId> {
+    for a in addresses {
+        if let Some(t) = state.platform.tenant_for_address(a).await? {
+            return Ok(t);
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no tenant receives on this number or address",
+    ))
+}
+
+/// Records where replies to `c` go. A failure is logged, not fatal: the turn is stored.
+async fn remember_contact(state: &AppState, c: &Conversation, contact: &Contact) {
+    let doc = serde_json::to_value(contact).unwrap_or_default();
+    if let Err(e) = state.platform.set_contact(&c.tenant_id, &c.id, &doc).await {
+        tracing::warn!(conversation = %c.id, error = %e, "cannot record the reply contact");
+    }
 }
 
 fn invalid_payload(message: impl Into<String>) -> ApiError {
@@ -82,6 +115,7 @@ async fn converse(
 /// A Twilio request whose signature checked out.
 struct TwilioRequest {
     tenant: TenantId,
+    settings: std::sync::Arc<TenantSettings>,
     params: Vec<(String, String)>,
     /// The public URL Twilio called (what it signed).
     url: String,
@@ -89,10 +123,7 @@ struct TwilioRequest {
 
 impl TwilioRequest {
     fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
+        param(&self.params, name)
     }
 
     fn required(&self, name: &str) -> ApiResult<&str> {
@@ -102,22 +133,27 @@ impl TwilioRequest {
     }
 }
 
-/// Checks the channel is on, the body is a form and `X-Twilio-Signature` signs
-/// it (403 otherwise, before anything is looked up or stored), then the tenant.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// Checks the body is a form, finds the tenant (from the path, else from the
+/// number called, `To`), and checks `X-Twilio-Signature` with that tenant's
+/// auth token (else the server's): 403 before anything is stored.
 async fn twilio_request(
     state: &AppState,
     what: &str,
-    raw_tenant: &str,
+    raw_tenant: Option<&str>,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> ApiResult<TwilioRequest> {
-    let ch = &state.config.channels;
-    let token = ch
-        .twilio_auth_token
-        .as_ref()
-        .ok_or_else(|| disabled(what, "twilio_auth_token"))?;
-    let base = ch
+    let base = state
+        .config
+        .channels
         .public_base_url
         .as_deref()
         .ok_or_else(|| disabled(what, "public_base_url"))?;
@@ -133,20 +169,40 @@ async fn twilio_request(
         ));
     }
     let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let tenant = match raw_tenant {
+        Some(raw) => tenant(state, raw).await?,
+        None => {
+            let to = param(&params, "To")
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| invalid_payload("the To parameter is required"))?;
+            tenant_for_address(state, &[to.to_string()]).await?
+        }
+    };
+    let settings = state.settings.effective(&tenant).await?;
+    let account = TwilioAccount::resolve(&state.config.channels, &settings)
+        .ok_or_else(|| disabled(what, "twilio_auth_token"))?;
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let url = format!("{}{path}", base.trim_end_matches('/'));
     let signed = headers
         .get("x-twilio-signature")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|sig| twilio::verify(token.expose_secret().as_bytes(), &url, &params, sig));
+        .is_some_and(|sig| {
+            twilio::verify(
+                account.auth_token.expose_secret().as_bytes(),
+                &url,
+                &params,
+                sig,
+            )
+        });
     if !signed {
-        tracing::warn!(%url, "Twilio webhook with a missing or wrong signature");
+        tracing::warn!(%url, %tenant, "Twilio webhook with a missing or wrong signature");
         return Err(ApiError::forbidden(
             "X-Twilio-Signature is missing or does not match this request",
         ));
     }
     Ok(TwilioRequest {
-        tenant: tenant(state, raw_tenant).await?,
+        tenant,
+        settings,
         params,
         url,
     })
@@ -187,7 +243,31 @@ pub async fn receive_sms(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let req = twilio_request(&state, "SMS", &tenant, &uri, &headers, &body).await?;
+    let req = twilio_request(&state, "SMS", Some(&tenant), &uri, &headers, &body).await?;
+    sms_turn(&state, req).await
+}
+
+/// An SMS to any tenant's number: the tenant is the one whose settings list
+/// the number called (`To`); then as `/channels/twilio/{tenant}/sms`.
+#[utoipa::path(post, path = "/channels/twilio/sms", tag = "channels",
+    params(("X-Twilio-Signature" = String, Header, description = "Twilio's request signature, with the tenant's auth token")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's messaging parameters; `To` selects the tenant"),
+    responses((status = 200, description = "TwiML `<Message>`", content_type = "application/xml", body = String),
+              (status = 403, description = "forbidden: bad signature for that tenant, nothing stored", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no tenant receives on `To`, or channel_disabled", body = crate::openapi::ErrorBody),
+              (status = 422, description = "invalid_payload", body = crate::openapi::ErrorBody)))]
+pub async fn receive_sms_shared(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = twilio_request(&state, "SMS", None, &uri, &headers, &body).await?;
+    sms_turn(&state, req).await
+}
+
+async fn sms_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response> {
     let from = req.required("From")?;
     let text = req
         .param("Body")
@@ -199,24 +279,39 @@ pub async fn receive_sms(
             "Sorry, I can only read text. Please send your question as a message.".into(),
         )]));
     }
-    let (_, turn) = converse(&state, &req.tenant, Channel::Sms, from, |_| text.clone()).await?;
+    let (c, turn) = converse(state, &req.tenant, Channel::Sms, from, |_| text.clone()).await?;
+    let contact = Contact {
+        customer: from.to_string(),
+        ours: req
+            .param("To")
+            .filter(|t| !t.is_empty())
+            .map(str::to_string),
+        ..Contact::default()
+    };
+    remember_contact(state, &c, &contact).await;
     Ok(twiml(&[Verb::Message(turn.reply.text)]))
 }
 
-/// What ends a call when the conversation went to a human.
-fn handoff(state: &AppState, reply: String) -> Vec<Verb> {
-    match &state.config.channels.voice_handoff_number {
-        Some(number) => vec![
+/// What ends a call when the conversation went to a human: a transfer to the
+/// tenant's handoff number, else an apology and a text-message follow-up (or
+/// a call back when no SMS can be sent).
+fn handoff(state: &AppState, req: &TwilioRequest, reply: String) -> Vec<Verb> {
+    if let Some(number) = crate::channels::handoff_number(&state.config.channels, &req.settings) {
+        return vec![
             Verb::Say(reply),
             Verb::Say("Connecting you to a member of our team now.".into()),
-            Verb::Dial(number.clone()),
-        ],
-        None => vec![
-            Verb::Say(reply),
-            Verb::Say("A member of our team will call you back on this number. Goodbye.".into()),
-            Verb::Hangup,
-        ],
+            Verb::Dial(number),
+        ];
     }
+    let can_text = req.param("From").is_some_and(|f| !f.is_empty())
+        && TwilioAccount::resolve(&state.config.channels, &req.settings)
+            .is_some_and(|a| a.can_send());
+    let follow_up = if can_text {
+        "I'm sorry, I can't transfer this call to a person right now. A member of our team will follow up by text message at this number, so you don't need to stay on the line. Goodbye."
+    } else {
+        "I'm sorry, I can't transfer this call to a person right now. A member of our team will call you back on this number. Goodbye."
+    };
+    vec![Verb::Say(reply), Verb::Say(follow_up.into()), Verb::Hangup]
 }
 
 /// Listens for the caller's next words; silence ends the call politely.
@@ -234,8 +329,9 @@ fn listen(url: &str, say: String) -> Vec<Verb> {
 /// A phone call (Twilio Programmable Voice webhook), keyed by `CallSid`. A
 /// call without `SpeechResult` is greeted inside a speech `<Gather>` that posts
 /// back here; with one, it runs a turn and says the reply in a new `<Gather>`.
-/// On escalation the call is `<Dial>`ed to `voice_handoff_number`, or the
-/// caller is told a human will call back.
+/// On escalation the call is `<Dial>`ed to the tenant's handoff number (else
+/// the server's); with none, the caller is told a human will follow up by
+/// text message, and a human's reply from the inbox is sent to them by SMS.
 #[utoipa::path(post, path = "/channels/twilio/{tenant}/voice", tag = "channels",
     params(("tenant" = String, Path), ("X-Twilio-Signature" = String, Header, description = "Twilio's request signature")),
     request_body(content = String, content_type = "application/x-www-form-urlencoded",
@@ -251,17 +347,56 @@ pub async fn receive_voice(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let req = twilio_request(&state, "voice", &tenant, &uri, &headers, &body).await?;
+    let req = twilio_request(&state, "voice", Some(&tenant), &uri, &headers, &body).await?;
+    voice_turn(&state, req).await
+}
+
+/// A call to any tenant's number: the tenant is the one whose settings list
+/// the number called (`To`); then as `/channels/twilio/{tenant}/voice`.
+#[utoipa::path(post, path = "/channels/twilio/voice", tag = "channels",
+    params(("X-Twilio-Signature" = String, Header, description = "Twilio's request signature, with the tenant's auth token")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's voice parameters; `To` selects the tenant"),
+    responses((status = 200, description = "TwiML", content_type = "application/xml", body = String),
+              (status = 403, description = "forbidden: bad signature for that tenant, nothing stored", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no tenant receives on `To`, or channel_disabled", body = crate::openapi::ErrorBody),
+              (status = 422, description = "invalid_payload", body = crate::openapi::ErrorBody)))]
+pub async fn receive_voice_shared(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = twilio_request(&state, "voice", None, &uri, &headers, &body).await?;
+    voice_turn(&state, req).await
+}
+
+async fn voice_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response> {
     let call = req.required("CallSid")?;
+    let contact = req
+        .param("From")
+        .filter(|f| !f.is_empty())
+        .map(|from| Contact {
+            customer: from.to_string(),
+            ours: req
+                .param("To")
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            ..Contact::default()
+        });
     let speech = req.param("SpeechResult").filter(|s| !s.is_empty());
     let Some(speech) = speech else {
-        let (c, _) = state
+        let (c, new) = state
             .agent
             .continue_or_start(&req.tenant, Channel::Voice, call)
             .await?;
+        if let (true, Some(contact)) = (new, &contact) {
+            remember_contact(state, &c, contact).await;
+        }
         if c.status == ConversationStatus::Escalated {
             return Ok(twiml(&handoff(
-                &state,
+                state,
+                &req,
                 "You're waiting for a member of our team.".into(),
             )));
         }
@@ -271,12 +406,12 @@ pub async fn receive_voice(
         )));
     };
     let speech = cap(speech).to_string();
-    let (_, turn) = converse(&state, &req.tenant, Channel::Voice, call, |_| {
-        speech.clone()
-    })
-    .await?;
+    let (c, turn) = converse(state, &req.tenant, Channel::Voice, call, |_| speech.clone()).await?;
+    if let Some(contact) = &contact {
+        remember_contact(state, &c, contact).await;
+    }
     let verbs = match turn.status {
-        ConversationStatus::Escalated => handoff(&state, turn.reply.text),
+        ConversationStatus::Escalated => handoff(state, &req, turn.reply.text),
         ConversationStatus::Open => listen(&req.url, turn.reply.text),
         ConversationStatus::Resolved | ConversationStatus::Abandoned => {
             vec![Verb::Say(turn.reply.text), Verb::Hangup]
@@ -330,12 +465,12 @@ fn check_basic(headers: &HeaderMap, user: &str, password: &str) -> ApiResult<()>
 /// address. While the conversation has no identified customer, the text is
 /// prefixed with "My email is <sender>." — the sender states their address,
 /// exactly as typing it in chat would. Answers 200 once the customer message
-/// and the reply are stored; the reply is then sent through Postmark's email
-/// API in the background (retried with backoff; failures are logged).
+/// and the reply are stored and the reply is in the outbox, which sends it
+/// through Postmark's email API (retried with backoff, across restarts).
 /// Automatic mail (auto-replies, bounces) is acknowledged and ignored.
 #[utoipa::path(post, path = "/channels/postmark/{tenant}/inbound", tag = "channels",
     params(("tenant" = String, Path)),
-    request_body(content = serde_json::Value, description = "Postmark's inbound JSON: `From`, `FromFull{Email,Name}`, `To`, `Subject`, `TextBody`, `StrippedTextReply`, `MessageID`, `Headers[{Name,Value}]`, …"),
+    request_body(content = serde_json::Value, description = "Postmark's inbound JSON: `From`, `FromFull{Email,Name}`, `To`, `ToFull`, `OriginalRecipient`, `Subject`, `TextBody`, `StrippedTextReply`, `MessageID`, `Headers[{Name,Value}]`, …"),
     responses((status = 200, body = EmailReceived),
               (status = 400, description = "invalid_json", body = crate::openapi::ErrorBody),
               (status = 401, description = "unauthorized: wrong HTTP Basic credentials", body = crate::openapi::ErrorBody),
@@ -348,30 +483,71 @@ pub async fn receive_email(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<EmailReceived>> {
-    let ch = &state.config.channels;
-    let token = ch
-        .postmark_server_token
-        .clone()
-        .ok_or_else(|| disabled("email", "postmark_server_token"))?;
-    let from_address = ch
-        .email_from
-        .clone()
-        .ok_or_else(|| disabled("email", "email_from"))?;
-    let (Some(user), Some(password)) = (&ch.inbound_basic_user, &ch.inbound_basic_password) else {
-        return Err(disabled(
-            "email",
-            "inbound_basic_user and inbound_basic_password",
-        ));
-    };
-    check_basic(&headers, user, password.expose_secret())?;
     let tenant = tenant(&state, &tenant_raw).await?;
-    let mail: Inbound = serde_json::from_slice(&body).map_err(|e| {
+    let account = postmark_account(&state, &tenant, &headers).await?;
+    let mail = parse_mail(&body)?;
+    email_turn(&state, tenant, account, mail).await
+}
+
+/// An email to any tenant's address: the tenant is the one whose settings
+/// list a recipient (`OriginalRecipient`, `ToFull`, `To`); its inbound
+/// credentials must match. Then as `/channels/postmark/{tenant}/inbound`.
+#[utoipa::path(post, path = "/channels/postmark/inbound", tag = "channels",
+    request_body(content = serde_json::Value, description = "Postmark's inbound JSON; a recipient selects the tenant"),
+    responses((status = 200, body = EmailReceived),
+              (status = 400, description = "invalid_json", body = crate::openapi::ErrorBody),
+              (status = 401, description = "unauthorized: wrong HTTP Basic credentials for that tenant", body = crate::openapi::ErrorBody),
+              (status = 404, description = "no tenant receives on a recipient, or channel_disabled", body = crate::openapi::ErrorBody),
+              (status = 422, description = "invalid_payload", body = crate::openapi::ErrorBody)),
+    security(("postmark_basic" = [])))]
+pub async fn receive_email_shared(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<EmailReceived>> {
+    let mail = parse_mail(&body)?;
+    let tenant = tenant_for_address(&state, &mail.recipients()).await?;
+    let account = postmark_account(&state, &tenant, &headers).await?;
+    email_turn(&state, tenant, account, mail).await
+}
+
+/// The tenant's Postmark server (404 `channel_disabled` without one), once the
+/// request's HTTP Basic credentials match its inbound ones (else 401).
+async fn postmark_account(
+    state: &AppState,
+    tenant: &TenantId,
+    headers: &HeaderMap,
+) -> ApiResult<PostmarkAccount> {
+    let settings = state.settings.effective(tenant).await?;
+    let account = PostmarkAccount::resolve(&state.config.channels, &settings)
+        .map_err(|missing| disabled("email", missing))?;
+    if let Err(e) = check_basic(
+        headers,
+        &account.inbound_user,
+        account.inbound_password.expose_secret(),
+    ) {
+        tracing::warn!(%tenant, "Postmark webhook with wrong credentials");
+        return Err(e);
+    }
+    Ok(account)
+}
+
+fn parse_mail(body: &Bytes) -> ApiResult<Inbound> {
+    serde_json::from_slice(body).map_err(|e| {
         if e.is_data() {
             invalid_payload(format!("not a Postmark inbound message: {e}"))
         } else {
             ApiError::bad_request("invalid_json", format!("the body is not JSON: {e}"))
         }
-    })?;
+    })
+}
+
+async fn email_turn(
+    state: &AppState,
+    tenant: TenantId,
+    account: PostmarkAccount,
+    mail: Inbound,
+) -> ApiResult<Json<EmailReceived>> {
     let sender = mail
         .sender()
         .ok_or_else(|| invalid_payload("From / FromFull.Email is not an email address"))?;
@@ -387,7 +563,7 @@ pub async fn receive_email(
     if text.is_empty() {
         return Err(invalid_payload("the email has no text"));
     }
-    let (c, turn) = converse(&state, &tenant, Channel::Email, &sender, |c| {
+    let (c, turn) = converse(state, &tenant, Channel::Email, &sender, |c| {
         if c.customer.is_none() {
             format!("{prefix}{text}")
         } else {
@@ -395,18 +571,28 @@ pub async fn receive_email(
         }
     })
     .await?;
-    let postmark = Postmark::new(state.http.clone(), &ch.postmark_api_base, token);
-    postmark.spawn_send(
-        OutboundEmail {
-            from: from_address,
-            to: sender,
-            subject: mail.reply_subject(),
-            text_body: turn.reply.text,
-            headers: mail.threading_headers(),
-            message_stream: "outbound".into(),
-        },
-        c.id.to_string(),
-    );
+    let contact = Contact {
+        customer: sender.clone(),
+        ours: mail.recipients().into_iter().next(),
+        subject: Some(mail.reply_subject()),
+        headers: mail.threading_headers(),
+    };
+    remember_contact(state, &c, &contact).await;
+    // The turn is stored; the reply joins the outbox before Postmark gets its
+    // 200 (a failure here is a 5xx, and Postmark retries the webhook).
+    let reply = OutboundEmail {
+        from: account.from,
+        to: sender,
+        subject: mail.reply_subject(),
+        text_body: turn.reply.text,
+        headers: mail.threading_headers(),
+        message_stream: "outbound".into(),
+    };
+    state
+        .platform
+        .enqueue(&outbox::email(&tenant, Some(&c.id), &reply))
+        .await?;
+    state.outbox_wake.notify_one();
     Ok(Json(EmailReceived {
         conversation_id: Some(c.id.to_string()),
         outcome: "replied",

@@ -11,10 +11,15 @@ use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus, Messa
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use hc_domain::outbox::{DeliveryKind, DeliveryStatus, OutboxCounts};
+
 use crate::api::PageQuery;
 use crate::auth::Principal;
+use crate::channels::postmark::OutboundEmail;
+use crate::channels::{PostmarkAccount, TwilioAccount};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Query};
+use crate::outbox::{Contact, ReplyRoute, SmsPayload};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -35,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/conversations/{id}/close", post(close_conversation))
         .route("/v1/inbox", get(list_inbox))
         .route("/v1/stats", get(get_stats))
+        .route("/v1/outbox", get(list_outbox))
 }
 
 impl From<hc_agent::Error> for ApiError {
@@ -309,26 +315,141 @@ pub async fn list_inbox(
     }))
 }
 
+/// What a human's reply returns: the conversation, and the delivery that
+/// carries the reply over the conversation's own channel, if any.
+#[derive(Serialize)]
+pub struct HumanReplied {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<DeliveryRef>,
+}
+
+/// A reply queued in the outbox.
+#[derive(Serialize)]
+pub struct DeliveryRef {
+    pub kind: DeliveryKind,
+    pub to: String,
+}
+
+/// Twilio refuses longer message bodies (error 21617).
+const MAX_SMS_CHARS: usize = 1600;
+
+fn channel_unavailable(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "channel_unavailable", message)
+}
+
+/// How a human's reply reaches the customer of `c`: SMS for SMS and voice
+/// conversations, email for email ones, from the contact their last inbound
+/// message left. `None` for chat and API conversations, and for channel
+/// conversations opened through the API (no contact: the integration
+/// delivers). An error, before anything is stored, when the tenant has no
+/// account to send with or the text cannot be sent that way.
+async fn reply_route(
+    state: &AppState,
+    c: &Conversation,
+    text: &str,
+) -> ApiResult<Option<ReplyRoute>> {
+    let sms = match c.channel {
+        Channel::Sms | Channel::Voice => true,
+        Channel::Email => false,
+        _ => return Ok(None),
+    };
+    let Some(contact) = state.platform.contact(&c.tenant_id, &c.id).await? else {
+        return Ok(None);
+    };
+    let contact: Contact = serde_json::from_value(contact)
+        .map_err(|e| ApiError::internal(format!("unreadable contact of {}: {e}", c.id)))?;
+    let settings = state.settings.effective(&c.tenant_id).await?;
+    let channels = &state.config.channels;
+    if sms {
+        let account = TwilioAccount::resolve(channels, &settings)
+            .filter(TwilioAccount::can_send)
+            .ok_or_else(|| {
+                channel_unavailable(
+                    "this conversation is answered by SMS, but no Twilio account SID and auth token are configured",
+                )
+            })?;
+        if text.trim().chars().count() > MAX_SMS_CHARS {
+            return Err(ApiError::bad_request(
+                "invalid_message",
+                format!("an SMS reply may be at most {MAX_SMS_CHARS} characters"),
+            ));
+        }
+        // Reply from the number the customer used when it is one of the
+        // tenant's (or the server's account is used), else the default.
+        let from = contact
+            .ours
+            .filter(|n| match &settings.channels.twilio {
+                Some(t) => t.phone_numbers.contains(n),
+                None => true,
+            })
+            .or(account.default_from);
+        return Ok(Some(ReplyRoute::Sms(SmsPayload {
+            to: contact.customer,
+            from,
+            body: String::new(),
+        })));
+    }
+    let account = PostmarkAccount::resolve(channels, &settings).map_err(|missing| {
+        channel_unavailable(format!(
+            "this conversation is answered by email, but no Postmark server is configured ({missing})"
+        ))
+    })?;
+    Ok(Some(ReplyRoute::Email(OutboundEmail {
+        from: account.from,
+        to: contact.customer,
+        subject: contact.subject.unwrap_or_else(|| "Re: your message".into()),
+        text_body: String::new(),
+        headers: contact.headers,
+        message_stream: "outbound".into(),
+    })))
+}
+
 /// A human support agent replies; an open conversation is taken over first.
+/// On an SMS, voice or email conversation the reply is also delivered over
+/// that channel (voice: by SMS to the caller): it joins the outbox in the
+/// same transaction as the message.
 #[utoipa::path(post, path = "/v1/conversations/{id}/human-reply", tag = "conversations",
     params(("id" = String, Path)), request_body = SendMessage,
-    responses((status = 200, body = serde_json::Value), (status = 409, body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "The conversation, with `delivery: {kind, to}` when the reply is being sent over its channel", body = serde_json::Value),
+              (status = 400, description = "invalid_message (e.g. an SMS reply over 1600 characters)", body = crate::openapi::ErrorBody),
+              (status = 409, description = "conversation_closed, or channel_unavailable: no account to deliver with; nothing stored", body = crate::openapi::ErrorBody)),
     security(("api_key" = [])))]
 pub async fn human_reply(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<SendMessage>,
-) -> ApiResult<Json<Conversation>> {
+) -> ApiResult<Json<HumanReplied>> {
     principal.require(Role::Agent)?;
     let id = conversation_id(id)?;
+    let tenant = &principal.key.tenant_id;
     let who = principal.actor().principal;
-    Ok(Json(
-        state
-            .agent
-            .human_reply(&principal.key.tenant_id, &id, &who, &req.text)
-            .await?,
-    ))
+    let current = state
+        .agent
+        .store()
+        .conversation(tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::from(hc_agent::Error::ConversationNotFound(id.clone())))?;
+    let route = reply_route(&state, &current, &req.text).await?;
+    let conversation = state
+        .agent
+        .human_reply_delivering(tenant, &id, &who, &req.text, |c, m| {
+            route.as_ref().map(|r| r.delivery(c, m))
+        })
+        .await?;
+    let delivery = route.map(|r| {
+        state.outbox_wake.notify_one();
+        DeliveryRef {
+            kind: r.kind(),
+            to: r.to().to_string(),
+        }
+    });
+    Ok(Json(HumanReplied {
+        conversation,
+        delivery,
+    }))
 }
 
 /// Hands an escalated conversation back to the AI.
@@ -385,21 +506,70 @@ pub struct StatsQuery {
     pub since_ms: Option<i64>,
 }
 
-/// Conversation counts and rates: share resolved by AI, escalation rate, CSAT, response times.
+/// Conversation statistics and the state of outbound deliveries.
+#[derive(Serialize)]
+pub struct StatsBody {
+    #[serde(flatten)]
+    pub conversations: hc_agent::Stats,
+    /// The tenant's outbox: deliveries pending, delivered and failed (all time).
+    pub outbox: OutboxCounts,
+}
+
+/// Conversation counts and rates: share resolved by AI, escalation rate, CSAT,
+/// response times; and the outbox's pending, delivered and failed deliveries.
 #[utoipa::path(get, path = "/v1/stats", tag = "conversations", params(StatsQuery),
     responses((status = 200, body = serde_json::Value)), security(("api_key" = [])))]
 pub async fn get_stats(
     State(state): State<AppState>,
     principal: Principal,
     Query(q): Query<StatsQuery>,
-) -> ApiResult<Json<hc_agent::Stats>> {
+) -> ApiResult<Json<StatsBody>> {
     principal.require(Role::Viewer)?;
-    Ok(Json(
-        state
-            .agent
-            .stats(&principal.key.tenant_id, q.since_ms.unwrap_or(0))
-            .await?,
-    ))
+    let tenant = &principal.key.tenant_id;
+    Ok(Json(StatsBody {
+        conversations: state.agent.stats(tenant, q.since_ms.unwrap_or(0)).await?,
+        outbox: state.platform.outbox_counts(tenant).await?,
+    }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// pending, delivered or failed; default: all.
+    pub status: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// The tenant's outbound SMS and email, newest first: status, attempts, last error.
+#[utoipa::path(get, path = "/v1/outbox", tag = "conversations", params(OutboxQuery),
+    responses((status = 200, description = "`{items: [{id, conversation_id, kind, payload, status, attempts, next_attempt_at_ms, last_error, provider_id, created_at_ms, updated_at_ms}]}`", body = serde_json::Value),
+              (status = 400, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn list_outbox(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<OutboxQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    principal.require(Role::Viewer)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(DeliveryStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_status", "use pending, delivered or failed")
+        })?),
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit must be between 1 and 200",
+        ));
+    }
+    let items = state
+        .platform
+        .list_deliveries(&principal.key.tenant_id, status, limit)
+        .await?;
+    Ok(Json(serde_json::json!({ "items": items })))
 }
 
 /// A WebSocket per conversation: send `{"text": "..."}` (or plain text) frames

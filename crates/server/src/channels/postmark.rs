@@ -1,11 +1,11 @@
 //! Postmark: the inbound email webhook's JSON, turning an email into the
 //! customer's message, and sending the reply through Postmark's email API
-//! (`POST {api_base}/email`), retried with backoff in the background.
-
-use std::time::Duration;
+//! (`POST {api_base}/email`; the outbox retries it).
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+use super::SendError;
 
 /// A mail header as Postmark carries it (inbound and outbound).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,9 +43,41 @@ pub struct Inbound {
     pub message_id: String,
     #[serde(default)]
     pub headers: Vec<Header>,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub to_full: Vec<Address>,
+    /// The address the mail was sent to before any forwarding.
+    #[serde(default)]
+    pub original_recipient: String,
 }
 
 impl Inbound {
+    /// The addresses the mail was sent to (lowercased, each once): the
+    /// original recipient first, then `ToFull`, then the raw `To` list.
+    pub fn recipients(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |a: &str| {
+            let a = a.trim().trim_start_matches('<').trim_end_matches('>');
+            let a = match (a.rfind('<'), a.ends_with('>')) {
+                (Some(i), _) => a[i + 1..].trim_end_matches('>'),
+                _ => a,
+            };
+            let a = a.trim().to_lowercase();
+            if hc_domain::channels::is_email(&a) && !out.contains(&a) {
+                out.push(a);
+            }
+        };
+        push(&self.original_recipient);
+        for a in &self.to_full {
+            push(&a.email);
+        }
+        for a in self.to.split(',') {
+            push(a);
+        }
+        out
+    }
+
     /// The sender's address, lowercased, if it looks like one.
     pub fn sender(&self) -> Option<String> {
         let raw = self
@@ -175,7 +207,7 @@ fn truncate(s: &str, max_bytes: usize) -> &str {
 }
 
 /// An email as Postmark's `POST /email` takes it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OutboundEmail {
     pub from: String,
@@ -198,17 +230,6 @@ struct SendResponse {
     message_id: String,
 }
 
-/// Why a send failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SendError {
-    /// Worth trying again (network, 429, 5xx).
-    #[error("postmark unavailable: {0}")]
-    Transient(String),
-    /// Postmark refused the email (bad token, inactive recipient…): retrying won't help.
-    #[error("postmark refused the email: {0}")]
-    Refused(String),
-}
-
 /// Postmark's email API for one server token.
 #[derive(Clone)]
 pub struct Postmark {
@@ -216,13 +237,6 @@ pub struct Postmark {
     api_base: String,
     token: SecretString,
 }
-
-/// Waits before the 2nd, 3rd and 4th attempt.
-const BACKOFF: [Duration; 3] = [
-    Duration::from_secs(1),
-    Duration::from_secs(5),
-    Duration::from_secs(30),
-];
 
 impl Postmark {
     pub fn new(client: reqwest::Client, api_base: &str, token: SecretString) -> Self {
@@ -243,7 +257,7 @@ impl Postmark {
             .json(email)
             .send()
             .await
-            .map_err(|e| SendError::Transient(e.to_string()))?;
+            .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
         let status = response.status();
         let body: Option<SendResponse> = response.json().await.ok();
         let detail = body
@@ -257,39 +271,6 @@ impl Postmark {
             Some(b) if status.is_success() && b.error_code == 0 => Ok(b.message_id),
             _ => Err(SendError::Refused(detail)),
         }
-    }
-
-    /// Sends in the background: up to four attempts with backoff on transient
-    /// failures, each outcome logged. The conversation turn is already stored.
-    pub fn spawn_send(&self, email: OutboundEmail, conversation: String) {
-        let postmark = self.clone();
-        tokio::spawn(async move {
-            let mut waits = BACKOFF.iter();
-            let mut attempt = 1;
-            loop {
-                match postmark.send(&email).await {
-                    Ok(id) => {
-                        tracing::info!(%conversation, postmark_id = %id, "email reply sent");
-                        return;
-                    }
-                    Err(SendError::Transient(e)) => match waits.next() {
-                        Some(wait) => {
-                            tracing::warn!(%conversation, attempt, error = %e, "email reply failed, retrying");
-                            tokio::time::sleep(*wait).await;
-                            attempt += 1;
-                        }
-                        None => {
-                            tracing::error!(%conversation, attempt, error = %e, "email reply not sent, giving up");
-                            return;
-                        }
-                    },
-                    Err(e) => {
-                        tracing::error!(%conversation, error = %e, "email reply not sent");
-                        return;
-                    }
-                }
-            }
-        });
     }
 }
 

@@ -4,12 +4,21 @@
 //! over the full URL it called followed by every POST parameter, sorted by
 //! name, each name immediately followed by its value; the header carries the
 //! base64 of the MAC.
+//!
+//! Outbound SMS go through the Messages resource of Twilio's REST API:
+//! `POST {api_base}/2010-04-01/Accounts/{AccountSid}/Messages.json`, a form
+//! with `To`, `From` and `Body`, HTTP Basic with the account SID and auth token.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use super::SendError;
 
 type HmacSha1 = hmac::Hmac<sha1::Sha1>;
 
@@ -40,6 +49,75 @@ pub fn verify(auth_token: &[u8], url: &str, params: &[(String, String)], header:
         return false;
     };
     mac(auth_token, url, params).verify_slice(&given).is_ok()
+}
+
+/// The Message resource Twilio returns on 201 (the fields we use).
+#[derive(Debug, Deserialize)]
+struct MessageResource {
+    sid: String,
+}
+
+/// Twilio's error body: `{"code", "message", "more_info", "status"}`.
+#[derive(Debug, Deserialize)]
+struct ErrorResource {
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    message: String,
+}
+
+/// Sends one SMS; returns the message SID. 429 and 5xx are transient, any
+/// other refusal (bad number, bad credentials…) is not.
+pub async fn send_sms(
+    client: &reqwest::Client,
+    api_base: &str,
+    account_sid: &str,
+    auth_token: &SecretString,
+    from: &str,
+    to: &str,
+    body: &str,
+) -> Result<String, SendError> {
+    let url = format!(
+        "{}/2010-04-01/Accounts/{account_sid}/Messages.json",
+        api_base.trim_end_matches('/')
+    );
+    let form = form_urlencoded::Serializer::new(String::new())
+        .append_pair("To", to)
+        .append_pair("From", from)
+        .append_pair("Body", body)
+        .finish();
+    let response = client
+        .post(url)
+        .basic_auth(account_sid, Some(auth_token.expose_secret()))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(form)
+        .send()
+        .await
+        .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| SendError::Transient(e.without_url().to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice::<MessageResource>(&bytes)
+            .map(|m| m.sid)
+            .map_err(|e| SendError::Transient(format!("{status}, unreadable answer: {e}")));
+    }
+    let detail = match serde_json::from_slice::<ErrorResource>(&bytes) {
+        Ok(e) => format!(
+            "{status}, Twilio error {}: {}",
+            e.code.map(|c| c.to_string()).unwrap_or_default(),
+            e.message
+        ),
+        Err(_) => status.to_string(),
+    };
+    if status.is_server_error() || status.as_u16() == 429 {
+        Err(SendError::Transient(detail))
+    } else {
+        Err(SendError::Refused(detail))
+    }
 }
 
 /// One TwiML verb.

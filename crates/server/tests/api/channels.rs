@@ -49,7 +49,7 @@ async fn spawn_channels(postmark: Option<String>, handoff: Option<&str>) -> Test
 /// Twilio's algorithm, written out here independently of the server: HMAC-SHA1
 /// keyed by the auth token over the URL, then each parameter name and value
 /// sorted by name; base64.
-fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
     let mut sorted = params.to_vec();
     sorted.sort();
     let mut data = url.to_string();
@@ -62,24 +62,24 @@ fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn form(params: &[(&str, &str)]) -> String {
+pub(crate) fn form(params: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(params)
         .finish()
 }
 
-struct Answer {
-    status: u16,
-    content_type: String,
-    body: String,
+pub(crate) struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
 
-    fn code(&self) -> String {
+    pub fn code(&self) -> String {
         self.json()["error"]["code"]
             .as_str()
             .unwrap_or("")
@@ -87,7 +87,7 @@ impl Answer {
     }
 
     /// The unescaped text of each `<tag>…</tag>` in the TwiML.
-    fn texts(&self, tag: &str) -> Vec<String> {
+    pub fn texts(&self, tag: &str) -> Vec<String> {
         let open = format!("<{tag}>");
         let close = format!("</{tag}>");
         self.body
@@ -152,7 +152,7 @@ async fn sms(app: &TestApp, from: &str, body: &str) -> Answer {
 }
 
 /// The tenant's conversations, newest first, with their transcripts.
-async fn conversations(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn conversations(app: &TestApp) -> Vec<Value> {
     let list = app
         .get("/v1/conversations?limit=200", app.key(Role::Viewer))
         .await;
@@ -415,7 +415,7 @@ impl FakePostmark {
     }
 }
 
-fn inbound_email(subject: &str, stripped: &str) -> Value {
+pub(crate) fn inbound_email(subject: &str, stripped: &str) -> Value {
     json!({
         "FromName": "Zoë Müller",
         "MessageStream": "inbound",

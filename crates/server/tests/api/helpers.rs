@@ -26,11 +26,17 @@ pub struct TestApp {
 }
 
 pub fn config() -> ServerConfig {
-    ServerConfig {
+    let mut c = ServerConfig {
         listen: "127.0.0.1:0".into(),
         rate_limit_per_sec: 0,
         ..ServerConfig::default()
-    }
+    };
+    // Outbox retries in test time: 100 ms, 400 ms, 1.6 s (capped at 2 s).
+    c.outbox.poll_ms = 100;
+    c.outbox.retry_base_ms = 100;
+    c.outbox.retry_max_ms = 2_000;
+    c.outbox.max_attempts = 4;
+    c
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -70,6 +76,19 @@ pub async fn spawn_app_full(
         .import_retail(&shop, &retail_db, "test")
         .await
         .unwrap();
+    start(db, config, brain).await
+}
+
+/// A server over a database `spawn_app*` already seeded (e.g. after
+/// [`TestApp::stop`]): a restarted process. New keys are issued.
+pub async fn spawn_app_on(db: TestDb, config: ServerConfig) -> TestApp {
+    start(db, config, hc_agent::Brain::offline()).await
+}
+
+async fn start(db: TestDb, config: ServerConfig, brain: hc_agent::Brain) -> TestApp {
+    let store = db.store.clone();
+    let shop = TenantId::parse("shop").unwrap();
+    let other = TenantId::parse("other").unwrap();
     let mut keys = HashMap::new();
     for role in Role::ALL {
         let k = issue_key(&shop, role, role.as_str(), None);
@@ -200,6 +219,21 @@ impl TestApp {
     pub async fn audit_count(&self) -> usize {
         let r = self.get("/v1/audit?limit=200", self.key(Role::Owner)).await;
         r.body["items"].as_array().map(Vec::len).unwrap_or(0)
+    }
+
+    /// Stops the server and its background tasks, and reconnects to its
+    /// database with a new store (as a restarted process would).
+    pub async fn stop(mut self) -> TestDb {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let mut db = self.db;
+        db.store.close().await;
+        db.store = hc_store::SqlStore::open(&db.url, &hc_store::StoreConfig::default())
+            .await
+            .unwrap();
+        db
     }
 
     pub async fn finish(mut self) {

@@ -607,3 +607,68 @@ async fn a_product_question_and_a_policy_question_in_one_message_are_both_answer
     assert!(names.contains(&"search_knowledge_base"), "{names:?}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_article_written_through_another_process_is_found_within_a_second_or_so() {
+    for db in hc_store::testing::all().await {
+        let label = db.label;
+        let second = db.second_handle().await;
+        let here =
+            crate::helpers::spawn_app_with(db, crate::helpers::config(), crate::helpers::MINI_DB)
+                .await;
+        let there = crate::helpers::spawn_app_on(second, crate::helpers::config()).await;
+        let viewer = here.key(Role::Viewer).to_string();
+        let r = search(&here, &viewer, "how long do refunds take").await;
+        assert_eq!(r.status, 200, "{label}: {}", r.body);
+        assert!(
+            hit_slugs(&r).is_empty(),
+            "{label}: nothing yet (index built)"
+        );
+
+        let r = there
+            .post(
+                ARTICLES,
+                there.key(Role::Manager),
+                &json!({"title": "Refunds", "body": "Refunds take five business days.", "tags": []}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{label}: {}", r.body);
+        // The other process notices the revision moved (checked at most once a second).
+        let found = poll(|| async {
+            hit_slugs(&search(&here, &viewer, "how long do refunds take").await) == ["refunds"]
+        })
+        .await;
+        assert!(
+            found,
+            "{label}: the write through the other process is searchable"
+        );
+
+        let r = there
+            .delete(&format!("{ARTICLES}/refunds"), there.key(Role::Manager))
+            .await;
+        assert_eq!(r.status, 204, "{label}: {}", r.body);
+        let gone = poll(|| async {
+            hit_slugs(&search(&here, &viewer, "how long do refunds take").await).is_empty()
+        })
+        .await;
+        assert!(gone, "{label}: the deletion too");
+        there.finish().await;
+        here.finish().await;
+    }
+}
+
+/// True as soon as `check` is, within three seconds.
+async fn poll<F, Fut>(check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

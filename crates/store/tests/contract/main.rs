@@ -5,5 +5,6 @@ mod conversations;
 mod fixture;
 mod knowledge;
 mod memory;
+mod outbox;
 mod platform;
 mod retail;
