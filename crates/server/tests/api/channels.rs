@@ -102,7 +102,7 @@ impl Answer {
 }
 
 /// POSTs a Twilio webhook signed for the public URL (or with `signature`).
-async fn twilio(
+pub(crate) async fn twilio(
     app: &TestApp,
     path: &str,
     params: &[(&str, &str)],

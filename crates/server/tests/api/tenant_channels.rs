@@ -11,7 +11,7 @@ use hc_domain::Role;
 use hc_server::ServerConfig;
 use serde_json::{Value, json};
 
-use crate::channels::{Answer, conversations, form, inbound_email, twilio_signature};
+use crate::channels::{Answer, conversations, inbound_email, twilio_signature};
 use crate::fakes::{self, Fake};
 use crate::helpers::{MINI_DB, Reply, TestApp, config, spawn_app_on, spawn_app_with};
 
@@ -99,20 +99,7 @@ async fn put_channels(app: &TestApp, key: &str, channels: Value) -> Reply {
 /// POSTs a Twilio webhook to `path`, signed with `token` for the public URL.
 async fn twilio_hook(app: &TestApp, path: &str, params: &[(&str, &str)], token: &str) -> Answer {
     let sig = twilio_signature(token, &format!("{PUBLIC}{path}"), params);
-    let resp = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", sig)
-        .body(form(params))
-        .send()
-        .await
-        .unwrap();
-    Answer {
-        status: resp.status().as_u16(),
-        content_type: String::new(),
-        body: resp.text().await.unwrap(),
-    }
+    crate::channels::twilio(app, path, params, Some(sig)).await
 }
 
 fn sms_params<'a>(from: &'a str, to: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
