@@ -26,13 +26,17 @@ use crate::memory::Memory;
 use crate::nlu::Nlu;
 use crate::nlu::Understanding;
 use crate::nlu::intents::Intent;
-use crate::ports::MemoryStore;
 use crate::ports::{ConversationStore, KnowledgeSearch, TenantSettingsSource};
+use crate::ports::{MemoryStore, TurnWrite};
 use crate::replies::Voice;
 use crate::state::DialogueState;
 
 /// Longest accepted message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// Turns a reply into an outbox delivery on the customer's channel (see
+/// [`Agent::handle_delivering`]).
+pub type Deliver = dyn Fn(&Conversation, &Message) -> Option<NewDelivery> + Send + Sync;
 
 /// One async lock per live conversation, so its turns run one at a time.
 type TurnLocks = HashMap<(TenantId, ConversationId), Arc<tokio::sync::Mutex<()>>>;
@@ -366,13 +370,37 @@ impl Agent {
 
     /// Like [`handle`](Self::handle), sending the reply's text to `deltas` as
     /// it is produced (token by token from an LLM; whole from the built-in engine).
-    #[instrument(level = "debug", skip_all, fields(tenant = %tenant, conversation = %id))]
     pub async fn handle_streaming(
         &self,
         tenant: &TenantId,
         id: &ConversationId,
         text: &str,
         deltas: Option<DeltaSink>,
+    ) -> Result<TurnResult> {
+        self.turn(tenant, id, text, deltas, None).await
+    }
+
+    /// Like [`handle`](Self::handle); `deliver` turns the agent's reply into
+    /// an outbox delivery (an email answer, say) stored in the same
+    /// transaction as the turn: both or neither.
+    pub async fn handle_delivering(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        text: &str,
+        deliver: &Deliver,
+    ) -> Result<TurnResult> {
+        self.turn(tenant, id, text, None, Some(deliver)).await
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %tenant, conversation = %id))]
+    async fn turn(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        text: &str,
+        deltas: Option<DeltaSink>,
+        deliver: Option<&Deliver>,
     ) -> Result<TurnResult> {
         let text = clean(text)?;
         let lock = self.lock_for(tenant, id);
@@ -403,9 +431,6 @@ impl Agent {
             c.message_count += 1;
             c.version += 1;
             c.updated_at_ms = received;
-            self.store
-                .save_turn(&c, expected, std::slice::from_ref(&customer_msg))
-                .await?;
             let note = Message {
                 seq: 0,
                 author: Author::System,
@@ -417,6 +442,14 @@ impl Agent {
                 brain: None,
                 usage: None,
             };
+            // The acknowledgement is not stored, but goes out on the customer's channel.
+            let delivery = deliver.and_then(|d| d(&c, &note));
+            self.store
+                .save_turn(
+                    &TurnWrite::new(&c, expected, std::slice::from_ref(&customer_msg))
+                        .delivering(delivery.as_ref()),
+                )
+                .await?;
             return Ok(TurnResult {
                 reply: note,
                 tool_calls: vec![],
@@ -512,7 +545,7 @@ impl Agent {
             let _ = sink.send(turn.reply.clone());
         }
         gate.state_mut().llm_active = brain == "llm";
-        let calls = gate.into_calls();
+        let (calls, learned) = gate.into_parts();
         let now = now_ms();
         match &turn.outcome {
             Outcome::Continue => {}
@@ -531,12 +564,15 @@ impl Agent {
                 });
             }
         }
-        // Long-term memory: what this turn taught about the customer.
-        if let Some(memory) = &self.memory {
-            memory
-                .learn_from_turn(&c, &mut state, &calls, &turn.outcome)
-                .await;
-        }
+        // Long-term memory: what this turn taught about the customer, stored with it.
+        let facts = match &self.memory {
+            Some(memory) => {
+                memory
+                    .learn_from_turn(&c, &mut state, &calls, &turn.outcome, learned)
+                    .await
+            }
+            None => Vec::new(),
+        };
         c.customer = state.customer.clone();
         c.state = serde_json::to_value(&state).unwrap_or_default();
         let reply = Message {
@@ -563,7 +599,14 @@ impl Agent {
         c.updated_at_ms = now;
         c.first_response_at_ms.get_or_insert(now);
         let turn_messages = [customer_msg, reply];
-        self.store.save_turn(&c, expected, &turn_messages).await?;
+        let delivery = deliver.and_then(|d| d(&c, &turn_messages[1]));
+        self.store
+            .save_turn(
+                &TurnWrite::new(&c, expected, &turn_messages)
+                    .learning(&facts)
+                    .delivering(delivery.as_ref()),
+            )
+            .await?;
         match turn.outcome {
             Outcome::Escalate(_) => self.emit("conversation.escalated", &c),
             Outcome::Rated(_) => self.emit("conversation.resolved", &c),
@@ -679,14 +722,10 @@ impl Agent {
         c.state = serde_json::to_value(&state).unwrap_or_default();
         c.version += 1;
         c.updated_at_ms = now;
-        match messages.last().and_then(|m| deliver(&c, m)) {
-            Some(delivery) => {
-                self.store
-                    .save_turn_and_enqueue(&c, expected, &messages, &delivery)
-                    .await?
-            }
-            None => self.store.save_turn(&c, expected, &messages).await?,
-        }
+        let delivery = messages.last().and_then(|m| deliver(&c, m));
+        self.store
+            .save_turn(&TurnWrite::new(&c, expected, &messages).delivering(delivery.as_ref()))
+            .await?;
         Ok((c, messages.pop()))
     }
 

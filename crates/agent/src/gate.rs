@@ -101,6 +101,8 @@ pub struct Gate<'a> {
     memory: Option<&'a Memory>,
     /// The customer's facts, read at most once per turn.
     facts: Option<Vec<CustomerFact>>,
+    /// Facts derived during the turn, stored with it.
+    learned: Vec<CustomerFact>,
 }
 
 impl<'a> Gate<'a> {
@@ -113,6 +115,7 @@ impl<'a> Gate<'a> {
             calls: Vec::new(),
             memory: None,
             facts: None,
+            learned: Vec::new(),
         }
     }
 
@@ -152,11 +155,20 @@ impl<'a> Gate<'a> {
             return Ok(Vec::new());
         };
         if self.facts.is_none() {
+            let mut facts = memory.recall(&self.actor, &customer).await;
             if !self.state.memory_from_orders {
                 self.state.memory_from_orders = true;
-                memory.learn_from_orders(&self.actor, &customer).await;
+                let fresh = memory
+                    .learn_from_orders(&self.actor, &customer, &facts)
+                    .await;
+                for f in &fresh {
+                    hc_domain::merge_fact(&mut facts, f.clone());
+                }
+                // Newest first, as stored facts are recalled.
+                facts.sort_by_key(|f| std::cmp::Reverse(f.learned_at_ms));
+                self.learned.extend(fresh);
             }
-            self.facts = Some(memory.recall(&self.actor, &customer).await);
+            self.facts = Some(facts);
         }
         Ok(self.facts.clone().unwrap_or_default())
     }
@@ -288,6 +300,12 @@ impl<'a> Gate<'a> {
     /// Calls made so far in this turn.
     pub fn into_calls(self) -> Vec<ToolCallRecord> {
         self.calls
+    }
+
+    /// The tool calls, and the facts about the customer derived during the
+    /// turn (to be stored with it).
+    pub fn into_parts(self) -> (Vec<ToolCallRecord>, Vec<CustomerFact>) {
+        (self.calls, self.learned)
     }
 }
 

@@ -23,7 +23,7 @@ pub mod replies;
 pub mod state;
 
 pub use config::{AgentConfig, Brain, BrainMode, OnLlmFailure};
-pub use engine::{Agent, AgentEvent, Stats, TurnResult};
+pub use engine::{Agent, AgentEvent, Deliver, Stats, TurnResult};
 pub use error::{Error, Result};
 pub use gate::{KNOWLEDGE_TOOL, knowledge_tool_spec};
 pub use memory::{Memory, memory_summary};

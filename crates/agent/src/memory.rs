@@ -390,12 +390,6 @@ impl Memory {
         }
     }
 
-    async fn remember(&self, actor: &Actor, facts: &[CustomerFact]) {
-        if let Err(e) = self.store.remember(&actor.tenant, facts).await {
-            tracing::warn!(tenant = %actor.tenant, error = %e, "memory write failed");
-        }
-    }
-
     /// Options of variants by item id, looked up in the catalog.
     async fn options_of(
         &self,
@@ -411,10 +405,18 @@ impl Memory {
         out
     }
 
-    /// Derives size and colour facts from the customer's order history and stores them.
-    pub async fn learn_from_orders(&self, actor: &Actor, user: &UserId) {
+    /// Size and colour facts derived from the customer's order history that
+    /// `known` (what is stored) does not already hold. They are stored with
+    /// the turn (see [`crate::ports::TurnWrite::learning`]), not here: the
+    /// database has one writer, and identification is on a chat's hot path.
+    pub async fn learn_from_orders(
+        &self,
+        actor: &Actor,
+        user: &UserId,
+        known: &[CustomerFact],
+    ) -> Vec<CustomerFact> {
         let Ok(customer) = self.retail.customer(actor, user).await else {
-            return;
+            return Vec::new();
         };
         let mut orders = Vec::new();
         for id in &customer.orders {
@@ -433,36 +435,37 @@ impl Memory {
                     .flat_map(|o| o.exchange_new_items.iter().flatten()),
             )
             .await;
-        let facts = facts_from_orders(user, &orders, &new_options, now_ms());
-        // Only what is new or changed is written: identification is on the
-        // hot path of a chat, and the database has one writer.
-        let known = self.recall(actor, user).await;
-        let fresh: Vec<CustomerFact> = facts
+        // Only what is new or changed is written.
+        facts_from_orders(user, &orders, &new_options, now_ms())
             .into_iter()
             .filter(|f| !known.iter().any(|k| k.same_slot(f) && k.value == f.value))
-            .collect();
-        self.remember(actor, &fresh).await;
+            .collect()
     }
 
-    /// Learns from one finished turn of `conversation` (its customer may have
-    /// been identified during the turn: `state.customer` is the one to use).
+    /// What one finished turn of `conversation` taught (its customer may have
+    /// been identified during the turn: `state.customer` is the one to use),
+    /// to be stored with the turn. `learned` holds facts already derived
+    /// during the turn (from the orders, when the brain read the memory).
     pub async fn learn_from_turn(
         &self,
         conversation: &Conversation,
         state: &mut DialogueState,
         calls: &[ToolCallRecord],
         outcome: &Outcome,
-    ) {
+        learned: Vec<CustomerFact>,
+    ) -> Vec<CustomerFact> {
         let Some(user) = state.customer.clone() else {
-            return;
+            return learned;
         };
         let actor = Actor::new(
             conversation.tenant_id.clone(),
             format!("agent:{}", conversation.id),
         );
+        let mut out = learned;
         if !state.memory_from_orders {
             state.memory_from_orders = true;
-            self.learn_from_orders(&actor, &user).await;
+            let known = self.recall(&actor, &user).await;
+            out.extend(self.learn_from_orders(&actor, &user, &known).await);
         }
         let source = format!("conversation:{}", conversation.id);
         let at = now_ms();
@@ -483,9 +486,8 @@ impl Memory {
             .flat_map(|c| facts_from_call(&user, c, &source, &new_options, at))
             .collect();
         facts.extend(facts_from_outcome(&user, outcome, &source, at));
-        if !facts.is_empty() {
-            self.remember(&actor, &facts).await;
-        }
+        out.extend(facts);
+        out
     }
 }
 

@@ -12,6 +12,46 @@ use hc_domain::{
     TenantId, TenantSettings, ToolError, UserId,
 };
 
+/// One durable turn: the conversation as it now is and what goes with it.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnWrite<'a> {
+    pub conversation: &'a Conversation,
+    /// The version read before the turn (optimistic lock).
+    pub expected_version: i64,
+    /// Appended in order.
+    pub messages: &'a [Message],
+    /// The last message, for the customer's own channel (SMS, email).
+    pub delivery: Option<&'a NewDelivery>,
+    /// What the turn taught about its customer (long-term memory).
+    pub facts: &'a [CustomerFact],
+}
+
+impl<'a> TurnWrite<'a> {
+    pub fn new(
+        conversation: &'a Conversation,
+        expected_version: i64,
+        messages: &'a [Message],
+    ) -> Self {
+        Self {
+            conversation,
+            expected_version,
+            messages,
+            delivery: None,
+            facts: &[],
+        }
+    }
+
+    /// Also adds `delivery` to the outbox.
+    pub fn delivering(self, delivery: Option<&'a NewDelivery>) -> Self {
+        Self { delivery, ..self }
+    }
+
+    /// Also stores `facts` in long-term memory.
+    pub fn learning(self, facts: &'a [CustomerFact]) -> Self {
+        Self { facts, ..self }
+    }
+}
+
 /// Conversations and their messages, scoped by tenant.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
@@ -24,24 +64,12 @@ pub trait ConversationStore: Send + Sync {
     ) -> StoreResult<Option<Conversation>>;
     /// All messages, in order.
     async fn messages(&self, t: &TenantId, id: &ConversationId) -> StoreResult<Vec<Message>>;
-    /// Atomically saves the conversation and appends `messages`, only if the
-    /// stored version is still `expected_version` (else `Conflict`, nothing written).
-    async fn save_turn(
-        &self,
-        conversation: &Conversation,
-        expected_version: i64,
-        messages: &[Message],
-    ) -> StoreResult<()>;
-    /// [`ConversationStore::save_turn`], and in the same transaction adds
-    /// `delivery` (the last message, for the customer's own channel) to the
-    /// outbox: both are stored or neither.
-    async fn save_turn_and_enqueue(
-        &self,
-        conversation: &Conversation,
-        expected_version: i64,
-        messages: &[Message],
-        delivery: &NewDelivery,
-    ) -> StoreResult<()>;
+    /// Atomically saves the conversation and appends the turn's messages, only
+    /// if the stored version is still `expected_version` (else `Conflict`,
+    /// nothing written). In the same transaction it adds the turn's outbox
+    /// delivery and stores the customer facts it taught (under the retention
+    /// rules of [`MemoryStore::remember`]): all of it is stored or none.
+    async fn save_turn(&self, turn: &TurnWrite<'_>) -> StoreResult<()>;
     /// Stores a new conversation tied to `external_key` on its channel (a phone
     /// number, a call id, a sender email). `Conflict` if the id exists or if
     /// another conversation on that channel with that key still accepts

@@ -2,14 +2,17 @@
 //! version column for optimistic locking, and one row per message.
 
 use async_trait::async_trait;
-use hc_agent::ports::ConversationStore;
+use hc_agent::ports::{ConversationStore, TurnWrite};
 use hc_commerce::ports::{Page, PageRequest};
 use hc_domain::outbox::NewDelivery;
-use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus, Message, TenantId};
+use hc_domain::{
+    Channel, Conversation, ConversationId, ConversationStatus, CustomerFact, Message, TenantId,
+};
 use sqlx::Row;
 
 use crate::db::SqlStore;
 use crate::error::{Error, Result, map};
+use crate::memory::FactRow;
 use crate::retail::{decode, to_doc};
 use crate::turn_writer::{DeliveryRow, MessageRow, TurnJob};
 
@@ -20,6 +23,7 @@ async fn apply_turn(
     expected_version: i64,
     messages: &[Message],
     delivery: Option<&NewDelivery>,
+    facts: &[CustomerFact],
 ) -> Result<()> {
     let updated = sqlx::query(
         "update conversations set status = $3, customer_id = $4, version = $5, doc = $6, \
@@ -73,8 +77,9 @@ async fn apply_turn(
         q.execute(&mut *conn).await.map_err(map)?;
     }
     if let Some(d) = delivery {
-        crate::outbox::insert_delivery(conn, d).await?;
+        crate::outbox::insert_delivery(&mut *conn, d).await?;
     }
+    crate::memory::write_facts(conn, &c.tenant_id, facts).await?;
     Ok(())
 }
 
@@ -108,15 +113,21 @@ async fn insert_conversation(
 }
 
 impl SqlStore {
-    /// One turn (and its outbox delivery): through the SQLite group-commit
-    /// writer, or its own transaction elsewhere.
-    async fn write_turn(
-        &self,
-        c: &Conversation,
-        expected_version: i64,
-        messages: &[Message],
-        delivery: Option<&NewDelivery>,
-    ) -> Result<()> {
+    /// One turn (with its outbox delivery and facts): through the SQLite
+    /// group-commit writer, or its own transaction elsewhere.
+    async fn write_turn(&self, w: &TurnWrite<'_>) -> Result<()> {
+        let c = w.conversation;
+        if w.delivery.is_some_and(|d| d.tenant_id != c.tenant_id) {
+            return Err(Error::Conflict("delivery of another tenant".into()));
+        }
+        if w.facts
+            .iter()
+            .any(|f| c.customer.as_ref() != Some(&f.user_id))
+        {
+            return Err(Error::Conflict(
+                "facts about someone other than the conversation's customer".into(),
+            ));
+        }
         if let Some(turns) = &self.turns {
             let (done, acknowledged) = tokio::sync::oneshot::channel();
             let job = TurnJob {
@@ -127,8 +138,9 @@ impl SqlStore {
                 version: c.version,
                 doc: to_doc(c)?,
                 updated_at_ms: c.updated_at_ms,
-                expected_version,
-                messages: messages
+                expected_version: w.expected_version,
+                messages: w
+                    .messages
                     .iter()
                     .map(|m| {
                         Ok(MessageRow {
@@ -138,7 +150,12 @@ impl SqlStore {
                         })
                     })
                     .collect::<Result<_>>()?,
-                delivery: delivery.map(DeliveryRow::of),
+                delivery: w.delivery.map(DeliveryRow::of),
+                facts: w.facts.iter().map(FactRow::of).collect(),
+                prune: crate::memory::pruned_users(w.facts)
+                    .into_iter()
+                    .map(|u| u.to_string())
+                    .collect(),
                 done,
             };
             turns
@@ -150,7 +167,15 @@ impl SqlStore {
                 .map_err(|_| Error::Unavailable("the turn writer has stopped".into()))?;
         }
         let mut tx = self.begin_write().await?;
-        apply_turn(&mut tx, c, expected_version, messages, delivery).await?;
+        apply_turn(
+            &mut tx,
+            c,
+            w.expected_version,
+            w.messages,
+            w.delivery,
+            w.facts,
+        )
+        .await?;
         tx.commit().await.map_err(map)
     }
 }
@@ -217,27 +242,8 @@ impl ConversationStore for SqlStore {
         .collect()
     }
 
-    async fn save_turn(
-        &self,
-        c: &Conversation,
-        expected_version: i64,
-        messages: &[Message],
-    ) -> Result<()> {
-        self.write_turn(c, expected_version, messages, None).await
-    }
-
-    async fn save_turn_and_enqueue(
-        &self,
-        c: &Conversation,
-        expected_version: i64,
-        messages: &[Message],
-        delivery: &NewDelivery,
-    ) -> Result<()> {
-        if delivery.tenant_id != c.tenant_id {
-            return Err(Error::Conflict("delivery of another tenant".into()));
-        }
-        self.write_turn(c, expected_version, messages, Some(delivery))
-            .await
+    async fn save_turn(&self, turn: &TurnWrite<'_>) -> Result<()> {
+        self.write_turn(turn).await
     }
 
     async fn list_conversations(

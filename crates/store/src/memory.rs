@@ -20,6 +20,92 @@ fn slot(f: &CustomerFact) -> String {
     }
 }
 
+/// The upsert of one fact: the newer wins its slot.
+pub(crate) const UPSERT_FACT: &str = "insert into customer_facts (tenant_id, user_id, kind, slot, \
+     subject, value, source, learned_at_ms) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+     on conflict (tenant_id, user_id, kind, slot) do update set \
+     subject = excluded.subject, value = excluded.value, source = excluded.source, \
+     learned_at_ms = excluded.learned_at_ms \
+     where excluded.learned_at_ms >= customer_facts.learned_at_ms";
+
+/// Keeps the newest `$4` issues of one customer.
+pub(crate) const PRUNE_ISSUES: &str = "delete from customer_facts where tenant_id = $1 \
+     and user_id = $2 and kind = $3 and slot not in (select slot from customer_facts \
+     where tenant_id = $1 and user_id = $2 and kind = $3 \
+     order by learned_at_ms desc, slot desc limit $4)";
+
+/// One fact as stored: `(user, kind, slot, subject, value, source, learned_at_ms)`.
+#[derive(Debug)]
+pub(crate) struct FactRow {
+    pub user: String,
+    pub kind: &'static str,
+    pub slot: String,
+    pub subject: String,
+    pub value: String,
+    pub source: String,
+    pub learned_at_ms: i64,
+}
+
+impl FactRow {
+    pub(crate) fn of(f: &CustomerFact) -> Self {
+        Self {
+            user: f.user_id.to_string(),
+            kind: f.kind.as_str(),
+            slot: slot(f),
+            subject: f.subject.clone(),
+            value: f.value.clone(),
+            source: f.source.clone(),
+            learned_at_ms: f.learned_at_ms,
+        }
+    }
+}
+
+/// The customers whose issue history must be pruned after storing `facts`.
+pub(crate) fn pruned_users(facts: &[CustomerFact]) -> Vec<&UserId> {
+    let mut users: Vec<&UserId> = facts
+        .iter()
+        .filter(|f| f.kind.is_history())
+        .map(|f| &f.user_id)
+        .collect();
+    users.sort();
+    users.dedup();
+    users
+}
+
+/// Stores `facts` under the retention rules inside the caller's transaction.
+pub(crate) async fn write_facts(
+    conn: &mut sqlx::AnyConnection,
+    t: &TenantId,
+    facts: &[CustomerFact],
+) -> Result<()> {
+    for f in facts {
+        let row = FactRow::of(f);
+        sqlx::query(UPSERT_FACT)
+            .bind(t.as_str())
+            .bind(row.user)
+            .bind(row.kind)
+            .bind(row.slot)
+            .bind(row.subject)
+            .bind(row.value)
+            .bind(row.source)
+            .bind(row.learned_at_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(map)?;
+    }
+    for user in pruned_users(facts) {
+        sqlx::query(PRUNE_ISSUES)
+            .bind(t.as_str())
+            .bind(user.as_str())
+            .bind(FactKind::Issue.as_str())
+            .bind(CustomerFact::MAX_ISSUES as i64)
+            .execute(&mut *conn)
+            .await
+            .map_err(map)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl MemoryStore for SqlStore {
     #[instrument(level = "debug", skip_all, fields(tenant = %t, facts = facts.len()))]
@@ -28,48 +114,7 @@ impl MemoryStore for SqlStore {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for f in facts {
-            sqlx::query(
-                "insert into customer_facts (tenant_id, user_id, kind, slot, subject, value, \
-                 source, learned_at_ms) values ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 on conflict (tenant_id, user_id, kind, slot) do update set \
-                 subject = excluded.subject, value = excluded.value, source = excluded.source, \
-                 learned_at_ms = excluded.learned_at_ms \
-                 where excluded.learned_at_ms >= customer_facts.learned_at_ms",
-            )
-            .bind(t.as_str())
-            .bind(f.user_id.as_str())
-            .bind(f.kind.as_str())
-            .bind(slot(f))
-            .bind(f.subject.as_str())
-            .bind(f.value.as_str())
-            .bind(f.source.as_str())
-            .bind(f.learned_at_ms)
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-        }
-        let mut pruned: Vec<&UserId> = facts
-            .iter()
-            .filter(|f| f.kind.is_history())
-            .map(|f| &f.user_id)
-            .collect();
-        pruned.sort();
-        pruned.dedup();
-        for user in pruned {
-            sqlx::query(
-                "delete from customer_facts where tenant_id = $1 and user_id = $2 and kind = $3 \
-                 and slot not in (select slot from customer_facts where tenant_id = $1 \
-                 and user_id = $2 and kind = $3 order by learned_at_ms desc, slot desc limit $4)",
-            )
-            .bind(t.as_str())
-            .bind(user.as_str())
-            .bind(FactKind::Issue.as_str())
-            .bind(CustomerFact::MAX_ISSUES as i64)
-            .execute(&mut *tx)
-            .await
-            .map_err(map)?;
-        }
+        write_facts(&mut tx, t, facts).await?;
         tx.commit().await.map_err(map)
     }
 

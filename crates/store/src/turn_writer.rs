@@ -20,8 +20,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::{mpsc, oneshot};
 
+use hc_domain::{CustomerFact, FactKind};
+
 use crate::db::Synchronous;
 use crate::error::{Error, Result};
+use crate::memory::{FactRow, PRUNE_ISSUES, UPSERT_FACT};
 
 /// Largest number of turns committed together.
 const MAX_BATCH: usize = 512;
@@ -75,6 +78,10 @@ pub(crate) struct TurnJob {
     pub expected_version: i64,
     pub messages: Vec<MessageRow>,
     pub delivery: Option<DeliveryRow>,
+    /// Customer facts the turn taught (long-term memory).
+    pub facts: Vec<FactRow>,
+    /// Customers whose issue history is pruned after the facts are stored.
+    pub prune: Vec<String>,
     pub done: oneshot::Sender<Result<()>>,
 }
 
@@ -161,6 +168,35 @@ fn apply(conn: &Connection, job: &TurnJob) -> Result<()> {
                     d.kind,
                     d.payload,
                     hc_domain::now_ms()
+                ])
+            })
+            .map_err(unavailable)?;
+    }
+    if !job.facts.is_empty() {
+        let mut upsert = conn.prepare_cached(UPSERT_FACT).map_err(unavailable)?;
+        for f in &job.facts {
+            upsert
+                .execute(params![
+                    job.tenant,
+                    f.user,
+                    f.kind,
+                    f.slot,
+                    f.subject,
+                    f.value,
+                    f.source,
+                    f.learned_at_ms
+                ])
+                .map_err(unavailable)?;
+        }
+    }
+    for user in &job.prune {
+        conn.prepare_cached(PRUNE_ISSUES)
+            .and_then(|mut s| {
+                s.execute(params![
+                    job.tenant,
+                    user,
+                    FactKind::Issue.as_str(),
+                    CustomerFact::MAX_ISSUES as i64
                 ])
             })
             .map_err(unavailable)?;

@@ -98,11 +98,21 @@ async fn converse(
     channel: Channel,
     key: &str,
     text: impl Fn(&Conversation) -> String,
+    deliver: Option<&hc_agent::Deliver>,
 ) -> ApiResult<(Conversation, TurnResult)> {
     let mut retried = false;
     loop {
         let (c, _) = state.agent.continue_or_start(tenant, channel, key).await?;
-        match state.agent.handle(tenant, &c.id, &text(&c)).await {
+        let handled = match deliver {
+            Some(d) => {
+                state
+                    .agent
+                    .handle_delivering(tenant, &c.id, &text(&c), d)
+                    .await
+            }
+            None => state.agent.handle(tenant, &c.id, &text(&c)).await,
+        };
+        match handled {
             Ok(turn) => return Ok((c, turn)),
             Err(hc_agent::Error::ConversationClosed(..)) if !retried => retried = true,
             Err(e) => return Err(e.into()),
@@ -279,7 +289,15 @@ async fn sms_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response> {
             "Sorry, I can only read text. Please send your question as a message.".into(),
         )]));
     }
-    let (c, turn) = converse(state, &req.tenant, Channel::Sms, from, |_| text.clone()).await?;
+    let (c, turn) = converse(
+        state,
+        &req.tenant,
+        Channel::Sms,
+        from,
+        |_| text.clone(),
+        None,
+    )
+    .await?;
     let contact = Contact {
         customer: from.to_string(),
         ours: req
@@ -406,7 +424,15 @@ async fn voice_turn(state: &AppState, req: TwilioRequest) -> ApiResult<Response>
         )));
     };
     let speech = cap(speech).to_string();
-    let (c, turn) = converse(state, &req.tenant, Channel::Voice, call, |_| speech.clone()).await?;
+    let (c, turn) = converse(
+        state,
+        &req.tenant,
+        Channel::Voice,
+        call,
+        |_| speech.clone(),
+        None,
+    )
+    .await?;
     if let Some(contact) = &contact {
         remember_contact(state, &c, contact).await;
     }
@@ -563,14 +589,42 @@ async fn email_turn(
     if text.is_empty() {
         return Err(invalid_payload("the email has no text"));
     }
-    let (c, turn) = converse(state, &tenant, Channel::Email, &sender, |c| {
-        if c.customer.is_none() {
-            format!("{prefix}{text}")
-        } else {
-            text.clone()
-        }
-    })
+    // The reply joins the outbox in the turn's own transaction, before
+    // Postmark gets its 200: a stored turn always has its answer queued.
+    let reply = OutboundEmail {
+        from: account.from,
+        to: sender.clone(),
+        subject: mail.reply_subject(),
+        text_body: String::new(),
+        headers: mail.threading_headers(),
+        message_stream: "outbound".into(),
+    };
+    let deliver = move |c: &Conversation, m: &hc_domain::Message| {
+        Some(outbox::email(
+            &c.tenant_id,
+            Some(&c.id),
+            &OutboundEmail {
+                text_body: m.text.clone(),
+                ..reply.clone()
+            },
+        ))
+    };
+    let (c, _) = converse(
+        state,
+        &tenant,
+        Channel::Email,
+        &sender,
+        |c| {
+            if c.customer.is_none() {
+                format!("{prefix}{text}")
+            } else {
+                text.clone()
+            }
+        },
+        Some(&deliver),
+    )
     .await?;
+    state.outbox_wake.notify_one();
     let contact = Contact {
         customer: sender.clone(),
         ours: mail.recipients().into_iter().next(),
@@ -578,21 +632,6 @@ async fn email_turn(
         headers: mail.threading_headers(),
     };
     remember_contact(state, &c, &contact).await;
-    // The turn is stored; the reply joins the outbox before Postmark gets its
-    // 200 (a failure here is a 5xx, and Postmark retries the webhook).
-    let reply = OutboundEmail {
-        from: account.from,
-        to: sender,
-        subject: mail.reply_subject(),
-        text_body: turn.reply.text,
-        headers: mail.threading_headers(),
-        message_stream: "outbound".into(),
-    };
-    state
-        .platform
-        .enqueue(&outbox::email(&tenant, Some(&c.id), &reply))
-        .await?;
-    state.outbox_wake.notify_one();
     Ok(Json(EmailReceived {
         conversation_id: Some(c.id.to_string()),
         outcome: "replied",

@@ -1,6 +1,6 @@
 //! The conversation store: durable turns with optimistic versioning.
 
-use hc_agent::ports::ConversationStore;
+use hc_agent::ports::{ConversationStore, TurnWrite};
 use hc_commerce::PageRequest;
 use hc_domain::{
     Author, Channel, Conversation, ConversationId, ConversationStatus, Message, Tenant,
@@ -63,15 +63,19 @@ async fn turns_are_saved_atomically_and_stale_versions_are_refused() {
         );
         c.version = 1;
         c.message_count = 2;
-        s.save_turn(&c, 0, &[message(1, "hi"), message(2, "hello")])
-            .await
-            .unwrap();
+        s.save_turn(&TurnWrite::new(
+            &c,
+            0,
+            &[message(1, "hi"), message(2, "hello")],
+        ))
+        .await
+        .unwrap();
         // A writer holding the old version loses and writes nothing.
         let mut stale = c.clone();
         stale.version = 1;
         stale.message_count = 3;
         let err = s
-            .save_turn(&stale, 0, &[message(3, "lost?")])
+            .save_turn(&TurnWrite::new(&stale, 0, &[message(3, "lost?")]))
             .await
             .unwrap_err();
         assert!(
@@ -122,7 +126,9 @@ async fn conversations_list_newest_first_by_status_with_a_cursor() {
         let mut escalated = conversation("conv_2", 500);
         escalated.status = ConversationStatus::Escalated;
         escalated.version = 1;
-        s.save_turn(&escalated, 0, &[]).await.unwrap();
+        s.save_turn(&TurnWrite::new(&escalated, 0, &[]))
+            .await
+            .unwrap();
         let page = s
             .list_conversations(&tenant("shop"), None, &PageRequest::new(None, Some(2)))
             .await
@@ -233,7 +239,9 @@ async fn one_live_conversation_per_channel_key_and_a_new_one_after_it_closes() {
         let mut resolved = found.clone();
         resolved.status = ConversationStatus::Resolved;
         resolved.version = 1;
-        s.save_turn(&resolved, 0, &[]).await.unwrap();
+        s.save_turn(&TurnWrite::new(&resolved, 0, &[]))
+            .await
+            .unwrap();
         assert!(
             s.find_by_external(&tenant("shop"), Channel::Sms, phone)
                 .await

@@ -145,3 +145,77 @@ async fn forget_erases_one_customer_in_one_tenant_only() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn facts_written_with_a_turn_commit_with_it_or_not_at_all() {
+    use hc_agent::ports::{ConversationStore, TurnWrite};
+    use hc_domain::{Channel, Conversation, ConversationId, ConversationStatus};
+    for db in testing::all().await {
+        let s = &db.store;
+        tenants(s).await;
+        let t = tenant("shop");
+        let mut c = Conversation {
+            id: ConversationId::parse("conv_mem").unwrap(),
+            tenant_id: t.clone(),
+            channel: Channel::Chat,
+            status: ConversationStatus::Open,
+            customer: Some(user("ava")),
+            created_at_ms: 1,
+            updated_at_ms: 1,
+            first_response_at_ms: None,
+            closed_at_ms: None,
+            satisfaction: None,
+            escalation: None,
+            message_count: 0,
+            version: 0,
+            usage: Default::default(),
+            state: serde_json::json!({}),
+        };
+        s.create_conversation(&c).await.unwrap();
+        c.version = 1;
+        let mut facts = vec![fact("ava", FactKind::Size, "Jacket", "M", 10)];
+        facts.extend((0..7).map(|i| fact("ava", FactKind::Issue, "", &format!("issue {i}"), i)));
+        s.save_turn(&TurnWrite::new(&c, 0, &[]).learning(&facts))
+            .await
+            .unwrap();
+        let kept = s.recall(&t, &user("ava")).await.unwrap();
+        assert_eq!(
+            kept.iter().filter(|f| f.kind == FactKind::Issue).count(),
+            CustomerFact::MAX_ISSUES,
+            "{}: pruned in the turn's transaction: {kept:?}",
+            db.label
+        );
+        assert!(kept.iter().any(|f| f.value == "M"), "{}", db.label);
+
+        // A stale turn writes nothing, its facts included.
+        let late = [fact("ava", FactKind::Size, "Jacket", "XL", 99)];
+        let err = s
+            .save_turn(&TurnWrite::new(&c, 0, &[]).learning(&late))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, hc_store::Error::Conflict(_)),
+            "{}: {err}",
+            db.label
+        );
+        let after = s.recall(&t, &user("ava")).await.unwrap();
+        assert!(
+            !after.iter().any(|f| f.value == "XL"),
+            "{}: {after:?}",
+            db.label
+        );
+
+        // Facts about another customer are refused (one customer per conversation).
+        c.version = 2;
+        let foreign = [fact("bob", FactKind::Size, "Jacket", "S", 5)];
+        assert!(
+            s.save_turn(&TurnWrite::new(&c, 1, &[]).learning(&foreign))
+                .await
+                .is_err(),
+            "{}",
+            db.label
+        );
+        assert!(s.recall(&t, &user("bob")).await.unwrap().is_empty());
+        db.finish().await;
+    }
+}

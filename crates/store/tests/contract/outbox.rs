@@ -2,7 +2,7 @@
 //! same transaction as their message, reply contacts, and the channel
 //! addresses claimed by tenant settings.
 
-use hc_agent::ports::ConversationStore;
+use hc_agent::ports::{ConversationStore, TurnWrite};
 use hc_domain::outbox::{DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
 use hc_domain::{
     AuditRecord, Author, Channel, ChannelSettings, Conversation, ConversationId,
@@ -187,7 +187,7 @@ async fn a_turn_and_its_delivery_are_stored_together_or_not_at_all() {
         c.message_count = 1;
         let mut d = sms("shop", "+14155550100");
         d.conversation_id = Some(c.id.clone());
-        s.save_turn_and_enqueue(&c, 0, &[human(1, "On its way")], &d)
+        s.save_turn(&TurnWrite::new(&c, 0, &[human(1, "On its way")]).delivering(Some(&d)))
             .await
             .unwrap();
         assert_eq!(s.messages(&c.tenant_id, &c.id).await.unwrap().len(), 1);
@@ -197,7 +197,7 @@ async fn a_turn_and_its_delivery_are_stored_together_or_not_at_all() {
 
         // A stale version: neither the message nor the delivery is written.
         let err = s
-            .save_turn_and_enqueue(&c, 0, &[human(2, "again")], &d)
+            .save_turn(&TurnWrite::new(&c, 0, &[human(2, "again")]).delivering(Some(&d)))
             .await
             .unwrap_err();
         assert!(
@@ -219,7 +219,7 @@ async fn a_turn_and_its_delivery_are_stored_together_or_not_at_all() {
         c.version = 2;
         c.message_count = 2;
         assert!(
-            s.save_turn_and_enqueue(&c, 1, &[human(2, "x")], &foreign)
+            s.save_turn(&TurnWrite::new(&c, 1, &[human(2, "x")]).delivering(Some(&foreign)))
                 .await
                 .is_err()
         );
