@@ -464,7 +464,6 @@ fn means_all(text: &str) -> bool {
         " all five ",
         " both items ",
         " both of them ",
-        " everything ",
         " whole order ",
         " entire order ",
         " every item ",
@@ -477,7 +476,7 @@ fn means_all(text: &str) -> bool {
         } else {
             lower.contains(w)
         }
-    })
+    }) || (lower.contains(" everything ") && !lower.contains(" everything else "))
 }
 
 /// The items of `order` that `text` asks for, or `None` when it names none:
@@ -497,6 +496,18 @@ fn items_meant(text: &str, u: &Understanding, order: &Value) -> Option<Vec<ItemI
         .collect();
     if !by_id.is_empty() {
         return Some(by_id);
+    }
+    // Products that only identify the order ("my order with the vacuum and
+    // the bookshelf, swap the vacuum") are not the items meant, unless they
+    // are all the text names.
+    let (context, rest) = crate::nlu::entities::split_order_context(text);
+    if !context.is_empty() {
+        let rest_names_an_item = items.iter().any(|i| {
+            crate::nlu::entities::mention_score(&rest, i["name"].as_str().unwrap_or("")) >= 0.5
+        });
+        if rest_names_an_item || means_all(&rest) {
+            return items_meant(&rest, u, order);
+        }
     }
     let (wanted, _) = crate::nlu::entities::split_excluded(text);
     if means_all(&wanted) {
@@ -2559,6 +2570,7 @@ mod tests {
         // "actually", "really", "small", "install" hold the letters, not the word.
         assert!(!means_all("actually, I'd really like the small one"));
         assert!(!means_all("that's all, thanks for the install tips"));
+        assert!(!means_all("blue instead of red, everything else the same"));
     }
 
     #[test]

@@ -821,7 +821,92 @@ fn text_forms(text: &str) -> Vec<String> {
     for pair in words.windows(2) {
         out.push(stem(&format!("{}{}", pair[0], pair[1])).to_string());
     }
+    out.extend(size_letters(&words));
     out
+}
+
+/// Clothing sizes said in words, as the letters variants use: "large" is
+/// `l`, "extra large" (or "x-large", "xlarge") `xl`, "extra small" `xs`.
+fn size_letters(words: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let extra = matches!(words[i].as_str(), "extra" | "x")
+            && words
+                .get(i + 1)
+                .is_some_and(|n| matches!(n.as_str(), "large" | "small"));
+        let (letters, step) = if extra {
+            (if words[i + 1] == "large" { "xl" } else { "xs" }, 2)
+        } else {
+            let one = match words[i].as_str() {
+                "small" => "s",
+                "medium" => "m",
+                "large" => "l",
+                "xlarge" => "xl",
+                "xsmall" => "xs",
+                "xxlarge" => "xxl",
+                _ => "",
+            };
+            (one, 1)
+        };
+        if !letters.is_empty() {
+            out.push(letters.to_string());
+        }
+        i += step;
+    }
+    out
+}
+
+/// Splits off the part of `text` that only identifies an order by its
+/// contents ("on my order with the robot vacuum and the bookshelf, swap the
+/// vacuum" gives ("the robot vacuum and the bookshelf", "swap the vacuum")),
+/// so that the products it lists are not taken for the items to change. The
+/// list runs to a colon, full stop or question mark, or to a comma not
+/// followed by another listed product ("the …", "and …").
+pub fn split_order_context(text: &str) -> (String, String) {
+    let lower = bounded(text).to_lowercase();
+    const CUES: [&str; 6] = [
+        "order with ",
+        "order that has ",
+        "order that had ",
+        "order containing ",
+        "order that includes ",
+        "order which has ",
+    ];
+    let Some((at, cue)) = CUES
+        .iter()
+        .filter_map(|c| lower.find(c).map(|i| (i, *c)))
+        .min_by_key(|(i, _)| *i)
+    else {
+        return (String::new(), lower);
+    };
+    let start = at + cue.len();
+    let tail = &lower[start..];
+    let mut end = tail.len();
+    let mut offset = 0;
+    for piece in tail.split_inclusive([',', ':', ';', '.', '?', '!', '\n']) {
+        let next = offset + piece.len();
+        let hard = piece.ends_with([':', ';', '.', '?', '!', '\n']);
+        let rest = tail[next..].trim_start();
+        let listed = ["the ", "and ", "a ", "an ", "my "]
+            .iter()
+            .any(|w| rest.starts_with(w))
+            && rest.split([',', ':', ';', '.', '?', '!']).next().is_some_and(|p| {
+                p.split_whitespace().count() <= 8
+            });
+        if hard || !listed || next == tail.len() {
+            end = if piece.ends_with([',', ':', ';', '.', '?', '!', '\n']) {
+                next - 1
+            } else {
+                next
+            };
+            break;
+        }
+        offset = next;
+    }
+    let context = tail[..end].trim().to_string();
+    let rest = format!("{} {}", &lower[..at], &tail[end..]);
+    (context, rest)
 }
 
 /// The share of `candidate`'s words that `text` mentions (case-, hyphen- and
@@ -938,6 +1023,41 @@ pub fn split_excluded(text: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
+    use super::split_order_context;
+
+    #[test]
+    fn sizes_in_words_match_their_letters() {
+        assert_eq!(super::mention_score("i need a large, not a medium", "L"), 1.0);
+        assert_eq!(super::mention_score("extra large please", "XL"), 1.0);
+        assert_eq!(
+            super::mention_score("extra large please", "L"),
+            0.0,
+            "extra large is XL, not L"
+        );
+        assert_eq!(super::mention_score("size small", "M"), 0.0);
+    }
+
+    #[test]
+    fn the_products_that_identify_an_order_are_set_apart() {
+        let (ctx, rest) = split_order_context(
+            "on my order with the robot vacuum and the bookshelf, can you swap the vacuum for the bagged one?",
+        );
+        assert_eq!(ctx, "the robot vacuum and the bookshelf");
+        assert!(rest.contains("swap the vacuum") && !rest.contains("bookshelf"), "{rest}");
+        let (ctx, rest) = split_order_context(
+            "for my order with the gaming mouse, the patio umbrella and the hiking boots: i need the boots in a 9",
+        );
+        assert_eq!(ctx, "the gaming mouse, the patio umbrella and the hiking boots");
+        assert!(!rest.contains("umbrella") && rest.contains("the boots in a 9"), "{rest}");
+        let (ctx, rest) =
+            split_order_context("on my order with the action camera, change the mechanical keyboard");
+        assert_eq!(ctx, "the action camera");
+        assert!(rest.contains("mechanical keyboard"));
+        let (ctx, rest) = split_order_context("change the keyboard to linear switches");
+        assert!(ctx.is_empty());
+        assert!(rest.contains("keyboard"));
+    }
+
     use super::*;
 
     #[test]
