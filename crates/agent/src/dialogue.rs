@@ -532,13 +532,40 @@ fn items_meant(text: &str, u: &Understanding, order: &Value) -> Option<Vec<ItemI
     if best < 0.5 {
         return None;
     }
-    let picked: Vec<ItemId> = scored
+    let tied: Vec<&Value> = scored
         .iter()
         .filter(|(s, _)| *s >= best)
-        .filter_map(|(_, i)| i["item_id"].as_str())
+        .map(|(_, i)| *i)
+        .collect();
+    let picked: Vec<ItemId> = tied
+        .iter()
+        .filter(|i| named_by_options(&wanted, i, &tied))
+        .filter_map(|i| i["item_id"].as_str())
         .filter_map(|s| ItemId::parse(s).ok())
         .collect();
     (!picked.is_empty()).then_some(picked)
+}
+
+/// Among units with the same name, those whose own option values the text
+/// names ("the green bluetooth speaker" of a green and a black one); all of
+/// them when it names none.
+fn named_by_options(text: &str, item: &Value, tied: &[&Value]) -> bool {
+    let hits = |i: &Value| {
+        i["options"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, v)| v.as_str())
+            .filter(|v| crate::nlu::entities::mention_score(text, v) >= 0.99)
+            .count()
+    };
+    let best = tied
+        .iter()
+        .filter(|t| t["name"] == item["name"])
+        .map(|t| hits(t))
+        .max()
+        .unwrap_or(0);
+    best == 0 || hits(item) == best
 }
 
 /// Picks the customer's payment method a hint refers to.
@@ -1451,7 +1478,13 @@ impl Dialogue<'_, '_> {
         let result = self
             .collect(&mut goal, text, u, &customer, order.as_ref())
             .await;
-        self.gate.state.goal = Some(goal);
+        // A status or tracking answer finishes its goal, so that what the
+        // customer asked next (queued) is taken up.
+        let answered = self.gate.state.goal.is_none()
+            && matches!(goal.kind, GoalKind::OrderStatus | GoalKind::Track);
+        if !answered {
+            self.gate.state.goal = Some(goal);
+        }
         result
     }
 

@@ -891,9 +891,10 @@ pub fn split_order_context(text: &str) -> (String, String) {
         let listed = ["the ", "and ", "a ", "an ", "my "]
             .iter()
             .any(|w| rest.starts_with(w))
-            && rest.split([',', ':', ';', '.', '?', '!']).next().is_some_and(|p| {
-                p.split_whitespace().count() <= 8
-            });
+            && rest
+                .split([',', ':', ';', '.', '?', '!'])
+                .next()
+                .is_some_and(|p| p.split_whitespace().count() <= 8);
         if hard || !listed || next == tail.len() {
             end = if piece.ends_with([',', ':', ';', '.', '?', '!', '\n']) {
                 next - 1
@@ -1027,7 +1028,10 @@ mod tests {
 
     #[test]
     fn sizes_in_words_match_their_letters() {
-        assert_eq!(super::mention_score("i need a large, not a medium", "L"), 1.0);
+        assert_eq!(
+            super::mention_score("i need a large, not a medium", "L"),
+            1.0
+        );
         assert_eq!(super::mention_score("extra large please", "XL"), 1.0);
         assert_eq!(
             super::mention_score("extra large please", "L"),
@@ -1043,14 +1047,24 @@ mod tests {
             "on my order with the robot vacuum and the bookshelf, can you swap the vacuum for the bagged one?",
         );
         assert_eq!(ctx, "the robot vacuum and the bookshelf");
-        assert!(rest.contains("swap the vacuum") && !rest.contains("bookshelf"), "{rest}");
+        assert!(
+            rest.contains("swap the vacuum") && !rest.contains("bookshelf"),
+            "{rest}"
+        );
         let (ctx, rest) = split_order_context(
             "for my order with the gaming mouse, the patio umbrella and the hiking boots: i need the boots in a 9",
         );
-        assert_eq!(ctx, "the gaming mouse, the patio umbrella and the hiking boots");
-        assert!(!rest.contains("umbrella") && rest.contains("the boots in a 9"), "{rest}");
-        let (ctx, rest) =
-            split_order_context("on my order with the action camera, change the mechanical keyboard");
+        assert_eq!(
+            ctx,
+            "the gaming mouse, the patio umbrella and the hiking boots"
+        );
+        assert!(
+            !rest.contains("umbrella") && rest.contains("the boots in a 9"),
+            "{rest}"
+        );
+        let (ctx, rest) = split_order_context(
+            "on my order with the action camera, change the mechanical keyboard",
+        );
         assert_eq!(ctx, "the action camera");
         assert!(rest.contains("mechanical keyboard"));
         let (ctx, rest) = split_order_context("change the keyboard to linear switches");

@@ -68,6 +68,7 @@ pub fn clauses(text: &str) -> Vec<String> {
         let mut cuts: Vec<usize> = CONNECTORS
             .iter()
             .flat_map(|c| lower.match_indices(c).map(|(i, _)| i))
+            .chain(task_and_cuts(&lower))
             .collect();
         cuts.sort_unstable();
         let mut from = 0;
@@ -80,7 +81,7 @@ pub fn clauses(text: &str) -> Vec<String> {
         out.push(s[from..].to_string());
     }
     out.into_iter()
-        .map(|c| strip_connector(c.trim()).to_string())
+        .map(|c| strip_connector(c.trim().trim_start_matches(',').trim_start()).to_string())
         .filter(|c| c.chars().any(char::is_alphanumeric))
         // A connector left on its own ("And also, …" cut before "also, ").
         .filter(|c| {
@@ -91,6 +92,44 @@ pub fn clauses(text: &str) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// Verbs that start a task of their own.
+const TASK_VERBS: [&str; 13] = [
+    "return", "exchange", "cancel", "change", "modify", "update", "swap", "replace", "send",
+    "ship", "track", "switch", "refund",
+];
+
+/// Where ", and" / " and" starts another task: "return the jacket, and
+/// exchange the speaker", "cancel it and change my address" (also after
+/// "i want to", "please", "can you"…). Not "the patio umbrella and yoga mat".
+fn task_and_cuts(lower: &str) -> Vec<usize> {
+    const LEADS: [&str; 9] = [
+        "i want to ",
+        "i'd like to ",
+        "i would like to ",
+        "i need to ",
+        "please ",
+        "can you ",
+        "could you ",
+        "also ",
+        "then ",
+    ];
+    let mut cuts = Vec::new();
+    for (i, _) in lower.match_indices(" and ") {
+        let mut rest = &lower[i + " and ".len()..];
+        for lead in LEADS {
+            if let Some(r) = rest.strip_prefix(lead) {
+                rest = r;
+            }
+        }
+        let verb = rest.split([' ', ',']).next().unwrap_or("");
+        if TASK_VERBS.contains(&verb) {
+            // Cut before the comma of ", and" too.
+            cuts.push(if lower[..i].ends_with(',') { i - 1 } else { i });
+        }
+    }
+    cuts
 }
 
 /// The clause without a leading "and also", "also,", "plus"…
@@ -208,6 +247,27 @@ impl Nlu {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_task_verb_after_and_starts_a_clause() {
+        assert_eq!(
+            clauses(
+                "i'd like to return the fleece jacket from the order with the laptop, and exchange the green speaker for the blue one"
+            ),
+            vec![
+                "i'd like to return the fleece jacket from the order with the laptop",
+                "exchange the green speaker for the blue one"
+            ]
+        );
+        assert_eq!(
+            clauses("cancel the one with the patio umbrella and yoga mat"),
+            vec!["cancel the one with the patio umbrella and yoga mat"]
+        );
+        assert_eq!(
+            clauses("update my account and please send my order there too").len(),
+            2
+        );
+    }
 
     #[test]
     fn the_retail_corpus_cross_validates_well() {
