@@ -442,6 +442,55 @@ fn method_labels(customer: &Value, except: Option<&str>) -> String {
         .join(", ")
 }
 
+/// Most orders one request is applied to at once ("cancel all my orders").
+const MAX_ORDERS_AT_ONCE: usize = 5;
+
+/// Whether the text asks for one thing on several orders: `Some(Some(n))`
+/// for "both/two of my orders", `Some(None)` for "all/each of my orders".
+fn several_orders(text: &str) -> Option<Option<usize>> {
+    let lower = format!(
+        " {} ",
+        text.to_lowercase()
+            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
+    );
+    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = format!(" {lower} ");
+    if !lower.contains(" orders ") {
+        return None;
+    }
+    if [
+        " both ",
+        " two of ",
+        " two orders ",
+        " 2 orders ",
+        " either of ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        return Some(Some(2));
+    }
+    if [" three of ", " three orders ", " 3 orders "]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return Some(Some(3));
+    }
+    if [
+        " all my ",
+        " all of my ",
+        " all the ",
+        " each of my ",
+        " every one of my ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        return Some(None);
+    }
+    None
+}
+
 /// "all of them", "everything", "the whole order", as whole words.
 fn means_all(text: &str) -> bool {
     let lower = format!(
@@ -681,6 +730,9 @@ impl Dialogue<'_, '_> {
                     if next.same_order && nu.entities.order_ids.is_empty() {
                         goal.order_id = self.gate.state.last_order.clone();
                     }
+                    if let Some(id) = &next.order_id {
+                        goal.order_id = Some(id.clone());
+                    }
                     self.gate.state.goal = Some(goal);
                     let asked = format!(
                         "You also asked to {}.",
@@ -780,6 +832,7 @@ impl Dialogue<'_, '_> {
                 text: r.text.clone(),
                 address: None,
                 same_order: false,
+                order_id: None,
             };
             // "… and also send my pending order there": the address said elsewhere.
             if matches!(
@@ -848,7 +901,13 @@ impl Dialogue<'_, '_> {
                 outcome: Outcome::Rated(r as u8 - b'0'),
             };
         }
-        if u.intent == Intent::Human {
+        // Asked for a person anywhere in the message ("I was charged twice.
+        // I need a person from billing, not a bot").
+        if u.intent == Intent::Human
+            || u.requests
+                .iter()
+                .any(|r| r.intent == Intent::Human && r.confidence >= 0.9)
+        {
             return self.escalate("the customer asked for a human");
         }
         if strongly_negative(text) {
@@ -966,7 +1025,15 @@ impl Dialogue<'_, '_> {
             // A message that answers the current goal's question keeps it
             // ("new address is …" while changing an order's address).
             let keep = self.gate.state.goal.as_ref().is_some_and(|g| {
-                answers(g.kind, u)
+                // "the 5 ft one please" while a variant is being chosen
+                // for a swap reads like buying; it is the answer.
+                let choosing = matches!(g.kind, GoalKind::Exchange | GoalKind::ModifyItems)
+                    && !g.items.is_empty()
+                    && g.new_items.is_empty()
+                    && kind == GoalKind::Buy
+                    && u.entities.order_ids.is_empty();
+                choosing
+                    || answers(g.kind, u)
                         && !explicit_switch(kind, &u.text)
                         // "I changed my mind, change the address instead" is
                         // no cancel reason.
@@ -1587,6 +1654,47 @@ impl Dialogue<'_, '_> {
             .filter(|(m, _)| best_other > 0.0 && *m >= best_other && *m > best)
             .map(|(_, o)| o)
             .collect();
+        // "cancel both of my orders", "all my pending orders": the first now,
+        // each other one queued as the same request.
+        let several: Vec<&Value> = match several_orders(&format!("{} {}", goal.context, u.text)) {
+            Some(n) => {
+                let set: Vec<&Value> = if mentioned.len() >= 2 {
+                    mentioned.clone()
+                } else if best == 0.0 {
+                    fitting.iter().map(|(_, o)| o).collect()
+                } else {
+                    Vec::new()
+                };
+                if n.is_none_or(|n| n == set.len()) && (2..=MAX_ORDERS_AT_ONCE).contains(&set.len())
+                {
+                    set
+                } else {
+                    Vec::new()
+                }
+            }
+            None => Vec::new(),
+        };
+        if let [first, rest @ ..] = several.as_slice() {
+            let said = format!("{} {}", goal.context, u.text);
+            for o in rest.iter().rev() {
+                self.gate.state.queue.insert(
+                    0,
+                    crate::state::QueuedRequest {
+                        kind: Some(goal.kind),
+                        question: None,
+                        text: said.trim().to_string(),
+                        address: goal.address.clone(),
+                        same_order: false,
+                        order_id: o["order_id"].as_str().and_then(|s| OrderId::parse(s).ok()),
+                    },
+                );
+            }
+            let first = (*first).clone();
+            goal.order_id = first["order_id"]
+                .as_str()
+                .and_then(|s| OrderId::parse(s).ok());
+            return Ok(first);
+        }
         let pick = if mentioned.len() == 1 {
             Some(mentioned[0].clone())
         } else if named.len() == 1 {
@@ -2593,6 +2701,25 @@ impl Dialogue<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_orders_are_told_from_one() {
+        assert_eq!(
+            several_orders("please cancel two of my orders: the one with the umbrella"),
+            Some(Some(2))
+        );
+        assert_eq!(
+            several_orders("send both of my orders that haven't shipped there"),
+            Some(Some(2))
+        );
+        assert_eq!(several_orders("cancel all my pending orders"), Some(None));
+        assert_eq!(
+            several_orders("return both of them"),
+            None,
+            "items, not orders"
+        );
+        assert_eq!(several_orders("cancel my order with the lamp"), None);
+    }
 
     #[test]
     fn all_means_the_whole_order_only_as_a_word() {

@@ -160,6 +160,10 @@ pub struct QueuedRequest {
     /// About the same order as the request before it.
     #[serde(default)]
     pub same_order: bool,
+    /// The order it is about, when already known ("cancel both orders": the
+    /// second one waits here).
+    #[serde(default)]
+    pub order_id: Option<OrderId>,
 }
 
 impl QueuedRequest {
@@ -170,6 +174,7 @@ impl QueuedRequest {
             text: text.into(),
             address: None,
             same_order: false,
+            order_id: None,
         }
     }
 }
