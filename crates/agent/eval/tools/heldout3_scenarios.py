@@ -274,7 +274,7 @@ S('correct_bookshelf_colour_black_to_brown', 'correction',
 S('correct_email_digits_then_return', 'correction',
   ['yara.santos5275@example.com',
    'oops, swapped the digits: yara.santos5257@example.com',
-   'i want to return the dumbbell set, refund to my gift card',
+   'i want to return the dumbbell set that was delivered, the 55-75 lbs iron one. refund to my gift card',
    'yes'],
   [('ret', '#W3232025', ['2444431651'], 'gift_card_4543462')])
 S('correct_cancel_reason', 'correction',
@@ -339,7 +339,7 @@ S('multi_return_tshirt_and_default_address', 'multi_action',
    ('uaddr', 'fatima_johnson_7581', address('3300 Guadalupe Street', 'Apt 14', 'Austin', 'TX', '78705'))])
 S('multi_cancel_watch_order_move_purifier_order', 'multi_action',
   ['yara silva 77159',
-   'I have two pending orders. Cancel the one with the wristwatch, I no longer need it. The other one, with the air purifier and tablet, should ship to 12 Magnolia Street, Apt 2, Houston, TX 77002.',
+   'Two of my pending orders. Cancel the one with the wristwatch, I no longer need it. The other one, with the air purifier and tablet, should ship to 12 Magnolia Street, Apt 2, Houston, TX 77002.',
    'Yes, go ahead with both.'],
   [('cancel', '#W9810810', 'no longer needed'),
    ('addr', '#W9034102', address('12 Magnolia Street', 'Apt 2', 'Houston', 'TX', '77002'))])
