@@ -353,10 +353,10 @@ fn eval_agent_scores_scenarios_by_final_state_and_replies() {
 
 /// The held-out batches (docs/EVALUATION.md, "Held-out scenarios") parse as
 /// scenario files, no scenario name appears twice across the development set
-/// and both batches, every order and customer they expect exists in the
-/// τ-retail database, and an expected order is the expected customer's. Batch
-/// 2 also shares no expected record with the earlier files. The database
-/// checks are skipped when `../shared/data` is absent.
+/// and the three batches, every order and customer they expect exists in the
+/// τ-retail database, and an expected order is the expected customer's.
+/// Batches 2 and 3 also share no expected record with the earlier files. The
+/// database checks are skipped when `../shared/data` is absent.
 #[test]
 fn heldout_scenarios_reference_real_tau_records() {
     let eval = concat!(env!("CARGO_MANIFEST_DIR"), "/../agent/eval");
@@ -366,29 +366,33 @@ fn heldout_scenarios_reference_real_tau_records() {
     let dev = read("tau_scenarios.json");
     let batch1 = read("tau_scenarios_heldout.json");
     let batch2 = read("tau_scenarios_heldout2.json");
+    let batch3 = read("tau_scenarios_heldout3.json");
     let list = |file: &Value| file["scenarios"].as_array().unwrap().clone();
-    let (dev, batch1, batch2) = (list(&dev), list(&batch1), list(&batch2));
+    let (dev, batch1, batch2, batch3) = (list(&dev), list(&batch1), list(&batch2), list(&batch3));
     assert!(batch1.len() >= 40, "{}", batch1.len());
     assert!(batch2.len() >= 60, "{}", batch2.len());
+    assert!(batch3.len() >= 70, "{}", batch3.len());
     let mut names = std::collections::BTreeSet::new();
-    for s in dev.iter().chain(&batch1).chain(&batch2) {
+    for s in dev.iter().chain(&batch1).chain(&batch2).chain(&batch3) {
         let name = s["name"].as_str().unwrap();
         assert!(names.insert(name), "{name} is used twice");
     }
-    for s in batch1.iter().chain(&batch2) {
+    for s in batch1.iter().chain(&batch2).chain(&batch3) {
         assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
     }
-    for s in &batch2 {
-        assert!(
-            s["name"].as_str().unwrap().starts_with("h2_"),
-            "{}",
-            s["name"]
-        );
-        assert!(
-            s["expect"]["changed_only"].is_array(),
-            "{}: batch 2 always checks that nothing else changed",
-            s["name"]
-        );
+    for (prefix, batch) in [("h2_", &batch2), ("h3_", &batch3)] {
+        for s in batch {
+            assert!(
+                s["name"].as_str().unwrap().starts_with(prefix),
+                "{}",
+                s["name"]
+            );
+            assert!(
+                s["expect"]["changed_only"].is_array(),
+                "{}: batches 2 and 3 always check that nothing else changed",
+                s["name"]
+            );
+        }
     }
     // Batch 2 is disjoint from the earlier files: none of the orders or
     // customers it expects appears in their expectations.
@@ -411,16 +415,19 @@ fn heldout_scenarios_reference_real_tau_records() {
             )
             .collect()
     };
-    let earlier: std::collections::BTreeSet<String> =
+    let mut earlier: std::collections::BTreeSet<String> =
         dev.iter().chain(&batch1).flat_map(expected_ids).collect();
-    for s in &batch2 {
-        for id in expected_ids(s) {
-            assert!(
-                !earlier.contains(&id),
-                "{}: {id} is used by an earlier file",
-                s["name"]
-            );
+    for batch in [&batch2, &batch3] {
+        for s in batch {
+            for id in expected_ids(s) {
+                assert!(
+                    !earlier.contains(&id),
+                    "{}: {id} is used by an earlier file",
+                    s["name"]
+                );
+            }
         }
+        earlier.extend(batch.iter().flat_map(expected_ids));
     }
 
     let db_path = concat!(
@@ -432,7 +439,7 @@ fn heldout_scenarios_reference_real_tau_records() {
         return;
     };
     let db: Value = serde_json::from_str(&text).unwrap();
-    for s in batch1.iter().chain(&batch2) {
+    for s in batch1.iter().chain(&batch2).chain(&batch3) {
         let name = &s["name"];
         let expect = &s["expect"];
         // One customer per conversation: every expected record is theirs.
