@@ -1,0 +1,11 @@
+//! Dynamic pricing engine: demand learning, pricing policies, guardrails and a
+//! market simulator. Pure: no I/O, no async.
+
+pub mod demand;
+pub mod error;
+pub mod lp;
+pub mod policy;
+pub mod sample;
+pub mod sim;
+
+pub use error::{Error, Result};
