@@ -241,8 +241,8 @@ impl BayesLogit {
         }
         let g = weight * (y - p);
         let sx_new = self.cov_times(x);
-        for i in 0..d {
-            self.mean[i] += sx_new[i] * g;
+        for (m, s) in self.mean.iter_mut().zip(&sx_new) {
+            *m += s * g;
         }
         Ok(())
     }
@@ -336,7 +336,11 @@ mod tests {
             };
             let x = features(price, 100.0, &ctx);
             let truth = sigmoid(-1.0 - 3.0 * x[1] + 0.8 * x[6]);
-            let y = if rand::Rng::r#gen::<f64>(&mut rng) < truth { 1.0 } else { 0.0 };
+            let y = if rand::Rng::r#gen::<f64>(&mut rng) < truth {
+                1.0
+            } else {
+                0.0
+            };
             m.update(&x, y, 1.0).unwrap();
         }
         assert!((m.mean[0] + 1.0).abs() < 0.15, "{:?}", m.mean);

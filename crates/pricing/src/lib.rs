@@ -3,6 +3,8 @@
 
 pub mod demand;
 pub mod error;
+pub mod guardrails;
+pub mod learn;
 pub mod lp;
 pub mod policy;
 pub mod sample;

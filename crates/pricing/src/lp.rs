@@ -77,13 +77,22 @@ mod tests {
         let usage: Vec<Vec<f64>> = demand.iter().map(|&d| vec![d]).collect();
         let s = solve(&revenue, &usage, &[0.25]).unwrap();
         // x3 * 0.3 + x4 * 0.1 = 0.25 and x3 + x4 = 1: x3 = 0.75, x4 = 0.25.
-        assert!((s.x[2] - 0.75).abs() < 1e-9 && (s.x[3] - 0.25).abs() < 1e-9, "{:?}", s.x);
+        assert!(
+            (s.x[2] - 0.75).abs() < 1e-9 && (s.x[3] - 0.25).abs() < 1e-9,
+            "{:?}",
+            s.x
+        );
         assert!((s.objective - (0.75 * 11.97 + 0.25 * 4.49)).abs() < 1e-9);
     }
 
     #[test]
     fn unconstrained_lp_picks_the_best_arm() {
-        let s = solve(&[1.0, 3.0, 2.0], &[vec![0.1], vec![0.1], vec![0.1]], &[10.0]).unwrap();
+        let s = solve(
+            &[1.0, 3.0, 2.0],
+            &[vec![0.1], vec![0.1], vec![0.1]],
+            &[10.0],
+        )
+        .unwrap();
         assert_eq!(s.x, vec![0.0, 1.0, 0.0]);
     }
 

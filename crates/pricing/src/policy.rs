@@ -57,12 +57,20 @@ impl Problem {
     /// Expected revenue and resource use of each arm under demand `d[k][i]`.
     pub fn lp_coefficients(&self, d: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
         let revenue = (0..self.arms())
-            .map(|k| (0..self.products()).map(|i| self.prices[k][i] * d[k][i]).sum())
+            .map(|k| {
+                (0..self.products())
+                    .map(|i| self.prices[k][i] * d[k][i])
+                    .sum()
+            })
             .collect();
         let usage = (0..self.arms())
             .map(|k| {
                 (0..self.inventory.len())
-                    .map(|j| (0..self.products()).map(|i| self.usage[i][j] * d[k][i]).sum())
+                    .map(|j| {
+                        (0..self.products())
+                            .map(|i| self.usage[i][j] * d[k][i])
+                            .sum()
+                    })
                     .collect()
             })
             .collect();
@@ -151,9 +159,7 @@ impl Posterior {
     /// Logistic curves with the default prior; reference = mean grid price.
     pub fn logit(problem: &Problem) -> Self {
         let reference = (0..problem.products())
-            .map(|i| {
-                problem.prices.iter().map(|p| p[i]).sum::<f64>() / problem.arms() as f64
-            })
+            .map(|i| problem.prices.iter().map(|p| p[i]).sum::<f64>() / problem.arms() as f64)
             .collect();
         Self::Logit {
             models: vec![BayesLogit::default_prior(); problem.products()],

@@ -36,7 +36,11 @@ pub fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
 pub fn beta<R: Rng + ?Sized>(rng: &mut R, a: f64, b: f64) -> f64 {
     let x = gamma(rng, a);
     let y = gamma(rng, b);
-    if x + y <= 0.0 { a / (a + b) } else { x / (x + y) }
+    if x + y <= 0.0 {
+        a / (a + b)
+    } else {
+        x / (x + y)
+    }
 }
 
 /// A Poisson(mean) draw (inversion; means here are small).
@@ -78,7 +82,10 @@ mod tests {
             let want_m = a / (a + b);
             let want_v = a * b / ((a + b).powi(2) * (a + b + 1.0));
             assert!((m - want_m).abs() < 0.01, "mean {m} vs {want_m}");
-            assert!((v - want_v).abs() < 0.1 * want_v + 1e-3, "var {v} vs {want_v}");
+            assert!(
+                (v - want_v).abs() < 0.1 * want_v + 1e-3,
+                "var {v} vs {want_v}"
+            );
         }
     }
 

@@ -14,7 +14,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use hc_domain::Money;
+
 use crate::demand::Context;
+use crate::guardrails::{Rules, Situation};
 use crate::lp;
 use crate::policy::{
     Action, ActorCritic, EpsilonGreedy, FixedPrice, Policy, Posterior, Problem, State, Thompson,
@@ -122,7 +125,13 @@ impl Market {
         let capacity: Vec<f64> = p
             .inventory
             .iter()
-            .map(|c| if c.is_finite() { c / p.horizon as f64 } else { 1e12 })
+            .map(|c| {
+                if c.is_finite() {
+                    c / p.horizon as f64
+                } else {
+                    1e12
+                }
+            })
             .collect();
         lp::solve(&revenue, &usage, &capacity)
             .ok()
@@ -137,11 +146,73 @@ pub struct RunStats {
     pub bound: f64,
     pub price_changes: usize,
     pub units: f64,
+    /// Periods where the guardrails replaced the policy's choice.
+    pub guarded: usize,
+    /// Every period's offer and what the guardrails saw, when tracing.
+    #[serde(skip)]
+    pub trace: Vec<(Action, Vec<Situation>)>,
+}
+
+/// Guardrails and tracing for a run.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// One rule set per product; a period is an hour, a day 24 periods.
+    pub guard: Option<Vec<Rules>>,
+    pub trace: bool,
+}
+
+/// Periods per simulated day (for per-day change limits).
+pub const PERIODS_PER_DAY: usize = 24;
+
+fn cents(price: f64) -> Money {
+    Money::from_cents((price * 100.0).round() as i64)
+}
+
+/// Whether every product's price in `arm` passes its rules unchanged.
+fn allowed(p: &Problem, rules: &[Rules], arm: usize, situations: &[Situation]) -> bool {
+    (0..p.products()).all(|i| {
+        rules[i]
+            .apply(p.prices[arm][i], &situations[i])
+            .is_ok_and(|g| g.price == cents(p.prices[arm][i]))
+    })
+}
+
+/// The policy's arm if the rules accept it, else the accepted arm nearest in
+/// price, else no offer at all (no rule-breaking price is ever shown).
+fn guard_action(p: &Problem, rules: &[Rules], action: Action, situations: &[Situation]) -> Action {
+    let Action::Offer(k) = action else {
+        return action;
+    };
+    if allowed(p, rules, k, situations) {
+        return action;
+    }
+    let distance = |a: usize| -> f64 {
+        (0..p.products())
+            .map(|i| (p.prices[a][i] - p.prices[k][i]).abs())
+            .sum()
+    };
+    (0..p.arms())
+        .filter(|&a| allowed(p, rules, a, situations))
+        .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
+        .map(Action::Offer)
+        .unwrap_or(Action::ShutOff)
+}
+
+/// Runs `policy` through one season of `market`, without guardrails.
+pub fn simulate(market: &Market, policy: &mut dyn Policy, seed: u64) -> RunStats {
+    simulate_with(market, policy, seed, &Options::default())
 }
 
 /// Runs `policy` through one season of `market`.
-pub fn simulate(market: &Market, policy: &mut dyn Policy, seed: u64) -> RunStats {
+pub fn simulate_with(
+    market: &Market,
+    policy: &mut dyn Policy,
+    seed: u64,
+    options: &Options,
+) -> RunStats {
     let p = &market.problem;
+    let mut current: Vec<Option<Money>> = vec![None; p.products()];
+    let mut day_open: Vec<Option<Money>> = vec![None; p.products()];
     let mut shoppers = StdRng::seed_from_u64(seed);
     let mut choices = StdRng::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15);
     let mut remaining = p.inventory.clone();
@@ -163,7 +234,28 @@ pub fn simulate(market: &Market, policy: &mut dyn Policy, seed: u64) -> RunStats
             remaining: &before,
             context: ctx,
         };
-        let action = policy.choose(p, &state, &mut choices);
+        let proposed = policy.choose(p, &state, &mut choices);
+        let mut action = proposed;
+        if t % PERIODS_PER_DAY == 0 {
+            day_open.clone_from(&current);
+        }
+        let situations: Vec<Situation> = (0..p.products())
+            .map(|i| Situation {
+                now: (t * 3600) as i64,
+                current: current[i],
+                day_open: day_open[i],
+                lowest_competitor: competitor.map(cents),
+            })
+            .collect();
+        if let Some(rules) = &options.guard {
+            action = guard_action(p, rules, proposed, &situations);
+            if action != proposed {
+                stats.guarded += 1;
+            }
+        }
+        if options.trace {
+            stats.trace.push((action, situations));
+        }
         if previous.is_some_and(|a| a != action) {
             stats.price_changes += 1;
         }
@@ -171,6 +263,9 @@ pub fn simulate(market: &Market, policy: &mut dyn Policy, seed: u64) -> RunStats
         let Action::Offer(k) = action else {
             continue;
         };
+        for (i, c) in current.iter_mut().enumerate() {
+            *c = Some(cents(p.prices[k][i]));
+        }
         let mut sales = vec![0.0; p.products()];
         for i in 0..p.products() {
             let in_stock = p.usage[i]
@@ -187,15 +282,15 @@ pub fn simulate(market: &Market, policy: &mut dyn Policy, seed: u64) -> RunStats
             }
         }
         policy.observe(p, &state, k, &sales);
-        if let (Some(c), Some(price)) = (&market.competitor, competitor.as_mut()) {
-            if shoppers.r#gen::<f64>() < c.review {
-                let ours = p.prices[k][0];
-                *price = if ours < *price {
-                    (ours - c.undercut).max(c.floor)
-                } else {
-                    (*price + c.step_up).min(c.ceiling)
-                };
-            }
+        if let (Some(c), Some(price)) = (&market.competitor, competitor.as_mut())
+            && shoppers.r#gen::<f64>() < c.review
+        {
+            let ours = p.prices[k][0];
+            *price = if ours < *price {
+                (ours - c.undercut).max(c.floor)
+            } else {
+                (*price + c.step_up).min(c.ceiling)
+            };
         }
     }
     if let Some(b) = lp_bound {
@@ -348,14 +443,52 @@ pub struct PolicyReport {
     pub price_changes: f64,
 }
 
-/// Runs `policy_name` on `market` for `seeds` seasons (seeds `0..seeds`).
-pub fn evaluate(market: &Market, policy_name: &str, seeds: u64) -> Option<PolicyReport> {
+/// The guardrails the evaluation runs with: a floor and ceiling at the grid's
+/// ends, cost + 25% below the grid, at most a 50% move per step (100% for the
+/// network's coarse price vectors), and, with a competitor, never more than
+/// 15% above it.
+pub fn default_guard(market: &Market) -> Vec<Rules> {
+    let p = &market.problem;
+    (0..p.products())
+        .map(|i| {
+            let low = p.prices.iter().map(|v| v[i]).fold(f64::MAX, f64::min);
+            let high = p.prices.iter().map(|v| v[i]).fold(0.0, f64::max);
+            Rules {
+                cost: Some(cents(low * 0.6)),
+                min_margin: 0.25,
+                min_price: Some(cents(low)),
+                max_price: Some(cents(high)),
+                max_change_step: Some(if p.products() > 1 { 1.0 } else { 0.5 }),
+                max_change_day: Some(2.0),
+                competitor_max_above: market.competitor.as_ref().map(|_| 0.15),
+                ..Rules::default()
+            }
+        })
+        .collect()
+}
+
+/// Runs `policy_name` on `market` for `seeds` seasons (seeds `0..seeds`),
+/// with guardrails when given.
+pub fn evaluate(
+    market: &Market,
+    policy_name: &str,
+    seeds: u64,
+    guard: Option<&[Rules]>,
+) -> Option<PolicyReport> {
+    let options = Options {
+        guard: guard.map(<[Rules]>::to_vec),
+        trace: false,
+    };
     let mut shares = Vec::with_capacity(seeds as usize);
     let (mut regret, mut revenue, mut changes) = (0.0, 0.0, 0.0);
     for seed in 0..seeds {
         let mut p = policy(policy_name, &market.problem)?;
-        let s = simulate(market, p.as_mut(), seed);
-        shares.push(if s.bound > 0.0 { s.revenue / s.bound } else { 0.0 });
+        let s = simulate_with(market, p.as_mut(), seed, &options);
+        shares.push(if s.bound > 0.0 {
+            s.revenue / s.bound
+        } else {
+            0.0
+        });
         regret += s.bound - s.revenue;
         revenue += s.revenue;
         changes += s.price_changes as f64;
