@@ -77,10 +77,10 @@ impl Problem {
         (revenue, usage)
     }
 
-    /// Best arm by expected revenue, ignoring stock.
-    pub fn greedy(&self, d: &[Vec<f64>]) -> usize {
+    /// Best allowed arm by expected revenue, ignoring stock.
+    pub fn greedy(&self, d: &[Vec<f64>], allowed: Option<&[bool]>) -> usize {
         let (revenue, _) = self.lp_coefficients(d);
-        argmax(&revenue)
+        argmax_allowed(&revenue, allowed)
     }
 
     /// The highest revenue one period can bring (to normalise rewards).
@@ -101,6 +101,16 @@ pub struct State<'a> {
     /// Stock left per resource.
     pub remaining: &'a [f64],
     pub context: Context,
+    /// Arms the guardrails accept this period (all when `None`). Policies
+    /// choose among them; the simulator and service enforce it regardless.
+    pub allowed: Option<&'a [bool]>,
+}
+
+impl State<'_> {
+    pub fn is_allowed(&self, arm: usize) -> bool {
+        self.allowed
+            .is_none_or(|a| a.get(arm).copied().unwrap_or(false))
+    }
 }
 
 /// A period's decision.
@@ -119,14 +129,17 @@ pub trait Policy {
     fn observe(&mut self, problem: &Problem, state: &State<'_>, arm: usize, sales: &[f64]);
 }
 
-fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
+/// Index of the largest allowed value (of all values if none is allowed).
+fn argmax_allowed(v: &[f64], allowed: Option<&[bool]>) -> usize {
+    let ok = |k: usize| allowed.is_none_or(|a| a.get(k).copied().unwrap_or(false));
+    let any = (0..v.len()).any(ok);
+    let mut best: Option<usize> = None;
     for (k, x) in v.iter().enumerate() {
-        if *x > v[best] {
-            best = k;
+        if (!any || ok(k)) && best.is_none_or(|b| *x > v[b]) {
+            best = Some(k);
         }
     }
-    best
+    best.unwrap_or(0)
 }
 
 /// A posterior over demand per arm and product.
@@ -254,7 +267,7 @@ impl Policy for Thompson {
 
     fn choose(&mut self, problem: &Problem, state: &State<'_>, rng: &mut dyn RngCore) -> Action {
         let d = self.posterior.sample(problem, &state.context, rng);
-        Action::Offer(problem.greedy(&d))
+        Action::Offer(problem.greedy(&d, state.allowed))
     }
 
     fn observe(&mut self, problem: &Problem, state: &State<'_>, arm: usize, sales: &[f64]) {
@@ -301,7 +314,7 @@ impl Policy for ThompsonLp {
     fn choose(&mut self, problem: &Problem, state: &State<'_>, rng: &mut dyn RngCore) -> Action {
         let d = self.posterior.sample(problem, &state.context, rng);
         if !problem.limited() {
-            return Action::Offer(problem.greedy(&d));
+            return Action::Offer(problem.greedy(&d, state.allowed));
         }
         let left = (problem.horizon.saturating_sub(state.t)).max(1) as f64;
         let capacity: Vec<f64> = problem
@@ -321,7 +334,13 @@ impl Policy for ThompsonLp {
                 }
             })
             .collect();
-        let (revenue, usage) = problem.lp_coefficients(&d);
+        let (mut revenue, usage) = problem.lp_coefficients(&d);
+        // A disallowed arm earns nothing in the LP, so it gets no weight.
+        for (k, r) in revenue.iter_mut().enumerate() {
+            if !state.is_allowed(k) {
+                *r = -1.0;
+            }
+        }
         match lp::solve(&revenue, &usage, &capacity) {
             Ok(s) => draw_from_lp(&s.x, rng),
             Err(_) => Action::ShutOff,
@@ -366,14 +385,22 @@ impl Policy for Ucb {
     }
 
     fn choose(&mut self, _: &Problem, state: &State<'_>, _: &mut dyn RngCore) -> Action {
-        if let Some(k) = self.counts.iter().position(|&n| n == 0.0) {
+        if let Some(k) =
+            (0..self.counts.len()).find(|&k| self.counts[k] == 0.0 && state.is_allowed(k))
+        {
             return Action::Offer(k);
         }
         let ln_t = ((state.t + 1) as f64).ln();
         let scores: Vec<f64> = (0..self.counts.len())
-            .map(|k| self.sums[k] / self.counts[k] + self.c * (ln_t / self.counts[k]).sqrt())
+            .map(|k| {
+                if self.counts[k] == 0.0 {
+                    f64::MAX
+                } else {
+                    self.sums[k] / self.counts[k] + self.c * (ln_t / self.counts[k]).sqrt()
+                }
+            })
             .collect();
-        Action::Offer(argmax(&scores))
+        Action::Offer(argmax_allowed(&scores, state.allowed))
     }
 
     fn observe(&mut self, problem: &Problem, _: &State<'_>, arm: usize, sales: &[f64]) {
@@ -405,16 +432,22 @@ impl Policy for EpsilonGreedy {
         "epsilon_greedy"
     }
 
-    fn choose(&mut self, _: &Problem, _: &State<'_>, rng: &mut dyn RngCore) -> Action {
+    fn choose(&mut self, _: &Problem, state: &State<'_>, rng: &mut dyn RngCore) -> Action {
         let arms = self.counts.len();
-        if rng.r#gen::<f64>() < self.epsilon {
-            return Action::Offer(rng.gen_range(0..arms));
+        let mut open: Vec<usize> = (0..arms).filter(|&k| state.is_allowed(k)).collect();
+        if open.is_empty() {
+            open = (0..arms).collect();
         }
-        if let Some(k) = self.counts.iter().position(|&n| n == 0.0) {
+        if rng.r#gen::<f64>() < self.epsilon {
+            return Action::Offer(open[rng.gen_range(0..open.len())]);
+        }
+        if let Some(&k) = open.iter().find(|&&k| self.counts[k] == 0.0) {
             return Action::Offer(k);
         }
-        let means: Vec<f64> = (0..arms).map(|k| self.sums[k] / self.counts[k]).collect();
-        Action::Offer(argmax(&means))
+        let means: Vec<f64> = (0..arms)
+            .map(|k| self.sums[k] / self.counts[k].max(1.0))
+            .collect();
+        Action::Offer(argmax_allowed(&means, state.allowed))
     }
 
     fn observe(&mut self, problem: &Problem, _: &State<'_>, arm: usize, sales: &[f64]) {
@@ -527,7 +560,15 @@ impl Policy for ActorCritic {
     fn choose(&mut self, problem: &Problem, state: &State<'_>, rng: &mut dyn RngCore) -> Action {
         let s = Self::features(problem, state);
         self.learn(&s);
-        let pi = self.probabilities(&s);
+        let mut pi = self.probabilities(&s);
+        let masked: f64 = (0..problem.arms())
+            .filter(|&k| !state.is_allowed(k))
+            .map(|k| std::mem::take(&mut pi[k]))
+            .sum();
+        let left: f64 = pi.iter().sum();
+        if left > 0.0 && masked > 0.0 {
+            pi.iter_mut().for_each(|p| *p /= left);
+        }
         let mut u: f64 = rng.r#gen();
         let mut a = pi.len() - 1;
         for (k, p) in pi.iter().enumerate() {
@@ -570,11 +611,17 @@ impl<F: Fn(&Context) -> Vec<Vec<f64>>> Policy for Oracle<F> {
     fn choose(&mut self, problem: &Problem, state: &State<'_>, rng: &mut dyn RngCore) -> Action {
         let d = (self.truth)(&state.context);
         if !problem.limited() {
-            return Action::Offer(problem.greedy(&d));
+            return Action::Offer(problem.greedy(&d, state.allowed));
         }
         let left = (problem.horizon.saturating_sub(state.t)).max(1) as f64;
         let capacity: Vec<f64> = state.remaining.iter().map(|r| r / left).collect();
-        let (revenue, usage) = problem.lp_coefficients(&d);
+        let (mut revenue, usage) = problem.lp_coefficients(&d);
+        // A disallowed arm earns nothing in the LP, so it gets no weight.
+        for (k, r) in revenue.iter_mut().enumerate() {
+            if !state.is_allowed(k) {
+                *r = -1.0;
+            }
+        }
         match lp::solve(&revenue, &usage, &capacity) {
             Ok(s) => draw_from_lp(&s.x, rng),
             Err(_) => Action::ShutOff,

@@ -179,11 +179,11 @@ fn allowed(p: &Problem, rules: &[Rules], arm: usize, situations: &[Situation]) -
 
 /// The policy's arm if the rules accept it, else the accepted arm nearest in
 /// price, else no offer at all (no rule-breaking price is ever shown).
-fn guard_action(p: &Problem, rules: &[Rules], action: Action, situations: &[Situation]) -> Action {
+fn guard_action(p: &Problem, mask: &[bool], action: Action) -> Action {
     let Action::Offer(k) = action else {
         return action;
     };
-    if allowed(p, rules, k, situations) {
+    if mask[k] {
         return action;
     }
     let distance = |a: usize| -> f64 {
@@ -192,7 +192,7 @@ fn guard_action(p: &Problem, rules: &[Rules], action: Action, situations: &[Situ
             .sum()
     };
     (0..p.arms())
-        .filter(|&a| allowed(p, rules, a, situations))
+        .filter(|&a| mask[a])
         .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))
         .map(Action::Offer)
         .unwrap_or(Action::ShutOff)
@@ -229,13 +229,6 @@ pub fn simulate_with(
         }
         let draws: Vec<f64> = (0..p.products()).map(|_| shoppers.r#gen()).collect();
         let before = remaining.clone();
-        let state = State {
-            t,
-            remaining: &before,
-            context: ctx,
-        };
-        let proposed = policy.choose(p, &state, &mut choices);
-        let mut action = proposed;
         if t % PERIODS_PER_DAY == 0 {
             day_open.clone_from(&current);
         }
@@ -247,8 +240,21 @@ pub fn simulate_with(
                 lowest_competitor: competitor.map(cents),
             })
             .collect();
-        if let Some(rules) = &options.guard {
-            action = guard_action(p, rules, proposed, &situations);
+        let allowed: Option<Vec<bool>> = options.guard.as_ref().map(|rules| {
+            (0..p.arms())
+                .map(|k| allowed(p, rules, k, &situations))
+                .collect()
+        });
+        let state = State {
+            t,
+            remaining: &before,
+            context: ctx,
+            allowed: allowed.as_deref(),
+        };
+        let proposed = policy.choose(p, &state, &mut choices);
+        let mut action = proposed;
+        if let Some(mask) = &allowed {
+            action = guard_action(p, mask, proposed);
             if action != proposed {
                 stats.guarded += 1;
             }
@@ -441,6 +447,8 @@ pub struct PolicyReport {
     pub regret: f64,
     pub revenue: f64,
     pub price_changes: f64,
+    /// Periods per season where the guardrails replaced the policy's choice.
+    pub guarded: f64,
 }
 
 /// The guardrails the evaluation runs with: a floor and ceiling at the grid's
@@ -480,7 +488,7 @@ pub fn evaluate(
         trace: false,
     };
     let mut shares = Vec::with_capacity(seeds as usize);
-    let (mut regret, mut revenue, mut changes) = (0.0, 0.0, 0.0);
+    let (mut regret, mut revenue, mut changes, mut guarded) = (0.0, 0.0, 0.0, 0.0);
     for seed in 0..seeds {
         let mut p = policy(policy_name, &market.problem)?;
         let s = simulate_with(market, p.as_mut(), seed, &options);
@@ -492,6 +500,7 @@ pub fn evaluate(
         regret += s.bound - s.revenue;
         revenue += s.revenue;
         changes += s.price_changes as f64;
+        guarded += s.guarded as f64;
     }
     let n = seeds.max(1) as f64;
     let mean = shares.iter().sum::<f64>() / n;
@@ -503,5 +512,6 @@ pub fn evaluate(
         regret: regret / n,
         revenue: revenue / n,
         price_changes: changes / n,
+        guarded: guarded / n,
     })
 }

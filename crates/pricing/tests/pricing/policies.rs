@@ -18,6 +18,7 @@ fn run(policy: &mut dyn Policy, problem: &Problem, probs: &[f64], seed: u64) -> 
             t,
             remaining: &remaining,
             context: Context::default(),
+            allowed: None,
         };
         let Action::Offer(k) = policy.choose(problem, &state, &mut rng) else {
             panic!("no shut-off without stock limits");
@@ -106,5 +107,33 @@ fn every_policy_beats_a_fixed_bad_price_on_the_logit_curve() {
             r.share <= 1.05,
             "{name} cannot beat the clairvoyant by much: {r:?}"
         );
+    }
+}
+
+#[test]
+fn learning_policies_choose_only_among_the_arms_the_rules_allow() {
+    let market = sim::scenario("ferreira-single-0.5", 200).unwrap();
+    let problem = &market.problem;
+    let mask = [false, true, false, true];
+    let remaining = problem.inventory.clone();
+    let mut rng = StdRng::seed_from_u64(11);
+    for name in sim::POLICIES.iter().filter(|n| **n != "fixed") {
+        let mut policy = sim::policy(name, problem).unwrap();
+        for t in 0..200 {
+            let state = State {
+                t,
+                remaining: &remaining,
+                context: Context::default(),
+                allowed: Some(&mask),
+            };
+            match policy.choose(problem, &state, &mut rng) {
+                Action::Offer(k) => {
+                    assert!(mask[k], "{name} offered disallowed arm {k}");
+                    let sold = if rng.r#gen::<f64>() < 0.5 { 1.0 } else { 0.0 };
+                    policy.observe(problem, &state, k, &[sold]);
+                }
+                Action::ShutOff => {}
+            }
+        }
     }
 }
