@@ -496,8 +496,8 @@ impl ActorCritic {
             critic: [0.0; 3],
             avg_reward: 0.0,
             last: None,
-            actor_rate: 0.05,
-            critic_rate: 0.05,
+            actor_rate: 0.5,
+            critic_rate: 0.1,
         }
     }
 

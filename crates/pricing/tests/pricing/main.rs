@@ -4,3 +4,4 @@
 mod anchors;
 mod guarded;
 mod policies;
+mod speed;
