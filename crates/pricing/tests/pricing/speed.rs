@@ -1,7 +1,7 @@
 //! Speed of the engine's hot paths (issue #5 targets: a quote p99 < 50 µs,
 //! learning ≥ 100,000 events/s, repricing 100,000 items < 2 s). Ignored by
 //! default; run with
-//! `cargo test --release -p hc-pricing --test pricing speed -- --ignored --nocapture`.
+//! `cargo test -p hc-pricing --test pricing speed -- --ignored --nocapture`.
 
 use std::time::Instant;
 
