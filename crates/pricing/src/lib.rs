@@ -7,6 +7,7 @@ pub mod guardrails;
 pub mod learn;
 pub mod lp;
 pub mod policy;
+pub mod reprice;
 pub mod sample;
 pub mod sim;
 
