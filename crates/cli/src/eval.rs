@@ -26,6 +26,8 @@ pub enum EvalCommand {
     Recs(crate::eval_behavior::RecsArgs),
     /// Customer segments (k-means on RFM) of an Online Retail history, with names.
     Segments(crate::eval_behavior::SegmentsArgs),
+    /// Pricing policies in a simulated market: revenue as a share of the LP bound or the clairvoyant, regret, price changes.
+    Pricing(crate::eval_pricing::PricingArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -56,6 +58,7 @@ pub async fn run(cmd: EvalCommand) -> Result<()> {
         EvalCommand::Churn(args) => crate::eval_behavior::churn(&args),
         EvalCommand::Recs(args) => crate::eval_behavior::recs(&args),
         EvalCommand::Segments(args) => crate::eval_behavior::segments(&args),
+        EvalCommand::Pricing(args) => crate::eval_pricing::pricing(&args),
     }
 }
 

@@ -6,6 +6,7 @@ mod commands;
 mod eval;
 mod eval_agent;
 mod eval_behavior;
+mod eval_pricing;
 mod settings;
 
 use std::path::PathBuf;

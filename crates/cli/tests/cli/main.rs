@@ -566,3 +566,40 @@ fn eval_recs_and_clv_print_their_figures_and_refuse_bad_files() {
         assert!(report["bg_nbd"][k].as_f64().unwrap() > 0.0, "{report}");
     }
 }
+
+#[test]
+fn eval_pricing_prints_shares_of_the_lp_bound_and_refuses_unknown_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "eval",
+            "pricing",
+            "--scenario",
+            "ferreira-single-0.25",
+            "--horizon",
+            "500",
+            "--seeds",
+            "20",
+            "--policies",
+            "ts,ts_update",
+        ],
+    );
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["yardstick"], "lp_bound");
+    assert_eq!(scenario["best"], "ts_update");
+    assert_eq!(report["default_policy"], "ts_update");
+    let rows = scenario["policies"].as_array().unwrap();
+    let share = |name: &str| {
+        rows.iter().find(|r| r["policy"] == name).unwrap()["share"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(share("ts_update") > 0.95 && share("ts") < 0.85, "{out}");
+    for bad in [["--scenario", "mars"], ["--policies", "astrology"]] {
+        let (ok, _, err) = run(dir.path(), &["eval", "pricing", bad[0], bad[1]]);
+        assert!(!ok && err.contains("unknown"), "{err}");
+    }
+}
