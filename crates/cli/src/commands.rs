@@ -8,7 +8,7 @@ use hc_commerce::{Retail, Tools};
 use hc_domain::{AuditRecord, RetailDb, Role, Tenant, TenantId, now_ms};
 use hc_knowledge::KnowledgeBase;
 use hc_server::{AppState, Application, issue_key};
-use hc_store::{ApiKeyStore, AuditStore, SqlStore, TenantStore};
+use hc_store::{ApiKeyStore, AuditStore, SecretsKey, SqlStore, TenantStore};
 use serde_json::json;
 use tracing::info;
 
@@ -19,9 +19,26 @@ pub const DEMO_SEED: u64 = 42;
 
 pub async fn open_store(settings: &Settings) -> Result<SqlStore> {
     let url = settings.database_url()?;
-    SqlStore::open(&url, &settings.store)
+    let store = SqlStore::open(&url, &settings.store)
         .await
-        .with_context(|| format!("cannot open the database at {}", redact(&url)))
+        .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+    Ok(store.with_secrets_key(secrets_key(settings)?))
+}
+
+/// The key tenant secrets are sealed with: `HC_SECRETS_KEY` (base64, the
+/// same on every node of a cluster), else `<data-dir>/secrets.key`, created
+/// on first use.
+fn secrets_key(settings: &Settings) -> Result<SecretsKey> {
+    match std::env::var("HC_SECRETS_KEY") {
+        Ok(k) if !k.trim().is_empty() => {
+            SecretsKey::from_base64(&k).context("HC_SECRETS_KEY is not a valid secrets key")
+        }
+        _ => {
+            let path = settings.data_dir.join("secrets.key");
+            SecretsKey::load_or_create(&path)
+                .with_context(|| format!("cannot use the secrets key file {}", path.display()))
+        }
+    }
 }
 
 /// Hides a password in a database URL.

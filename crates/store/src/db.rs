@@ -67,9 +67,18 @@ pub struct SqlStore {
     pub(crate) inline: Option<std::sync::Arc<crate::inline::InlineReader>>,
     /// The SQLite group-commit writer for conversation turns.
     pub(crate) turns: Option<tokio::sync::mpsc::Sender<crate::turn_writer::TurnJob>>,
+    /// Seals tenant secrets at rest (see [`crate::secrets`]); `None` stores them as given.
+    pub(crate) secrets: Option<std::sync::Arc<crate::secrets::SecretsKey>>,
 }
 
 impl SqlStore {
+    /// Seals tenant secrets (channel credentials) with `key` from now on;
+    /// stored sealed values open only with the same key.
+    pub fn with_secrets_key(mut self, key: crate::secrets::SecretsKey) -> Self {
+        self.secrets = Some(std::sync::Arc::new(key));
+        self
+    }
+
     /// Connects to `url` (`sqlite://…` or `postgres://…`). Does not migrate.
     pub async fn connect(url: &str, config: &StoreConfig) -> Result<Self> {
         install_default_drivers();
@@ -125,6 +134,7 @@ impl SqlStore {
                     backend,
                     inline,
                     turns,
+                    secrets: None,
                 })
             }
             Backend::Postgres => {
@@ -140,6 +150,7 @@ impl SqlStore {
                     backend,
                     inline: None,
                     turns: None,
+                    secrets: None,
                 })
             }
         }

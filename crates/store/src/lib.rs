@@ -16,6 +16,7 @@ mod memory;
 mod outbox;
 mod platform;
 mod retail;
+mod secrets;
 #[doc(hidden)]
 pub mod testing;
 mod turn_writer;
@@ -27,3 +28,4 @@ pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };
+pub use secrets::SecretsKey;

@@ -181,10 +181,14 @@ impl TenantStore for SqlStore {
             return Ok(None);
         };
         let doc: Option<String> = row.try_get("settings").map_err(map)?;
-        match doc {
-            None => Ok(Some(TenantSettings::default())),
-            Some(doc) => serde_json::from_str(&doc).map(Some).map_err(corrupt),
+        let mut settings: TenantSettings = match doc {
+            None => return Ok(Some(TenantSettings::default())),
+            Some(doc) => serde_json::from_str(&doc).map_err(corrupt)?,
+        };
+        if let Some(key) = &self.secrets {
+            crate::secrets::open_channels(key, t, &mut settings.channels)?;
         }
+        Ok(Some(settings))
     }
 
     #[instrument(level = "debug", skip_all, fields(tenant = %t))]
@@ -197,7 +201,15 @@ impl TenantStore for SqlStore {
         if audit.tenant_id != *t {
             return Err(Error::Conflict("audit record of another tenant".into()));
         }
-        let doc = serde_json::to_string(settings).map_err(corrupt)?;
+        let doc = match &self.secrets {
+            Some(key) => {
+                let mut sealed = settings.clone();
+                crate::secrets::seal_channels(key, t, &mut sealed.channels)?;
+                serde_json::to_string(&sealed)
+            }
+            None => serde_json::to_string(settings),
+        }
+        .map_err(corrupt)?;
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query("update tenants set settings = $1 where id = $2")
             .bind(doc)

@@ -22,9 +22,10 @@ impl TestDb {
     /// Another store on the same database, as a second process would have;
     /// its `finish` only closes its own pools (the database stays with `self`).
     pub async fn second_handle(&self) -> TestDb {
-        let store = SqlStore::open(&self.url, &StoreConfig::default())
+        let mut store = SqlStore::open(&self.url, &StoreConfig::default())
             .await
             .expect("open the same database");
+        store.secrets = self.store.secrets.clone();
         TestDb {
             store,
             url: self.url.clone(),
@@ -52,7 +53,8 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
     let store = SqlStore::open(&url, &StoreConfig::default())
         .await
-        .expect("open sqlite");
+        .expect("open sqlite")
+        .with_secrets_key(crate::SecretsKey::generate());
     TestDb {
         store,
         url,
@@ -97,7 +99,8 @@ pub async fn postgres() -> Option<TestDb> {
     let url = format!("{base}/{name}");
     let store = SqlStore::open(&url, &StoreConfig::default())
         .await
-        .expect("open postgres");
+        .expect("open postgres")
+        .with_secrets_key(crate::SecretsKey::generate());
     Some(TestDb {
         store,
         url,

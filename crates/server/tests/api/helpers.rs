@@ -230,9 +230,8 @@ impl TestApp {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let mut db = self.db;
         db.store.close().await;
-        db.store = hc_store::SqlStore::open(&db.url, &hc_store::StoreConfig::default())
-            .await
-            .unwrap();
+        // The same database and secrets key, new pools.
+        db.store = db.second_handle().await.store;
         db
     }
 

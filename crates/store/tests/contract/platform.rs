@@ -212,3 +212,76 @@ async fn tenant_settings_round_trip_within_their_tenant_with_an_audit_record() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn channel_secrets_are_sealed_at_rest_and_open_only_with_the_key() {
+    use hc_domain::{AuditRecord, PostmarkSettings, Secret, TenantSettings, TwilioSettings};
+    for db in testing::all().await {
+        let label = db.label;
+        db.store
+            .create_tenant(&Tenant {
+                id: tenant("a"),
+                name: "A".into(),
+                created_at_ms: 1,
+            })
+            .await
+            .unwrap();
+        let mut s = TenantSettings::default();
+        s.channels.twilio = Some(TwilioSettings {
+            account_sid: format!("AC{}", "0".repeat(32)),
+            auth_token: Secret::Value("twilio-token-123".into()),
+            phone_numbers: vec!["+14155550100".into()],
+        });
+        s.channels.postmark = Some(PostmarkSettings {
+            server_token: Secret::Value("postmark-token-456".into()),
+            from: "help@a.example".into(),
+            inbound_addresses: vec![],
+            inbound_user: "hook".into(),
+            inbound_password: Secret::Value("hook-pass-789".into()),
+        });
+        let audit = AuditRecord {
+            tenant_id: tenant("a"),
+            actor: "test".into(),
+            action: "settings.update".into(),
+            target: "settings".into(),
+            at_ms: 7,
+            detail: serde_json::json!({}),
+        };
+        assert!(
+            db.store
+                .put_tenant_settings(&tenant("a"), &s, &audit)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.store.tenant_settings(&tenant("a")).await.unwrap(),
+            Some(s.clone()),
+            "{label}: read back as written"
+        );
+        // Without the key the stored document holds no usable credential.
+        let raw = hc_store::SqlStore::open(&db.url, &hc_store::StoreConfig::default())
+            .await
+            .unwrap();
+        let stored = raw.tenant_settings(&tenant("a")).await.unwrap().unwrap();
+        let doc = serde_json::to_string(&stored).unwrap();
+        for secret in ["twilio-token-123", "postmark-token-456", "hook-pass-789"] {
+            assert!(!doc.contains(secret), "{label}: {secret} in clear: {doc}");
+        }
+        assert!(doc.contains("enc:v1:"), "{label}: {doc}");
+        raw.close().await;
+        // Another key does not open them.
+        let wrong = hc_store::SqlStore::open(&db.url, &hc_store::StoreConfig::default())
+            .await
+            .unwrap()
+            .with_secrets_key(hc_store::SecretsKey::generate());
+        assert!(
+            matches!(
+                wrong.tenant_settings(&tenant("a")).await,
+                Err(hc_store::Error::Corrupt(_))
+            ),
+            "{label}"
+        );
+        wrong.close().await;
+        db.finish().await;
+    }
+}
