@@ -35,6 +35,19 @@ impl Error {
         }
     }
 
+    /// A stable snake_case code for the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid",
+            Self::Verification(_) => "verification_failed",
+            Self::Inconsistent(_) => "inconsistent",
+            Self::Corrupt { .. } => "corrupt",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable(_) => "unavailable",
+            Self::Io(_) => "io",
+        }
+    }
+
     pub(crate) fn verification(reason: impl Into<String>) -> Self {
         Self::Verification(reason.into())
     }

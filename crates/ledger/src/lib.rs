@@ -2,11 +2,12 @@
 //! (`merkle`), a durable group-committed entry log (`log`), C2SP signed notes
 //! and checkpoints (`note`, `checkpoint`), keys and rotation (`keys`), the
 //! signed ledger that never signs two inconsistent checkpoints (`ledger`),
-//! tlog-tiles (`tiles`), tlog-proof bundles (`proof`) and the offline audit
+//! tlog-tiles (`tiles`), configuration and on-disk layout (`config`), tlog-proof bundles (`proof`) and the offline audit
 //! (`audit`). Pure library: no HTTP, SQL or async runtime.
 
 pub mod audit;
 pub mod checkpoint;
+pub mod config;
 pub mod error;
 pub mod keys;
 pub mod ledger;
@@ -18,6 +19,7 @@ pub mod tiles;
 
 pub use audit::{AuditReport, audit};
 pub use checkpoint::Checkpoint;
+pub use config::LedgerConfig;
 pub use error::{Error, Result};
 pub use keys::KeyDir;
 pub use ledger::Ledger;
