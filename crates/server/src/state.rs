@@ -44,6 +44,8 @@ pub struct AppState {
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// The merchants' articles; set with [`AppState::with_knowledge`].
     pub knowledge: Option<Arc<KnowledgeBase>>,
+    /// The transparency log; set with [`AppState::with_ledger`].
+    pub ledger: Option<Arc<hc_ledger::Ledger>>,
     /// The tenants' effective agent settings, shared with the agent and the tools.
     pub settings: Arc<crate::settings::SettingsCache>,
     /// Wakes this process's outbox worker after an enqueue.
@@ -51,6 +53,12 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Serves the ledger's checkpoint, tiles and proofs.
+    pub fn with_ledger(mut self, ledger: Arc<hc_ledger::Ledger>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
     /// Serves the knowledge-base API and gives the agent its
     /// `search_knowledge_base` tool.
     pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {

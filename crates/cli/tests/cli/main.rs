@@ -559,3 +559,94 @@ fn eval_recs_and_clv_print_their_figures_and_refuse_bad_files() {
         assert!(report["bg_nbd"][k].as_f64().unwrap() > 0.0, "{report}");
     }
 }
+
+#[test]
+fn ledger_keygen_verify_and_audit_work_offline_and_audit_names_a_tampered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, vkey, err) = run(
+        dir.path(),
+        &["ledger", "keygen", "--origin", "shop.example/ledger"],
+    );
+    assert!(ok, "{err}");
+    let vkey = vkey.trim().to_string();
+    assert!(vkey.starts_with("shop.example/ledger+"), "{vkey}");
+    let (ok, _, err) = run(dir.path(), &["ledger", "keygen"]);
+    assert!(!ok && err.contains("already holds a key"), "{err}");
+
+    // The server's layout under the data dir, written through the library.
+    let cfg = hc_ledger::LedgerConfig {
+        origin: "shop.example/ledger".into(),
+        ..Default::default()
+    };
+    let offsets = {
+        let (ledger, _, generated) = cfg.open(dir.path()).unwrap();
+        assert!(generated.is_none(), "reused the CLI's key");
+        let mut offsets = Vec::new();
+        let mut pos = 8u64;
+        for i in 0..40 {
+            let e = format!("earn {i:03}");
+            offsets.push(pos);
+            pos += 36 + e.len() as u64;
+            ledger.append(e.as_bytes()).unwrap();
+        }
+        ledger.checkpoint().unwrap();
+        std::fs::write(
+            dir.path().join("bundle.txt"),
+            ledger.proof_bundle(7).unwrap(),
+        )
+        .unwrap();
+        offsets
+    };
+    let bundle = dir.path().join("bundle.txt");
+    let bundle = bundle.to_str().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &vkey, "--proof", bundle],
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["index"], 7);
+    assert_eq!(v["entry"], "earn 007");
+    assert_eq!(v["tree_size"], 40);
+    let checkpoint = dir.path().join("ledger/log/checkpoint");
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "ledger",
+            "verify",
+            "--key",
+            &vkey,
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"tree_size\":40"), "{out}");
+
+    // Another key with the same name does not verify.
+    let other = hc_ledger::NoteSigner::from_seed("shop.example/ledger", [1; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &other, "--proof", bundle],
+    );
+    assert!(!ok && err.contains("does NOT verify"), "{err}");
+
+    let (ok, out, err) = run(dir.path(), &["ledger", "audit"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"entries\":40"), "{out}");
+
+    // Flip one byte of entry 23's data: the audit fails and names it.
+    let log = dir.path().join("ledger/log/entries.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[(offsets[23] + 36 + 2) as usize] ^= 1;
+    std::fs::write(&log, bytes).unwrap();
+    let (ok, _, err) = run(dir.path(), &["ledger", "audit", "--key", &vkey]);
+    assert!(!ok, "audit passed a tampered log");
+    assert!(
+        err.contains("AUDIT FAILED") && err.contains("entry 23"),
+        "{err}"
+    );
+}

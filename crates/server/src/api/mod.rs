@@ -10,6 +10,7 @@ pub mod customers;
 pub mod health;
 pub mod keys;
 pub mod knowledge;
+pub mod ledger;
 pub mod orders;
 pub mod settings;
 pub mod tools;

@@ -10,6 +10,7 @@ mod conversations;
 mod fakes;
 mod helpers;
 mod knowledge;
+mod ledger;
 mod llm;
 mod memory;
 mod oracle;
