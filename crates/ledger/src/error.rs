@@ -16,6 +16,12 @@ pub enum Error {
     /// Bytes on disk are not what the log wrote (tampering or media failure).
     #[error("log corrupt at entry {index}: {reason}")]
     Corrupt { index: u64, reason: String },
+    /// An idempotency key was reused with a different operation.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A redeem or transfer asks for more points than the account holds.
+    #[error("insufficient balance: the account holds {balance} points, {requested} requested")]
+    InsufficientBalance { balance: u64, requested: u64 },
     /// The requested tile, entry or key does not exist (yet).
     #[error("not found: {0}")]
     NotFound(String),
@@ -43,6 +49,8 @@ impl Error {
             Self::Inconsistent(_) => "inconsistent",
             Self::Corrupt { .. } => "corrupt",
             Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "idempotency_key_reused",
+            Self::InsufficientBalance { .. } => "insufficient_balance",
             Self::Unavailable(_) => "unavailable",
             Self::Io(_) => "io",
         }

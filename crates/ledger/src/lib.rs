@@ -3,7 +3,7 @@
 //! and checkpoints (`note`, `checkpoint`), keys and rotation (`keys`), the
 //! signed ledger that never signs two inconsistent checkpoints (`ledger`),
 //! tlog-tiles (`tiles`), configuration and on-disk layout (`config`), tlog-proof bundles (`proof`) and the offline audit
-//! (`audit`). Pure library: no HTTP, SQL or async runtime.
+//! (`audit`), and loyalty points recorded on the log (`loyalty`). Pure library: no HTTP, SQL or async runtime.
 
 pub mod audit;
 pub mod checkpoint;
@@ -12,6 +12,7 @@ pub mod error;
 pub mod keys;
 pub mod ledger;
 pub mod log;
+pub mod loyalty;
 pub mod merkle;
 pub mod note;
 pub mod proof;
@@ -24,6 +25,7 @@ pub use error::{Error, Result};
 pub use keys::KeyDir;
 pub use ledger::Ledger;
 pub use log::{Log, LogOptions, MAX_ENTRY_BYTES, Recovery};
+pub use loyalty::{AccountId, Loyalty, LoyaltyOp, Pseudonymizer, Receipt};
 pub use merkle::{Hash, Tree, hash_leaf, verify_consistency, verify_inclusion};
 pub use note::{NoteSigner, NoteVerifier};
 pub use proof::{ProofBundle, VerifiedProof};

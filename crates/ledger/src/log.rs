@@ -280,6 +280,17 @@ impl Log {
 
     /// Appends entries in order; returns their index range once all are durable.
     pub fn append_all<D: AsRef<[u8]>>(&self, entries: &[D]) -> Result<Range<u64>> {
+        let range = self.enqueue(entries)?;
+        self.wait_durable(range.clone())?;
+        Ok(range)
+    }
+
+    /// Queues entries in order and returns the indices they will have,
+    /// without waiting: callers that must order their appends with other
+    /// state enqueue under their own lock, then [`wait_durable`](Self::wait_durable)
+    /// outside it (so group commit still batches them). Not acknowledged
+    /// until `wait_durable` returns.
+    pub fn enqueue<D: AsRef<[u8]>>(&self, entries: &[D]) -> Result<Range<u64>> {
         if entries.is_empty() {
             return Err(Error::invalid("entries", "nothing to append"));
         }
@@ -305,11 +316,21 @@ impl Log {
         }
         let first = st.next;
         st.next += records.len() as u64;
-        let last = st.next - 1;
         st.queue.extend(records);
+        Ok(first..st.next)
+    }
+
+    /// Waits until the entries in `range` (from [`enqueue`](Self::enqueue))
+    /// are durable, writing batches as the leader when no write is in flight.
+    pub fn wait_durable(&self, range: Range<u64>) -> Result<()> {
+        let last = range.end.saturating_sub(1);
+        let mut st = self.lock_state();
+        if range.end > st.next {
+            return Err(Error::invalid("range", "entries were never enqueued"));
+        }
         loop {
             if st.durable > last {
-                return Ok(first..last + 1);
+                return Ok(());
             }
             if let Some(f) = &st.failed {
                 return Err(Error::Unavailable(f.clone()));

@@ -110,6 +110,8 @@ impl From<hc_ledger::Error> for ApiError {
         let status = match &e {
             L::Invalid { .. } | L::Verification(_) => StatusCode::BAD_REQUEST,
             L::NotFound(_) => StatusCode::NOT_FOUND,
+            L::Conflict(_) => StatusCode::CONFLICT,
+            L::InsufficientBalance { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             L::Unavailable(_) => {
                 tracing::error!(error = %e, "ledger unavailable");
                 return Self::new(
