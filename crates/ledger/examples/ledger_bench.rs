@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hc_ledger::{Ledger, LogOptions, NoteSigner, audit};
+use hc_ledger::{Ledger, LogOptions, Loyalty, LoyaltyOp, NoteSigner, Pseudonymizer, audit};
 
 fn appends_per_second(group_commit: bool, threads: usize, secs: f64) -> (f64, u64) {
     let dir = tempfile::tempdir_in(".").expect("tempdir");
@@ -45,6 +45,50 @@ fn appends_per_second(group_commit: bool, threads: usize, secs: f64) -> (f64, u6
     (n as f64 / start.elapsed().as_secs_f64(), n)
 }
 
+/// Durable loyalty earns/s: each thread earns for its own customers.
+fn loyalty_ops_per_second(threads: usize, secs: f64) -> f64 {
+    let dir = tempfile::tempdir_in(".").expect("tempdir");
+    let signer = NoteSigner::from_seed("bench/loyalty", [6; 32]).expect("key");
+    let (ledger, _) = Ledger::open(
+        dir.path(),
+        "bench/loyalty",
+        vec![signer],
+        LogOptions::default(),
+    )
+    .expect("open");
+    let loyalty = Arc::new(Loyalty::open(Arc::new(ledger)).expect("loyalty"));
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let hs: Vec<_> = (0..threads)
+        .map(|t| {
+            let (loyalty, count) = (Arc::clone(&loyalty), Arc::clone(&count));
+            std::thread::spawn(move || {
+                let p = Pseudonymizer::new([9; 32]);
+                let mut i = 0u64;
+                while Instant::now() < deadline {
+                    let account = p.account("bench", &format!("customer-{t}-{}", i % 100));
+                    loyalty
+                        .submit(
+                            &format!("order-{t}-{i}"),
+                            LoyaltyOp::Earn {
+                                account,
+                                points: 10,
+                            },
+                        )
+                        .expect("earn");
+                    count.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().expect("join");
+    }
+    count.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let threads: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(256);
@@ -59,6 +103,8 @@ fn main() {
     println!("appends, {threads} appender threads, {secs} s each, ~100-byte entries:");
     println!("  group commit:        {group:>10.0} appends/s ({n1} durable)");
     println!("  fsync per append:    {single:>10.0} appends/s ({n2} durable)");
+    let loyalty = loyalty_ops_per_second(threads, secs);
+    println!("  loyalty earns:       {loyalty:>10.0} ops/s (checked, idempotent, durable)");
 
     // A 1M-entry ledger for proof generation and the audit.
     let dir = tempfile::tempdir_in(".").expect("tempdir");
