@@ -141,7 +141,10 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
         );
     }
     info!(entries = recovery.entries, origin = %ledger.origin(), "ledger open");
-    Ok(state.with_ledger(Arc::new(ledger)))
+    let ledger = Arc::new(ledger);
+    let loyalty = hc_ledger::Loyalty::open(ledger.clone()).context("cannot replay loyalty")?;
+    let pseudonyms = settings.ledger.pseudonymizer(&settings.data_dir)?;
+    Ok(state.with_ledger(ledger).with_loyalty(loyalty, pseudonyms))
 }
 
 async fn shutdown_signal() {

@@ -53,6 +53,13 @@ impl LedgerConfig {
             .unwrap_or_else(|| data_dir.join("ledger").join("keys"))
     }
 
+    /// The loyalty pseudonymizer, its key created on first use in the keys
+    /// directory.
+    pub fn pseudonymizer(&self, data_dir: &Path) -> Result<crate::loyalty::Pseudonymizer> {
+        let key = KeyDir::new(&self.keys_dir(data_dir)).pseudonym_key()?;
+        Ok(crate::loyalty::Pseudonymizer::new(key))
+    }
+
     /// Opens the ledger; generates a signing key first when none exists yet
     /// (returned so the caller can publish it).
     pub fn open(&self, data_dir: &Path) -> Result<(Ledger, Recovery, Option<NoteVerifier>)> {

@@ -72,6 +72,26 @@ impl KeyDir {
         Ok(Some(old.verifier()))
     }
 
+    /// The loyalty pseudonyms' HMAC key (`pseudonym.key`, 32 random bytes in
+    /// hex), created on first use. Deleting it unlinks every account from its
+    /// customer (crypto-shredding).
+    pub fn pseudonym_key(&self) -> Result<[u8; 32]> {
+        let path = self.dir.join("pseudonym.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => hex::decode(text.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| Error::invalid("pseudonym key", "must be 64 hex characters")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key: [u8; 32] = rand::random();
+                std::fs::create_dir_all(&self.dir)?;
+                write_atomic(&path, format!("{}\n", hex::encode(key)).as_bytes(), true)?;
+                Ok(key)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The signing keys: current first, then previous if present.
     pub fn signers(&self) -> Result<Vec<NoteSigner>> {
         let current = self

@@ -18,7 +18,7 @@ use crate::ledger::Ledger;
 
 /// Most points one operation may move.
 pub const MAX_POINTS_PER_OP: u64 = 1_000_000_000;
-const MAX_IDEM_LEN: usize = 128;
+const MAX_IDEM_LEN: usize = 200;
 const EVENT_PREFIX: &[u8] = b"{\"loyalty\":";
 
 /// Derives account pseudonyms. Give each tenant its own key to be able to

@@ -75,6 +75,7 @@ impl AppState {
             )),
             knowledge: None,
             ledger: None,
+            loyalty: None,
             settings,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }

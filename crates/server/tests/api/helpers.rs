@@ -135,7 +135,10 @@ async fn start_with_ledger(
     let mut state = AppState::new(tools, agent, Arc::new(store.clone()), config)
         .with_knowledge(Arc::new(knowledge));
     if let Some(ledger) = ledger {
-        state = state.with_ledger(ledger);
+        let loyalty = hc_ledger::Loyalty::open(ledger.clone()).unwrap();
+        state = state
+            .with_ledger(ledger)
+            .with_loyalty(loyalty, hc_ledger::Pseudonymizer::new([7; 32]));
     }
     let app = Application::build(state).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());

@@ -12,6 +12,7 @@ mod helpers;
 mod knowledge;
 mod ledger;
 mod llm;
+mod loyalty;
 mod memory;
 mod oracle;
 mod platform;
