@@ -4,6 +4,7 @@
 mod audit;
 mod crash;
 mod durability;
+mod fixture;
 mod loyalty;
 mod signing;
 mod tiles;
