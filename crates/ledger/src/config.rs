@@ -26,6 +26,10 @@ pub struct LedgerConfig {
     pub keys_dir: Option<PathBuf>,
     /// Largest entry accepted, in bytes (at most 65535).
     pub max_entry_bytes: usize,
+    /// Least time between checkpoints signed on demand (`GET /ledger/checkpoint`
+    /// signs when the log grew; each signature costs two fsyncs). A proof
+    /// bundle for a newer entry signs at once.
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for LedgerConfig {
@@ -36,6 +40,7 @@ impl Default for LedgerConfig {
             dir: None,
             keys_dir: None,
             max_entry_bytes: MAX_ENTRY_BYTES,
+            checkpoint_interval_ms: 1_000,
         }
     }
 }
@@ -75,6 +80,9 @@ impl LedgerConfig {
         };
         let (ledger, recovery) =
             Ledger::open(&self.log_dir(data_dir), &self.origin, keys.signers()?, opts)?;
+        let ledger = ledger.with_checkpoint_interval(std::time::Duration::from_millis(
+            self.checkpoint_interval_ms,
+        ));
         Ok((ledger, recovery, generated))
     }
 }

@@ -6,6 +6,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -24,6 +25,8 @@ pub(crate) const HISTORY_FILE: &str = "checkpoints.history";
 struct Signed {
     checkpoint: Checkpoint,
     note: String,
+    /// When this process signed it (`None` when loaded from disk).
+    at: Option<Instant>,
 }
 
 /// A signed, durable transparency log.
@@ -33,6 +36,8 @@ pub struct Ledger {
     origin: String,
     signers: Vec<NoteSigner>,
     last: Mutex<Option<Signed>>,
+    /// Least time between two checkpoints signed on demand.
+    interval: Duration,
 }
 
 /// The body of a signed note (without checking signatures).
@@ -64,7 +69,11 @@ impl Ledger {
         let last = match std::fs::read_to_string(dir.join(CHECKPOINT_FILE)) {
             Ok(note) => {
                 let checkpoint = Checkpoint::parse(note_body(&note)?)?;
-                Some(Signed { checkpoint, note })
+                Some(Signed {
+                    checkpoint,
+                    note,
+                    at: None,
+                })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
@@ -97,6 +106,7 @@ impl Ledger {
                 origin: origin.to_string(),
                 signers,
                 last: Mutex::new(last),
+                interval: Duration::ZERO,
             },
             recovery,
         ))
@@ -120,14 +130,29 @@ impl Ledger {
         self.log.append(data)
     }
 
-    /// The latest signed checkpoint, signing a new one first if the log grew.
+    /// Signs on-demand checkpoints at most once per `interval` (each costs
+    /// two fsyncs), however often they are asked for. Default: no limit.
+    pub fn with_checkpoint_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The latest signed checkpoint, signing a new one first if the log grew
+    /// and the last one is older than the checkpoint interval.
     pub fn checkpoint(&self) -> Result<String> {
+        self.checkpoint_covering(0)
+    }
+
+    /// Like [`checkpoint`](Self::checkpoint), but signs regardless of the
+    /// interval when the last checkpoint does not cover entry `index`.
+    fn checkpoint_covering(&self, index: u64) -> Result<String> {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         let (size, root) = self.log.with_tree(|t| (t.size(), t.root()));
-        if let Some(s) = last.as_ref()
-            && s.checkpoint.size == size
-        {
-            return Ok(s.note.clone());
+        if let Some(s) = last.as_ref() {
+            let fresh = s.at.is_some_and(|at| at.elapsed() < self.interval);
+            if s.checkpoint.size == size || (fresh && index < s.checkpoint.size) {
+                return Ok(s.note.clone());
+            }
         }
         let signed = self.sign_locked(last.as_ref(), size, root)?;
         let note = signed.note.clone();
@@ -186,13 +211,17 @@ impl Ledger {
         history.write_all(format!("{}\n", B64.encode(&note)).as_bytes())?;
         history.sync_data()?;
         write_atomic(&dir.join(CHECKPOINT_FILE), note.as_bytes(), false)?;
-        Ok(Signed { checkpoint, note })
+        Ok(Signed {
+            checkpoint,
+            note,
+            at: Some(Instant::now()),
+        })
     }
 
     /// An offline proof bundle (tlog-proof, entry in `extra`) for entry
     /// `index` against the latest checkpoint.
     pub fn proof_bundle(&self, index: u64) -> Result<String> {
-        let note = self.checkpoint()?;
+        let note = self.checkpoint_covering(index)?;
         let cp = Checkpoint::parse(note_body(&note)?)?;
         if index >= cp.size {
             return Err(Error::NotFound(format!(

@@ -152,3 +152,20 @@ fn rotated_keys_cosign_until_the_old_one_is_retired() {
     let cp: Checkpoint = verify_checkpoint(&note, &[new], Some(ORIGIN)).unwrap();
     assert_eq!(cp.size, 2);
 }
+
+#[test]
+fn on_demand_checkpoints_respect_the_interval_but_bundles_are_always_covered() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger =
+        open_ledger(dir.path()).with_checkpoint_interval(std::time::Duration::from_secs(3600));
+    ledger.append(b"a").unwrap();
+    let first = ledger.checkpoint().unwrap();
+    ledger.append(b"b").unwrap();
+    // Within the interval: the same checkpoint, though the log grew.
+    assert_eq!(ledger.checkpoint().unwrap(), first);
+    // A bundle for the new entry signs a covering checkpoint anyway.
+    let bundle = ledger.proof_bundle(1).unwrap();
+    let v = verify_proof_bundle(&bundle, &[signer(1).verifier()], Some(ORIGIN), None).unwrap();
+    assert_eq!(v.checkpoint.size, 2);
+    assert_ne!(ledger.checkpoint().unwrap(), first);
+}
