@@ -650,3 +650,85 @@ fn ledger_keygen_verify_and_audit_work_offline_and_audit_names_a_tampered_entry(
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn acknowledged_loyalty_points_survive_kill_9_and_the_log_audits_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["admin", "create-tenant", "shop"]).0);
+    let (_, key, _) = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-key",
+            "--tenant",
+            "shop",
+            "--role",
+            "agent",
+            "--rate-limit",
+            "0",
+        ],
+    );
+    let key = key.trim().to_string();
+    let port = free_port();
+    let mut server = start_server(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    hc_server::install_tls_provider();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+
+    // Eight customers earn one point per request until the server dies.
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = 0u64;
+            for i in 0..100_000 {
+                let body = json!({"customer_id": format!("c{w}"), "points": 1, "idempotency_key": format!("{w}-{i}")});
+                match client.post(format!("{base}/v1/loyalty/earn")).bearer_auth(&key).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => acknowledged += 1,
+                    Ok(r) => panic!("earn refused: {}", r.status()),
+                    Err(_) => break,
+                }
+                if i % 50 == 0 {
+                    // Checkpoints get signed while the log grows.
+                    let _ = client.get(format!("{base}/ledger/checkpoint")).send().await;
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        acknowledged.push(w.await.unwrap());
+    }
+    assert!(acknowledged.iter().sum::<u64>() >= 20, "{acknowledged:?}");
+
+    let mut server = start_server(dir.path(), port);
+    wait_ready(&client, &base).await;
+    for (w, acked) in acknowledged.iter().enumerate() {
+        let v: Value = client
+            .get(format!("{base}/v1/loyalty/balance/c{w}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let balance = v["balance"].as_u64().unwrap();
+        // Every acknowledged earn is there; at most the one in flight per
+        // writer was written without its acknowledgement reaching the client.
+        assert!(
+            balance >= *acked && balance <= acked + 1,
+            "c{w}: {balance} vs {acked} acknowledged"
+        );
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (ok, out, err) = run(dir.path(), &["ledger", "audit"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"audit\":\"ok\""), "{out}");
+}
