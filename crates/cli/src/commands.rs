@@ -134,13 +134,34 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
     .with_brain(brain)
     .with_memory(Arc::new(store.clone()));
     let knowledge = KnowledgeBase::new(Arc::new(store.clone()), settings.knowledge.clone());
-    Ok(AppState::new(
+    let state = AppState::new(
         tools,
         agent,
         Arc::new(store.clone()),
         settings.server.clone(),
     )
-    .with_knowledge(Arc::new(knowledge)))
+    .with_knowledge(Arc::new(knowledge));
+    if !settings.ledger.enabled {
+        return Ok(state);
+    }
+    let (ledger, recovery, generated) = settings
+        .ledger
+        .open(&settings.data_dir)
+        .context("cannot open the ledger")?;
+    if let Some(key) = generated {
+        info!(verifier_key = %key.to_vkey(), "generated the ledger's signing key");
+    }
+    if recovery.truncated_bytes > 0 {
+        tracing::warn!(
+            truncated_bytes = recovery.truncated_bytes,
+            "ledger: cut a torn tail"
+        );
+    }
+    info!(entries = recovery.entries, origin = %ledger.origin(), "ledger open");
+    let ledger = Arc::new(ledger);
+    let loyalty = hc_ledger::Loyalty::open(ledger.clone()).context("cannot replay loyalty")?;
+    let pseudonyms = settings.ledger.pseudonymizer(&settings.data_dir)?;
+    Ok(state.with_ledger(ledger).with_loyalty(loyalty, pseudonyms))
 }
 
 async fn shutdown_signal() {

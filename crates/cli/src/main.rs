@@ -7,6 +7,7 @@ mod eval;
 mod eval_agent;
 mod eval_behavior;
 mod eval_pricing;
+mod ledger;
 mod settings;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ enum Command {
     /// Offline evaluations that print JSON.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// The transparency log: signing keys, offline verification and audit.
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
 }
 
 #[derive(Subcommand)]
@@ -153,6 +157,7 @@ fn main() -> Result<()> {
             }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Eval(cmd) => eval::run(cmd).await,
+            Command::Ledger(cmd) => ledger::run(&settings, cmd),
         }
     })
 }

@@ -39,6 +39,8 @@ pub struct Settings {
     pub agent: hc_agent::AgentConfig,
     /// The knowledge base: `max_articles` per tenant.
     pub knowledge: hc_knowledge::KnowledgeConfig,
+    /// The transparency log (`[ledger]`): `enabled`, `origin`, `dir`, `keys_dir`.
+    pub ledger: hc_ledger::LedgerConfig,
 }
 
 impl Default for Settings {
@@ -52,11 +54,12 @@ impl Default for Settings {
             retail: RetailPolicy::default(),
             agent: hc_agent::AgentConfig::default(),
             knowledge: hc_knowledge::KnowledgeConfig::default(),
+            ledger: hc_ledger::LedgerConfig::default(),
         }
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 8] = [
+const TOP_LEVEL_KEYS: [&str; 9] = [
     "agent",
     "data_dir",
     "database_url",
@@ -65,6 +68,7 @@ const TOP_LEVEL_KEYS: [&str; 8] = [
     "store",
     "retail",
     "knowledge",
+    "ledger",
 ];
 
 /// Command-line overrides.

@@ -74,6 +74,8 @@ impl AppState {
                     .allow_burst(std::num::NonZeroU32::new(30).expect("non-zero")),
             )),
             knowledge: None,
+            ledger: None,
+            loyalty: None,
             settings,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
@@ -95,6 +97,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(console)
         .merge(api::health::router())
+        .merge(api::ledger::router())
         .merge(api::widget::router())
         .merge(api::channels::router())
         .merge(v1)

@@ -104,6 +104,28 @@ impl From<hc_knowledge::Error> for ApiError {
     }
 }
 
+impl From<hc_ledger::Error> for ApiError {
+    fn from(e: hc_ledger::Error) -> Self {
+        use hc_ledger::Error as L;
+        let status = match &e {
+            L::Invalid { .. } | L::Verification(_) => StatusCode::BAD_REQUEST,
+            L::NotFound(_) => StatusCode::NOT_FOUND,
+            L::Conflict(_) => StatusCode::CONFLICT,
+            L::InsufficientBalance { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            L::Unavailable(_) => {
+                tracing::error!(error = %e, "ledger unavailable");
+                return Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the ledger is unavailable",
+                );
+            }
+            L::Inconsistent(_) | L::Corrupt { .. } | L::Io(_) => return Self::internal(e),
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});

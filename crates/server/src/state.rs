@@ -29,6 +29,12 @@ impl Platform for SqlStore {
     }
 }
 
+/// The loyalty service and the tenant-customer → account mapping.
+pub struct LoyaltyApi {
+    pub loyalty: hc_ledger::Loyalty,
+    pub pseudonyms: hc_ledger::Pseudonymizer,
+}
+
 /// Everything a handler may use. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -44,6 +50,10 @@ pub struct AppState {
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// The merchants' articles; set with [`AppState::with_knowledge`].
     pub knowledge: Option<Arc<KnowledgeBase>>,
+    /// The transparency log; set with [`AppState::with_ledger`].
+    pub ledger: Option<Arc<hc_ledger::Ledger>>,
+    /// Loyalty points on the ledger; set with [`AppState::with_loyalty`].
+    pub loyalty: Option<Arc<LoyaltyApi>>,
     /// The tenants' effective agent settings, shared with the agent and the tools.
     pub settings: Arc<crate::settings::SettingsCache>,
     /// Wakes this process's outbox worker after an enqueue.
@@ -51,6 +61,26 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Serves the loyalty API over `loyalty` (which writes to the ledger),
+    /// deriving account pseudonyms with `pseudonyms`.
+    pub fn with_loyalty(
+        mut self,
+        loyalty: hc_ledger::Loyalty,
+        pseudonyms: hc_ledger::Pseudonymizer,
+    ) -> Self {
+        self.loyalty = Some(Arc::new(LoyaltyApi {
+            loyalty,
+            pseudonyms,
+        }));
+        self
+    }
+
+    /// Serves the ledger's checkpoint, tiles and proofs.
+    pub fn with_ledger(mut self, ledger: Arc<hc_ledger::Ledger>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
     /// Serves the knowledge-base API and gives the agent its
     /// `search_knowledge_base` tool.
     pub fn with_knowledge(mut self, knowledge: Arc<KnowledgeBase>) -> Self {

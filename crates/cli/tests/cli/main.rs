@@ -603,3 +603,176 @@ fn eval_pricing_prints_shares_of_the_lp_bound_and_refuses_unknown_names() {
         assert!(!ok && err.contains("unknown"), "{err}");
     }
 }
+
+#[test]
+fn ledger_keygen_verify_and_audit_work_offline_and_audit_names_a_tampered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, vkey, err) = run(
+        dir.path(),
+        &["ledger", "keygen", "--origin", "shop.example/ledger"],
+    );
+    assert!(ok, "{err}");
+    let vkey = vkey.trim().to_string();
+    assert!(vkey.starts_with("shop.example/ledger+"), "{vkey}");
+    let (ok, _, err) = run(dir.path(), &["ledger", "keygen"]);
+    assert!(!ok && err.contains("already holds a key"), "{err}");
+
+    // The server's layout under the data dir, written through the library.
+    let cfg = hc_ledger::LedgerConfig {
+        origin: "shop.example/ledger".into(),
+        ..Default::default()
+    };
+    let offsets = {
+        let (ledger, _, generated) = cfg.open(dir.path()).unwrap();
+        assert!(generated.is_none(), "reused the CLI's key");
+        let mut offsets = Vec::new();
+        let mut pos = 8u64;
+        for i in 0..40 {
+            let e = format!("earn {i:03}");
+            offsets.push(pos);
+            pos += 36 + e.len() as u64;
+            ledger.append(e.as_bytes()).unwrap();
+        }
+        ledger.checkpoint().unwrap();
+        std::fs::write(
+            dir.path().join("bundle.txt"),
+            ledger.proof_bundle(7).unwrap(),
+        )
+        .unwrap();
+        offsets
+    };
+    let bundle = dir.path().join("bundle.txt");
+    let bundle = bundle.to_str().unwrap();
+    let (ok, out, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &vkey, "--proof", bundle],
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["index"], 7);
+    assert_eq!(v["entry"], "earn 007");
+    assert_eq!(v["tree_size"], 40);
+    let checkpoint = dir.path().join("ledger/log/checkpoint");
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "ledger",
+            "verify",
+            "--key",
+            &vkey,
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("\"tree_size\":40"), "{out}");
+
+    // Another key with the same name does not verify.
+    let other = hc_ledger::NoteSigner::from_seed("shop.example/ledger", [1; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey();
+    let (ok, _, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &other, "--proof", bundle],
+    );
+    assert!(!ok && err.contains("does NOT verify"), "{err}");
+
+    let (ok, out, err) = run(dir.path(), &["ledger", "audit"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"entries\":40"), "{out}");
+
+    // Flip one byte of entry 23's data: the audit fails and names it.
+    let log = dir.path().join("ledger/log/entries.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[(offsets[23] + 36 + 2) as usize] ^= 1;
+    std::fs::write(&log, bytes).unwrap();
+    let (ok, _, err) = run(dir.path(), &["ledger", "audit", "--key", &vkey]);
+    assert!(!ok, "audit passed a tampered log");
+    assert!(
+        err.contains("AUDIT FAILED") && err.contains("entry 23"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn acknowledged_loyalty_points_survive_kill_9_and_the_log_audits_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["admin", "create-tenant", "shop"]).0);
+    let (_, key, _) = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-key",
+            "--tenant",
+            "shop",
+            "--role",
+            "agent",
+            "--rate-limit",
+            "0",
+        ],
+    );
+    let key = key.trim().to_string();
+    let port = free_port();
+    let mut server = start_server(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    hc_server::install_tls_provider();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+
+    // Eight customers earn one point per request until the server dies.
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = 0u64;
+            for i in 0..100_000 {
+                let body = json!({"customer_id": format!("c{w}"), "points": 1, "idempotency_key": format!("{w}-{i}")});
+                match client.post(format!("{base}/v1/loyalty/earn")).bearer_auth(&key).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => acknowledged += 1,
+                    Ok(r) => panic!("earn refused: {}", r.status()),
+                    Err(_) => break,
+                }
+                if i % 50 == 0 {
+                    // Checkpoints get signed while the log grows.
+                    let _ = client.get(format!("{base}/ledger/checkpoint")).send().await;
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        acknowledged.push(w.await.unwrap());
+    }
+    assert!(acknowledged.iter().sum::<u64>() >= 20, "{acknowledged:?}");
+
+    let mut server = start_server(dir.path(), port);
+    wait_ready(&client, &base).await;
+    for (w, acked) in acknowledged.iter().enumerate() {
+        let v: Value = client
+            .get(format!("{base}/v1/loyalty/balance/c{w}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let balance = v["balance"].as_u64().unwrap();
+        // Every acknowledged earn is there; at most the one in flight per
+        // writer was written without its acknowledgement reaching the client.
+        assert!(
+            balance >= *acked && balance <= acked + 1,
+            "c{w}: {balance} vs {acked} acknowledged"
+        );
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (ok, out, err) = run(dir.path(), &["ledger", "audit"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("\"audit\":\"ok\""), "{out}");
+}

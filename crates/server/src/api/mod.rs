@@ -10,6 +10,8 @@ pub mod customers;
 pub mod health;
 pub mod keys;
 pub mod knowledge;
+pub mod ledger;
+pub mod loyalty;
 pub mod orders;
 pub mod settings;
 pub mod tools;
@@ -31,6 +33,7 @@ pub fn v1() -> Router<AppState> {
         .merge(knowledge::router())
         .merge(audit::router())
         .merge(settings::router())
+        .merge(loyalty::router())
 }
 
 /// Pagination query shared by list endpoints.

@@ -58,6 +58,12 @@ pub async fn spawn_app_full(
     data: &str,
     brain: hc_agent::Brain,
 ) -> TestApp {
+    seed(&db, data).await;
+    start(db, config, brain).await
+}
+
+/// Creates tenants `shop` (with the fixture imported) and `other`.
+async fn seed(db: &TestDb, data: &str) {
     let store = db.store.clone();
     let shop = TenantId::parse("shop").unwrap();
     let other = TenantId::parse("other").unwrap();
@@ -76,7 +82,6 @@ pub async fn spawn_app_full(
         .import_retail(&shop, &retail_db, "test")
         .await
         .unwrap();
-    start(db, config, brain).await
 }
 
 /// A server over a database `spawn_app*` already seeded (e.g. after
@@ -86,6 +91,22 @@ pub async fn spawn_app_on(db: TestDb, config: ServerConfig) -> TestApp {
 }
 
 async fn start(db: TestDb, config: ServerConfig, brain: hc_agent::Brain) -> TestApp {
+    start_with_ledger(db, config, brain, None).await
+}
+
+/// The fixture app that also serves `ledger`.
+pub async fn spawn_app_with_ledger(ledger: Arc<hc_ledger::Ledger>) -> TestApp {
+    let db = hc_store::testing::sqlite().await;
+    seed(&db, MINI_DB).await;
+    start_with_ledger(db, config(), hc_agent::Brain::offline(), Some(ledger)).await
+}
+
+async fn start_with_ledger(
+    db: TestDb,
+    config: ServerConfig,
+    brain: hc_agent::Brain,
+    ledger: Option<Arc<hc_ledger::Ledger>>,
+) -> TestApp {
     let store = db.store.clone();
     let shop = TenantId::parse("shop").unwrap();
     let other = TenantId::parse("other").unwrap();
@@ -111,8 +132,14 @@ async fn start(db: TestDb, config: ServerConfig, brain: hc_agent::Brain) -> Test
         Arc::new(store.clone()),
         hc_knowledge::KnowledgeConfig::default(),
     );
-    let state = AppState::new(tools, agent, Arc::new(store.clone()), config)
+    let mut state = AppState::new(tools, agent, Arc::new(store.clone()), config)
         .with_knowledge(Arc::new(knowledge));
+    if let Some(ledger) = ledger {
+        let loyalty = hc_ledger::Loyalty::open(ledger.clone()).unwrap();
+        state = state
+            .with_ledger(ledger)
+            .with_loyalty(loyalty, hc_ledger::Pseudonymizer::new([7; 32]));
+    }
     let app = Application::build(state).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
