@@ -1,6 +1,7 @@
 //! `hypercommerce`: the one binary a retailer runs.
 
 mod bench;
+mod bench_events;
 mod bench_llm;
 mod commands;
 mod eval;
@@ -68,6 +69,24 @@ enum Command {
     /// Offline evaluations that print JSON.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// The behavior event log.
+    #[command(subcommand)]
+    Events(Events),
+}
+
+#[derive(Subcommand)]
+enum Events {
+    /// Print a tenant's event log in order as NDJSON (`{seq, session, received_at_ms, event}`).
+    Replay {
+        #[arg(long)]
+        tenant: String,
+        /// Start after this sequence number (a previous replay's last `seq`).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Stop after this many events (default: all).
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -93,7 +112,7 @@ enum Admin {
     CreateKey {
         #[arg(long)]
         tenant: String,
-        /// owner, admin, manager, agent or viewer.
+        /// owner, admin, manager, agent, viewer or tracker (posts events only: the shop's public key).
         #[arg(long)]
         role: String,
         #[arg(long, default_value = "")]
@@ -152,6 +171,11 @@ fn main() -> Result<()> {
             }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Eval(cmd) => eval::run(cmd).await,
+            Command::Events(Events::Replay {
+                tenant,
+                after,
+                limit,
+            }) => commands::replay_events(&settings, &tenant, after, limit).await,
         }
     })
 }

@@ -244,6 +244,7 @@ pub struct StoredEvent {
 
 /// What the validation allows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct EventLimits {
     /// How far in the future (sender clock ahead of ours) a timestamp may be.
     pub max_future_ms: i64,

@@ -57,6 +57,13 @@ impl AppState {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let per_ip = config.events.tracker_rate_per_ip.max(1);
+        let tracker_limiter = Arc::new(governor::RateLimiter::keyed(
+            governor::Quota::per_second(std::num::NonZeroU32::new(per_ip).expect("non-zero"))
+                .allow_burst(
+                    std::num::NonZeroU32::new(per_ip.saturating_mul(10)).expect("non-zero"),
+                ),
+        ));
         Self {
             http,
             agent,
@@ -73,9 +80,11 @@ impl AppState {
                 governor::Quota::per_second(std::num::NonZeroU32::new(5).expect("non-zero"))
                     .allow_burst(std::num::NonZeroU32::new(30).expect("non-zero")),
             )),
+            tracker_limiter,
             knowledge: None,
             settings,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 }
@@ -96,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console)
         .merge(api::health::router())
         .merge(api::widget::router())
+        .merge(api::tracker::router())
         .merge(api::channels::router())
         .merge(v1)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
@@ -164,6 +174,9 @@ impl Application {
             spawn_abandon_sweeper(state.clone());
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        if state.config.events.mqtt.enabled {
+            crate::mqtt::spawn(state.clone(), stopped.clone());
+        }
         if state.config.outbox.enabled {
             crate::outbox::spawn(state.clone(), stopped);
         }

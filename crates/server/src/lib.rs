@@ -11,7 +11,9 @@ mod config;
 mod error;
 mod extract;
 mod idempotency;
+mod ingest;
 mod keys;
+mod mqtt;
 mod observe;
 mod openapi;
 mod outbox;
@@ -20,7 +22,7 @@ mod state;
 mod webhooks;
 
 pub use app::{Application, install_tls_provider};
-pub use config::{ChannelsConfig, OutboxConfig, ServerConfig};
+pub use config::{ChannelsConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
 pub use settings::SettingsCache;

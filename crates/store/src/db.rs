@@ -67,6 +67,8 @@ pub struct SqlStore {
     pub(crate) inline: Option<std::sync::Arc<crate::inline::InlineReader>>,
     /// The SQLite group-commit writer for conversation turns.
     pub(crate) turns: Option<tokio::sync::mpsc::Sender<crate::turn_writer::TurnJob>>,
+    /// The SQLite group-commit writer for event batches.
+    pub(crate) events: Option<tokio::sync::mpsc::Sender<crate::events::writer::EventJob>>,
 }
 
 impl SqlStore {
@@ -115,9 +117,12 @@ impl SqlStore {
                     .map(std::sync::Arc::new);
                 // A database file gets the group-commit turn writer; an
                 // in-memory one writes turns through the pool.
-                let turns = match crate::inline::sqlite_file(url) {
-                    Some(path) => Some(crate::turn_writer::spawn(path, sync, timeout)?),
-                    None => None,
+                let (turns, events) = match crate::inline::sqlite_file(url) {
+                    Some(path) => (
+                        Some(crate::turn_writer::spawn(path.clone(), sync, timeout)?),
+                        Some(crate::events::writer::spawn(path, sync, timeout)?),
+                    ),
+                    None => (None, None),
                 };
                 Ok(Self {
                     read,
@@ -125,6 +130,7 @@ impl SqlStore {
                     backend,
                     inline,
                     turns,
+                    events,
                 })
             }
             Backend::Postgres => {
@@ -140,6 +146,7 @@ impl SqlStore {
                     backend,
                     inline: None,
                     turns: None,
+                    events: None,
                 })
             }
         }
