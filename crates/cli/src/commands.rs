@@ -218,8 +218,8 @@ pub async fn replay_events(
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut cursor, mut left) = (after, limit.unwrap_or(u64::MAX));
     while left > 0 {
-        let page = hc_store::EventStore::events_after(&store, &t, cursor, left.min(1000) as u32)
-            .await?;
+        let page =
+            hc_store::EventStore::events_after(&store, &t, cursor, left.min(1000) as u32).await?;
         let Some(last) = page.last() else { break };
         cursor = last.seq;
         left -= page.len() as u64;

@@ -76,7 +76,10 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid("role", "expected owner, admin, manager, agent, viewer or tracker")
+                Error::invalid(
+                    "role",
+                    "expected owner, admin, manager, agent, viewer or tracker",
+                )
             })
     }
 }

@@ -46,7 +46,10 @@ pub struct Invalid {
 #[derive(Debug)]
 pub enum IngestError {
     /// Some events are invalid; nothing was stored.
-    Invalid { total: usize, invalid: Vec<Invalid> },
+    Invalid {
+        total: usize,
+        invalid: Vec<Invalid>,
+    },
     Store(hc_store::Error),
 }
 
@@ -72,8 +75,11 @@ impl Framing {
             .map(|c| c.trim().to_ascii_lowercase())
             .unwrap_or_default();
         match essence.as_str() {
-            "application/x-ndjson" | "application/ndjson" | "application/jsonl"
-            | "application/x-jsonlines" | "application/jsonlines" => Framing::Ndjson,
+            "application/x-ndjson"
+            | "application/ndjson"
+            | "application/jsonl"
+            | "application/x-jsonlines"
+            | "application/jsonlines" => Framing::Ndjson,
             _ => Framing::JsonArray,
         }
     }
@@ -107,7 +113,9 @@ pub fn split_body(body: &[u8], framing: Framing) -> Result<Vec<&str>, ApiError> 
 
 fn event_id_of(json: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    v.get("event_id")?.as_str().map(|s| s.chars().take(128).collect())
+    v.get("event_id")?
+        .as_str()
+        .map(|s| s.chars().take(128).collect())
 }
 
 /// Validates every event; the events, or every refusal.
@@ -229,7 +237,9 @@ mod tests {
             [r#"{"a":1}"#, r#"{"b":2}"#, "not json"]
         );
         assert_eq!(
-            split_body(br#"{"a":1}"#, Framing::JsonArray).unwrap_err().code,
+            split_body(br#"{"a":1}"#, Framing::JsonArray)
+                .unwrap_err()
+                .code,
             "expected_array"
         );
         assert_eq!(

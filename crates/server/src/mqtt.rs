@@ -145,13 +145,19 @@ pub fn sensor_event(
         properties.insert("zone".into(), json!(z));
     }
     let mut event = Map::new();
-    event.insert("event_id".into(), json!(format!("mqtt:{store_id}:{sensor}:{id}")));
+    event.insert(
+        "event_id".into(),
+        json!(format!("mqtt:{store_id}:{sensor}:{id}")),
+    );
     event.insert("type".into(), json!("sensor"));
     event.insert(
         "timestamp_ms".into(),
         json!(reading.timestamp_ms.unwrap_or(now_ms)),
     );
-    event.insert("session_id".into(), json!(format!("store:{store_id}:{sensor}")));
+    event.insert(
+        "session_id".into(),
+        json!(format!("store:{store_id}:{sensor}")),
+    );
     for (k, v) in [
         ("product_id", reading.product_id),
         ("item_id", reading.item_id),
@@ -352,7 +358,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dwell.duration_ms, Some(42_000));
-        assert_eq!(topic_tenant("hc/shop/sensors/b/display").unwrap().as_str(), "shop");
+        assert_eq!(
+            topic_tenant("hc/shop/sensors/b/display").unwrap().as_str(),
+            "shop"
+        );
         assert!(topic_tenant("hc/Bad Tenant/sensors/x").is_none());
     }
 
@@ -360,22 +369,36 @@ mod tests {
     fn garbage_is_refused_with_a_reason() {
         let t = "hc/shop/sensors/b/s";
         assert_eq!(map(t, "\u{0}\u{1}binary").unwrap_err().code, "invalid_json");
-        assert_eq!(map(t, r#"{"kind":"smell"}"#).unwrap_err().code, "unknown_type");
-        assert_eq!(map(t, r#"{"kind":"footfall"}"#).unwrap_err().code, "missing_field");
         assert_eq!(
-            map(t, r#"{"kind":"footfall","count":1,"extra":true}"#).unwrap_err().code,
+            map(t, r#"{"kind":"smell"}"#).unwrap_err().code,
+            "unknown_type"
+        );
+        assert_eq!(
+            map(t, r#"{"kind":"footfall"}"#).unwrap_err().code,
+            "missing_field"
+        );
+        assert_eq!(
+            map(t, r#"{"kind":"footfall","count":1,"extra":true}"#)
+                .unwrap_err()
+                .code,
             "invalid_field"
         );
         assert_eq!(
-            map(t, r#"{"kind":"footfall","count":1,"timestamp_ms":99999999999999}"#)
-                .unwrap_err()
-                .code,
+            map(
+                t,
+                r#"{"kind":"footfall","count":1,"timestamp_ms":99999999999999}"#
+            )
+            .unwrap_err()
+            .code,
             "timestamp_in_future"
         );
         assert_eq!(
-            map("hc/shop/sensors/only-store", r#"{"kind":"footfall","count":1}"#)
-                .unwrap_err()
-                .code,
+            map(
+                "hc/shop/sensors/only-store",
+                r#"{"kind":"footfall","count":1}"#
+            )
+            .unwrap_err()
+            .code,
             "invalid_topic"
         );
     }

@@ -272,7 +272,16 @@ async fn acknowledged_event_batches_survive_kill_9() {
     assert!(run(dir.path(), &["admin", "create-tenant", "shop"]).0);
     let (_, key, _) = run(
         dir.path(),
-        &["admin", "create-key", "--tenant", "shop", "--role", "agent", "--rate-limit", "0"],
+        &[
+            "admin",
+            "create-key",
+            "--tenant",
+            "shop",
+            "--role",
+            "agent",
+            "--rate-limit",
+            "0",
+        ],
     );
     let key = key.trim().to_string();
     let port = free_port();
@@ -293,10 +302,18 @@ async fn acknowledged_event_batches_survive_kill_9() {
                 let ids: Vec<String> = (0..200).map(|i| format!("w{w}-b{b}-{i}")).collect();
                 let batch: Vec<Value> = ids
                     .iter()
-                    .map(|id| json!({"event_id": id, "type": "page_view", "page_type": "home",
-                                     "timestamp_ms": now, "session_id": format!("s{w}-{}", b % 7)}))
+                    .map(|id| {
+                        json!({"event_id": id, "type": "page_view", "page_type": "home",
+                                     "timestamp_ms": now, "session_id": format!("s{w}-{}", b % 7)})
+                    })
                     .collect();
-                match client.post(format!("{base}/v1/events")).bearer_auth(&key).json(&batch).send().await {
+                match client
+                    .post(format!("{base}/v1/events"))
+                    .bearer_auth(&key)
+                    .json(&batch)
+                    .send()
+                    .await
+                {
                     Ok(r) if r.status().as_u16() == 202 => acknowledged.extend(ids),
                     Ok(_) => {}
                     Err(_) => break,
@@ -312,7 +329,11 @@ async fn acknowledged_event_batches_survive_kill_9() {
     for w in writers {
         acknowledged.extend(w.await.unwrap());
     }
-    assert!(acknowledged.len() >= 2_000, "only {} events acknowledged", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 2_000,
+        "only {} events acknowledged",
+        acknowledged.len()
+    );
 
     // Restart and read the whole log back through the replay API.
     let mut server = start_server(dir.path(), port);
@@ -337,8 +358,16 @@ async fn acknowledged_event_batches_survive_kill_9() {
             None => break,
         }
     }
-    let lost: Vec<&String> = acknowledged.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged events lost, e.g. {:?}", lost.len(), lost.first());
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -112,7 +112,9 @@ async fn post_events_inner(
     body: Body,
 ) -> Result<Response, Response> {
     if principal.key.role != Role::Tracker {
-        principal.require(Role::Agent).map_err(|e| e.into_response())?;
+        principal
+            .require(Role::Agent)
+            .map_err(|e| e.into_response())?;
     }
     let cfg = &state.config.events;
     let bytes = read_body(body, cfg.body_limit_bytes)
@@ -198,7 +200,10 @@ pub async fn list_quarantine(
     principal.require(Role::Viewer)?;
     let items = state
         .platform
-        .quarantined(&principal.key.tenant_id, q.limit.unwrap_or(50).clamp(1, 500))
+        .quarantined(
+            &principal.key.tenant_id,
+            q.limit.unwrap_or(50).clamp(1, 500),
+        )
         .await?;
     Ok(Json(json!({"items": items})))
 }
@@ -241,5 +246,7 @@ pub async fn get_session(
         .session_events(t, &id, SESSION_EVENTS)
         .await?;
     let closed = session.is_closed(hc_domain::now_ms());
-    Ok(Json(json!({"session": session, "closed": closed, "events": events})))
+    Ok(Json(
+        json!({"session": session, "closed": closed, "events": events}),
+    ))
 }

@@ -89,10 +89,12 @@ pub async fn post_tracker_events(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    cors(match tracker_inner(&state, addr, &q.key, &headers, body).await {
-        Ok(r) => r,
-        Err(r) => r,
-    })
+    cors(
+        match tracker_inner(&state, addr, &q.key, &headers, body).await {
+            Ok(r) => r,
+            Err(r) => r,
+        },
+    )
 }
 
 async fn tracker_inner(

@@ -161,7 +161,10 @@ async fn demo_tracker_key(state: &AppState, t: &TenantId) -> ApiResult<String> {
         .demo_tracker_key
         .get_or_try_init(|| async {
             let issued = crate::keys::issue_key(t, hc_domain::Role::Tracker, "demo tracker", None);
-            state.platform.insert_key(&issued.record, &issued.hash).await?;
+            state
+                .platform
+                .insert_key(&issued.record, &issued.hash)
+                .await?;
             Ok::<_, ApiError>(issued.secret)
         })
         .await

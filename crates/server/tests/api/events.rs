@@ -5,7 +5,7 @@
 use hc_domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, config, spawn_app, spawn_app_with, MINI_DB};
+use crate::helpers::{MINI_DB, TestApp, config, spawn_app, spawn_app_with};
 
 fn now() -> i64 {
     hc_domain::now_ms()
@@ -16,7 +16,12 @@ fn view(id: &str, session: &str) -> Value {
            "session_id": session, "page_type": "home", "duration_ms": 1200})
 }
 
-async fn post_raw(app: &TestApp, key: &str, content_type: &str, body: String) -> crate::helpers::Reply {
+async fn post_raw(
+    app: &TestApp,
+    key: &str,
+    content_type: &str,
+    body: String,
+) -> crate::helpers::Reply {
     app.send(
         app.client
             .post(format!("{}/v1/events", app.base))
@@ -94,7 +99,9 @@ async fn one_bad_event_refuses_the_whole_batch_listing_each_by_index() {
     assert_eq!(r.body["error"]["events"][0]["event_id"], "u");
     let log = app.get("/v1/events", app.key(Role::Viewer)).await;
     assert_eq!(log.body["items"], json!([]), "nothing stored");
-    let q = app.get("/v1/events/quarantine", app.key(Role::Viewer)).await;
+    let q = app
+        .get("/v1/events/quarantine", app.key(Role::Viewer))
+        .await;
     assert_eq!(q.body["items"].as_array().unwrap().len(), 5);
     assert_eq!(q.body["items"][4]["code"], "unknown_type");
     assert_eq!(q.body["items"][4]["source"], "api");
@@ -127,7 +134,12 @@ async fn malformed_empty_and_oversized_batches_are_refused() {
     assert_eq!((r.status, r.code()), (400, "expected_array"));
     let r = app.post("/v1/events", &key, &json!([])).await;
     assert_eq!((r.status, r.code()), (400, "empty_batch"));
-    let four = json!([view("a", "s"), view("b", "s"), view("c", "s"), view("d", "s")]);
+    let four = json!([
+        view("a", "s"),
+        view("b", "s"),
+        view("c", "s"),
+        view("d", "s")
+    ]);
     let r = app.post("/v1/events", &key, &four).await;
     assert_eq!((r.status, r.code()), (413, "batch_too_large"));
     app.finish().await;
@@ -136,16 +148,30 @@ async fn malformed_empty_and_oversized_batches_are_refused() {
 #[tokio::test]
 async fn roles_decide_who_posts_and_reads_events() {
     let app = spawn_app().await;
-    let r = app.post("/v1/events", app.key(Role::Viewer), &json!([view("v", "s")])).await;
+    let r = app
+        .post(
+            "/v1/events",
+            app.key(Role::Viewer),
+            &json!([view("v", "s")]),
+        )
+        .await;
     assert_eq!(r.status, 403, "a viewer cannot write events");
     let tracker = app.key(Role::Tracker).to_string();
-    let r = app.post("/v1/events", &tracker, &json!([view("t", "s")])).await;
+    let r = app
+        .post("/v1/events", &tracker, &json!([view("t", "s")]))
+        .await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     for path in ["/v1/events", "/v1/sessions/s", "/v1/customers", "/v1/keys"] {
         let r = app.get(path, &tracker).await;
         assert_eq!(r.status, 403, "{path}: a tracker key only posts events");
     }
-    let r = app.post("/v1/tools/get_user_details", &tracker, &json!({"user_id": "x"})).await;
+    let r = app
+        .post(
+            "/v1/tools/get_user_details",
+            &tracker,
+            &json!({"user_id": "x"}),
+        )
+        .await;
     assert_eq!(r.status, 403);
     let r = app.get("/v1/events", &app.other_key).await;
     assert_eq!(r.body["items"], json!([]), "another tenant sees nothing");
@@ -161,7 +187,12 @@ async fn sessions_show_their_counters_and_events() {
         {"event_id": "2", "type": "product_view", "timestamp_ms": t + 1000, "session_id": "web-9", "product_id": "p1", "price": 19.99},
         {"event_id": "3", "type": "add_to_cart", "timestamp_ms": t + 2000, "session_id": "web-9", "item_id": "i1", "price": 19.99, "quantity": 2},
     ]);
-    assert_eq!(app.post("/v1/events", app.key(Role::Agent), &batch).await.status, 202);
+    assert_eq!(
+        app.post("/v1/events", app.key(Role::Agent), &batch)
+            .await
+            .status,
+        202
+    );
     let r = app.get("/v1/sessions/web-9", app.key(Role::Viewer)).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["session"]["events"], 3);
@@ -169,8 +200,16 @@ async fn sessions_show_their_counters_and_events() {
     assert_eq!(r.body["session"]["pages"]["home"]["duration_ms"], 3000);
     assert_eq!(r.body["closed"], false);
     assert_eq!(r.body["events"].as_array().unwrap().len(), 3);
-    assert_eq!(app.get("/v1/sessions/nope", app.key(Role::Viewer)).await.status, 404);
-    assert_eq!(app.get("/v1/sessions/web-9", &app.other_key).await.status, 404);
+    assert_eq!(
+        app.get("/v1/sessions/nope", app.key(Role::Viewer))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/v1/sessions/web-9", &app.other_key).await.status,
+        404
+    );
     app.finish().await;
 }
 
@@ -178,7 +217,12 @@ async fn sessions_show_their_counters_and_events() {
 async fn the_replay_pages_through_the_log_in_order() {
     let app = spawn_app().await;
     let batch: Vec<Value> = (0..25).map(|i| view(&format!("r{i:02}"), "s")).collect();
-    assert_eq!(app.post("/v1/events", app.key(Role::Agent), &json!(batch)).await.status, 202);
+    assert_eq!(
+        app.post("/v1/events", app.key(Role::Agent), &json!(batch))
+            .await
+            .status,
+        202
+    );
     let mut cursor: Option<i64> = None;
     let mut seen = Vec::new();
     loop {
@@ -206,23 +250,53 @@ async fn the_tracker_endpoint_takes_only_tracker_keys_and_small_batches() {
     let url = |key: &str| format!("{}/t/v1/events?key={key}", app.base);
     let body = json!([view("t1", "w-1"), view("t2", "w-1")]).to_string();
     let r = app
-        .send(app.client.post(url(app.key(Role::Tracker))).header("content-type", "text/plain").body(body.clone()))
+        .send(
+            app.client
+                .post(url(app.key(Role::Tracker)))
+                .header("content-type", "text/plain")
+                .body(body.clone()),
+        )
         .await;
     assert_eq!(r.status, 202, "{:?}", r.body);
     assert_eq!(r.body["accepted"], 2);
     assert_eq!(r.headers["access-control-allow-origin"], "*");
-    let r = app.send(app.client.post(url(app.key(Role::Owner))).body(body.clone())).await;
-    assert_eq!(r.status, 403, "an owner key is refused on the public endpoint");
-    let r = app.send(app.client.post(url("hc_nonsense")).body(body.clone())).await;
+    let r = app
+        .send(
+            app.client
+                .post(url(app.key(Role::Owner)))
+                .body(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        r.status, 403,
+        "an owner key is refused on the public endpoint"
+    );
+    let r = app
+        .send(app.client.post(url("hc_nonsense")).body(body.clone()))
+        .await;
     assert_eq!(r.status, 401);
     let many: Vec<Value> = (0..51).map(|i| view(&format!("m{i}"), "w")).collect();
     let r = app
-        .send(app.client.post(url(app.key(Role::Tracker))).body(json!(many).to_string()))
+        .send(
+            app.client
+                .post(url(app.key(Role::Tracker)))
+                .body(json!(many).to_string()),
+        )
         .await;
     assert_eq!((r.status, r.code()), (413, "batch_too_large"));
-    let js = app.client.get(format!("{}/t.js", app.base)).send().await.unwrap();
+    let js = app
+        .client
+        .get(format!("{}/t.js", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(js.status(), 200);
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert!(js.text().await.unwrap().contains("/t/v1/events"));
     app.finish().await;
 }
@@ -253,7 +327,13 @@ async fn a_flood_from_one_api_key_is_limited() {
     let app = spawn_app_with(hc_store::testing::sqlite().await, c, MINI_DB).await;
     let mut limited = 0;
     for i in 0..30 {
-        let r = app.post("/v1/events", app.key(Role::Agent), &json!([view(&format!("k{i}"), "s")])).await;
+        let r = app
+            .post(
+                "/v1/events",
+                app.key(Role::Agent),
+                &json!([view(&format!("k{i}"), "s")]),
+            )
+            .await;
         if r.status == 429 {
             assert!(r.headers.contains_key("retry-after"));
             limited += 1;

@@ -12,7 +12,9 @@ use crate::helpers::{MINI_DB, TestApp, config, spawn_app_with};
 
 /// Whether the broker answers; under `CI=true` its absence is an error.
 async fn broker_up() -> bool {
-    let up = tokio::net::TcpStream::connect("127.0.0.1:1883").await.is_ok();
+    let up = tokio::net::TcpStream::connect("127.0.0.1:1883")
+        .await
+        .is_ok();
     if !up && std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("CI=true but no MQTT broker answers on 127.0.0.1:1883");
     }
@@ -55,31 +57,61 @@ async fn sensor_readings_become_events_and_garbage_is_quarantined() {
     let store = format!("st{}", std::process::id());
     let topic = |sensor: &str| format!("hc/shop/sensors/{store}/{sensor}");
     let messages = [
-        (topic("door"), json!({"kind": "footfall", "id": "f1", "count": 4}).to_string()),
-        (topic("shelf-2"), json!({"kind": "pickup", "id": "p1", "item_id": "2000000001"}).to_string()),
-        (topic("display"), json!({"kind": "dwell", "id": "d1", "zone": "window", "duration_ms": 42000}).to_string()),
+        (
+            topic("door"),
+            json!({"kind": "footfall", "id": "f1", "count": 4}).to_string(),
+        ),
+        (
+            topic("shelf-2"),
+            json!({"kind": "pickup", "id": "p1", "item_id": "2000000001"}).to_string(),
+        ),
+        (
+            topic("display"),
+            json!({"kind": "dwell", "id": "d1", "zone": "window", "duration_ms": 42000})
+                .to_string(),
+        ),
         // A redelivery of the first reading.
-        (topic("door"), json!({"kind": "footfall", "id": "f1", "count": 4}).to_string()),
+        (
+            topic("door"),
+            json!({"kind": "footfall", "id": "f1", "count": 4}).to_string(),
+        ),
         (topic("door"), "\u{1}\u{2} not json".to_string()),
         (topic("door"), json!({"kind": "teleport"}).to_string()),
     ];
     for (t, payload) in &messages {
         client
-            .publish(t.as_str(), QoS::AtLeastOnce, false, payload.clone().into_bytes())
+            .publish(
+                t.as_str(),
+                QoS::AtLeastOnce,
+                false,
+                payload.clone().into_bytes(),
+            )
             .await
             .unwrap();
     }
     // Another tenant's topic is that tenant's; an unknown tenant's is dropped.
     client
-        .publish("hc/ghost-tenant/sensors/x/y", QoS::AtLeastOnce, false, b"{}".to_vec())
+        .publish(
+            "hc/ghost-tenant/sensors/x/y",
+            QoS::AtLeastOnce,
+            false,
+            b"{}".to_vec(),
+        )
         .await
         .unwrap();
 
     let events = wait_for(&app, "/v1/events", 3).await;
-    let ids: Vec<&str> = events.iter().map(|e| e["event"]["event_id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"]["event_id"].as_str().unwrap())
+        .collect();
     assert_eq!(
         ids,
-        [format!("mqtt:{store}:door:f1"), format!("mqtt:{store}:shelf-2:p1"), format!("mqtt:{store}:display:d1")],
+        [
+            format!("mqtt:{store}:door:f1"),
+            format!("mqtt:{store}:shelf-2:p1"),
+            format!("mqtt:{store}:display:d1")
+        ],
         "three readings stored once each"
     );
     assert!(events.iter().all(|e| e["event"]["type"] == "sensor"));
@@ -87,13 +119,24 @@ async fn sensor_readings_become_events_and_garbage_is_quarantined() {
     assert_eq!(events[2]["event"]["duration_ms"], 42000);
 
     let quarantined = wait_for(&app, "/v1/events/quarantine", 2).await;
-    let codes: Vec<&str> = quarantined.iter().map(|q| q["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = quarantined
+        .iter()
+        .map(|q| q["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["unknown_type", "invalid_json"], "{quarantined:?}");
     assert!(quarantined.iter().all(|q| q["source"] == "mqtt"));
-    assert!(quarantined[1]["payload"].as_str().unwrap().starts_with("hc/shop/sensors/"));
+    assert!(
+        quarantined[1]["payload"]
+            .as_str()
+            .unwrap()
+            .starts_with("hc/shop/sensors/")
+    );
 
     let session = app
-        .get(&format!("/v1/sessions/store:{store}:door"), app.key(Role::Viewer))
+        .get(
+            &format!("/v1/sessions/store:{store}:door"),
+            app.key(Role::Viewer),
+        )
         .await;
     assert_eq!(session.body["session"]["events"], 1, "{:?}", session.body);
     let _ = client.disconnect().await;

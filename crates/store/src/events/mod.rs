@@ -74,8 +74,12 @@ pub trait EventStore: Send + Sync {
     /// are counted, not stored again.
     async fn append_events(&self, t: &TenantId, events: Vec<Event>) -> Result<Appended>;
     /// The log after `after_seq`, in order, at most `limit` events.
-    async fn events_after(&self, t: &TenantId, after_seq: i64, limit: u32)
-    -> Result<Vec<StoredEvent>>;
+    async fn events_after(
+        &self,
+        t: &TenantId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
     async fn session(&self, t: &TenantId, id: &SessionId) -> Result<Option<Session>>;
     /// A session's events by time, at most `limit`.
     async fn session_events(

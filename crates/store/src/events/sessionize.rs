@@ -108,7 +108,11 @@ mod tests {
         assert_eq!(p.sessions[0].events, 2);
         let p = plan(&[&far], &latest);
         assert_eq!(p.assignments[0].as_str(), "s~3");
-        assert_eq!(p.sessions.len(), 1, "the untouched stored session is not rewritten");
+        assert_eq!(
+            p.sessions.len(),
+            1,
+            "the untouched stored session is not rewritten"
+        );
         assert_eq!(p.sessions[0].ordinal, 3);
     }
 

@@ -13,14 +13,18 @@ fn now() -> i64 {
 }
 
 fn ev(id: &str, session: &str, at: i64, body: &str) -> Event {
-    let json = format!(
-        r#"{{"event_id":"{id}","session_id":"{session}","timestamp_ms":{at},{body}}}"#
-    );
+    let json =
+        format!(r#"{{"event_id":"{id}","session_id":"{session}","timestamp_ms":{at},{body}}}"#);
     parse_event(&json, at, &EventLimits::default()).unwrap()
 }
 
 fn view(id: &str, session: &str, at: i64) -> Event {
-    ev(id, session, at, r#""type":"page_view","page_type":"home","duration_ms":1000"#)
+    ev(
+        id,
+        session,
+        at,
+        r#""type":"page_view","page_type":"home","duration_ms":1000"#,
+    )
 }
 
 #[tokio::test]
@@ -29,7 +33,11 @@ async fn batches_are_deduplicated_ordered_and_scoped_by_tenant() {
         let s = &db.store;
         let (shop, other) = (tenant("shop"), tenant("other"));
         let t0 = now() - 60_000;
-        let batch = vec![view("a", "s1", t0), view("b", "s1", t0 + 1), view("a", "s1", t0 + 2)];
+        let batch = vec![
+            view("a", "s1", t0),
+            view("b", "s1", t0 + 1),
+            view("a", "s1", t0 + 2),
+        ];
         let r = s.append_events(&shop, batch).await.unwrap();
         assert_eq!((r.accepted, r.duplicates), (2, 1), "{}", db.label);
         let r = s
@@ -38,14 +46,22 @@ async fn batches_are_deduplicated_ordered_and_scoped_by_tenant() {
             .unwrap();
         assert_eq!((r.accepted, r.duplicates), (1, 1), "{}", db.label);
         // The same event id is another tenant's own event.
-        let r = s.append_events(&other, vec![view("a", "z", t0)]).await.unwrap();
+        let r = s
+            .append_events(&other, vec![view("a", "z", t0)])
+            .await
+            .unwrap();
         assert_eq!(r.accepted, 1, "{}", db.label);
 
         let log = s.events_after(&shop, 0, 100).await.unwrap();
         let ids: Vec<&str> = log.iter().map(|e| e.event.event_id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"], "{}", db.label);
         assert!(log.windows(2).all(|w| w[0].seq < w[1].seq));
-        assert_eq!(log[0].event, view("a", "s1", t0), "{}: stored as sent", db.label);
+        assert_eq!(
+            log[0].event,
+            view("a", "s1", t0),
+            "{}: stored as sent",
+            db.label
+        );
         let rest = s.events_after(&shop, log[0].seq, 1).await.unwrap();
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].event.event_id.as_str(), "b");
@@ -64,15 +80,30 @@ async fn sessions_count_events_and_split_after_thirty_idle_minutes() {
         let t0 = now() - 3 * SESSION_GAP_MS;
         let first = vec![
             view("v1", "web-1", t0),
-            ev("p1", "web-1", t0 + 1_000, r#""type":"product_view","item_id":"i1","price":25,"duration_ms":4000"#),
-            ev("c1", "web-1", t0 + 2_000, r#""type":"add_to_cart","item_id":"i1","price":25,"quantity":2,"customer_id":"u1""#),
+            ev(
+                "p1",
+                "web-1",
+                t0 + 1_000,
+                r#""type":"product_view","item_id":"i1","price":25,"duration_ms":4000"#,
+            ),
+            ev(
+                "c1",
+                "web-1",
+                t0 + 2_000,
+                r#""type":"add_to_cart","item_id":"i1","price":25,"quantity":2,"customer_id":"u1""#,
+            ),
         ];
         s.append_events(&shop, first).await.unwrap();
         // Next batch: one event continuing the visit, then one after a long gap.
         let later = t0 + 3_000 + SESSION_GAP_MS + 1;
         let second = vec![
             ev("k1", "web-1", t0 + 3_000, r#""type":"checkout""#),
-            ev("b1", "web-1", later, r#""type":"purchase","price":50,"customer_id":"u1""#),
+            ev(
+                "b1",
+                "web-1",
+                later,
+                r#""type":"purchase","price":50,"customer_id":"u1""#,
+            ),
         ];
         s.append_events(&shop, second).await.unwrap();
 
@@ -87,7 +118,11 @@ async fn sessions_count_events_and_split_after_thirty_idle_minutes() {
         assert_eq!(one.customer_id.as_ref().map(|c| c.as_str()), Some("u1"));
 
         let two_id = SessionId::parse_stored("web-1~2").unwrap();
-        let two = s.session(&shop, &two_id).await.unwrap().expect("second visit");
+        let two = s
+            .session(&shop, &two_id)
+            .await
+            .unwrap()
+            .expect("second visit");
         assert_eq!((two.events, two.ordinal), (1, 2), "{}", db.label);
         assert_eq!(two.revenue, Money::from_cents(5000));
 
@@ -98,8 +133,16 @@ async fn sessions_count_events_and_split_after_thirty_idle_minutes() {
         assert_eq!(events[0].session_id, two_id);
 
         let u1 = UserId::parse("u1").unwrap();
-        assert_eq!(s.customer_sessions_before(&shop, &u1, later).await.unwrap(), 1);
-        assert_eq!(s.customer_sessions_before(&shop, &u1, later + 1).await.unwrap(), 2);
+        assert_eq!(
+            s.customer_sessions_before(&shop, &u1, later).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            s.customer_sessions_before(&shop, &u1, later + 1)
+                .await
+                .unwrap(),
+            2
+        );
         assert!(s.session(&tenant("other"), &sid).await.unwrap().is_none());
         db.finish().await;
     }
@@ -134,7 +177,11 @@ async fn concurrent_batches_are_all_stored() {
             let sid = SessionId::parse(format!("s{i}")).unwrap();
             total += db.store.session(&shop, &sid).await.unwrap().unwrap().events;
         }
-        assert_eq!(total, 800, "{}: every event counted once in a session", db.label);
+        assert_eq!(
+            total, 800,
+            "{}: every event counted once in a session",
+            db.label
+        );
         db.finish().await;
     }
 }
@@ -169,7 +216,12 @@ async fn refused_events_are_quarantined_with_their_reason() {
         assert_eq!(q[0].code, "unknown_type", "newest first");
         assert_eq!(q[0].payload.len(), hc_store::QUARANTINE_PAYLOAD_BYTES);
         assert_eq!(q[1].source, "mqtt");
-        assert!(s.quarantined(&tenant("other"), 10).await.unwrap().is_empty());
+        assert!(
+            s.quarantined(&tenant("other"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         db.finish().await;
     }
 }
