@@ -117,6 +117,10 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
     .with_brain(brain)
     .with_memory(Arc::new(store.clone()));
     let knowledge = KnowledgeBase::new(Arc::new(store.clone()), settings.knowledge.clone());
+    if let Some(path) = &settings.server.events.intent_model {
+        hc_server::load_intent_model(path)
+            .map_err(|e| anyhow::anyhow!("cannot load the intent model {}: {e}", path.display()))?;
+    }
     Ok(AppState::new(
         tools,
         agent,

@@ -339,7 +339,13 @@ pub fn parse_event(json: &str, now_ms: i64, limits: &EventLimits) -> Result<Even
         };
         Rejection::new(code, e.to_string())
     })?;
-    validate(raw, now_ms, limits)
+    // An event no longer than the properties limit cannot hold too large properties.
+    validate(
+        raw,
+        now_ms,
+        limits,
+        json.len() > limits.max_properties_bytes,
+    )
 }
 
 /// Validates an event given as a JSON value (e.g. built from an MQTT message).
@@ -350,10 +356,15 @@ pub fn event_from_value(
 ) -> Result<Event, Rejection> {
     let raw: RawEvent = serde_json::from_value(value)
         .map_err(|e| Rejection::new("invalid_field", e.to_string()))?;
-    validate(raw, now_ms, limits)
+    validate(raw, now_ms, limits, true)
 }
 
-fn validate(raw: RawEvent, now_ms: i64, limits: &EventLimits) -> Result<Event, Rejection> {
+fn validate(
+    raw: RawEvent,
+    now_ms: i64,
+    limits: &EventLimits,
+    measure_properties: bool,
+) -> Result<Event, Rejection> {
     let kind_raw = raw
         .kind
         .ok_or_else(|| Rejection::new("missing_field", "type is required"))?;
@@ -461,7 +472,7 @@ fn validate(raw: RawEvent, now_ms: i64, limits: &EventLimits) -> Result<Event, R
             ),
         ));
     }
-    if !properties.is_empty() {
+    if measure_properties && !properties.is_empty() {
         let size = serde_json::to_string(&properties).map_or(usize::MAX, |s| s.len());
         if size > limits.max_properties_bytes {
             return Err(Rejection::new(

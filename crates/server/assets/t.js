@@ -75,8 +75,10 @@
     while (queue.length) send(queue.splice(0, MAX_BATCH), leaving);
   }
 
-  function track(type, fields) {
-    queue.push(event(type, fields || {}));
+  function track(type, fields, at) {
+    var e = event(type, fields || {});
+    if (at) e.timestamp_ms = at;
+    queue.push(e);
     if (queue.length >= MAX_BATCH) flush(false);
   }
 
@@ -88,7 +90,7 @@
       page_type: pageType,
       duration_ms: Date.now() - loadedAt,
       properties: { url: location.pathname + location.search, title: document.title.slice(0, 200), referrer: document.referrer || undefined }
-    });
+    }, loadedAt);
   }
 
   function price(el) {
@@ -133,7 +135,7 @@
   else productViews();
 
   window.hc = {
-    track: track,
+    track: function (type, fields) { track(type, fields); },
     identify: function (id) { customer = String(id); store("hc_customer", customer); },
     flush: function () { pageView(); flush(false); },
     sessionId: sessionId

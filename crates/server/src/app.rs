@@ -57,6 +57,17 @@ impl AppState {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let intent = config
+            .events
+            .intent_model
+            .as_deref()
+            .and_then(|path| match load_intent_model(path) {
+                Ok(m) => Some(Arc::new(m)),
+                Err(e) => {
+                    tracing::error!(error = %e, path = %path.display(), "cannot load the intent model");
+                    None
+                }
+            });
         let per_ip = config.events.tracker_rate_per_ip.max(1);
         let tracker_limiter = Arc::new(governor::RateLimiter::keyed(
             governor::Quota::per_second(std::num::NonZeroU32::new(per_ip).expect("non-zero"))
@@ -85,8 +96,17 @@ impl AppState {
             settings,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
+            intent,
         }
     }
+}
+
+/// Reads a purchase-intent model artifact.
+pub fn load_intent_model(
+    path: &std::path::Path,
+) -> Result<hc_behavior::intent::IntentModel, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    hc_behavior::intent::IntentModel::from_json(&text).map_err(|e| e.to_string())
 }
 
 async fn not_found() -> ApiError {

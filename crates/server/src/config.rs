@@ -171,6 +171,9 @@ pub struct EventsConfig {
     pub limits: hc_domain::EventLimits,
     /// In-store sensors over MQTT (`[server.events.mqtt]`).
     pub mqtt: MqttConfig,
+    /// A purchase-intent model artifact (`hypercommerce eval intent --save-model`)
+    /// for `GET /v1/sessions/{id}/insights`; without it the insights have no score.
+    pub intent_model: Option<std::path::PathBuf>,
 }
 
 impl Default for EventsConfig {
@@ -182,6 +185,7 @@ impl Default for EventsConfig {
             tracker_rate_per_ip: 10,
             limits: hc_domain::EventLimits::default(),
             mqtt: MqttConfig::default(),
+            intent_model: None,
         }
     }
 }

@@ -21,7 +21,7 @@ mod settings;
 mod state;
 mod webhooks;
 
-pub use app::{Application, install_tls_provider};
+pub use app::{Application, install_tls_provider, load_intent_model};
 pub use config::{ChannelsConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};

@@ -51,7 +51,7 @@ impl Modify for BearerAuth {
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
         api::knowledge::create_article, api::knowledge::put_article, api::knowledge::list_articles, api::knowledge::get_article, api::knowledge::delete_article, api::knowledge::search_knowledge,
         api::audit::list_audit,
-        api::events::post_events, api::events::list_events, api::events::list_quarantine, api::events::get_session,
+        api::events::post_events, api::events::list_events, api::events::list_quarantine, api::events::get_session, api::events::get_session_insights,
         api::settings::get_settings, api::settings::put_settings,
         api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email, api::channels::receive_sms_shared, api::channels::receive_voice_shared, api::channels::receive_email_shared,
     ),

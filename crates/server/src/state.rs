@@ -50,6 +50,8 @@ pub struct AppState {
     pub knowledge: Option<Arc<KnowledgeBase>>,
     /// The tenants' effective agent settings, shared with the agent and the tools.
     pub settings: Arc<crate::settings::SettingsCache>,
+    /// The purchase-intent model scoring live sessions (`events.intent_model`).
+    pub intent: Option<Arc<hc_behavior::intent::IntentModel>>,
     /// The demo shop's tracker key, issued on the first `/demo` visit.
     pub demo_tracker_key: Arc<tokio::sync::OnceCell<String>>,
     /// Wakes this process's outbox worker after an enqueue.

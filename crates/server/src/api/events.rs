@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/events/quarantine", get(list_quarantine))
         .route("/v1/sessions/{id}", get(get_session))
+        .route("/v1/sessions/{id}/insights", get(get_session_insights))
 }
 
 /// `202 {"accepted": n, "duplicates": d}`.
@@ -249,4 +250,43 @@ pub async fn get_session(
     Ok(Json(
         json!({"session": session, "closed": closed, "events": events}),
     ))
+}
+
+/// A live session's features (the Online Shoppers layout, from its stored
+/// events) and its purchase-intent score, which changes with each event.
+#[utoipa::path(get, path = "/v1/sessions/{id}/insights", tag = "events", params(("id" = String, Path)),
+    responses((status = 200, description = "`{session_id, closed, returning_visitor, features, intent: {probability, threshold, likely_to_buy} | null}`", body = serde_json::Value),
+        (status = 404, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_session_insights(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    principal.require(Role::Viewer)?;
+    let t = &principal.key.tenant_id;
+    let id = session_id(id)?;
+    let session = load_session(&state, t, &id).await?;
+    let returning = match &session.customer_id {
+        Some(c) => {
+            state
+                .platform
+                .customer_sessions_before(t, c, session.started_at_ms)
+                .await?
+                > 0
+        }
+        None => false,
+    };
+    let features = hc_behavior::live::session_features(&session, returning);
+    let intent = state.intent.as_ref().map(|m| {
+        let p = m.score(&features);
+        json!({"probability": p, "threshold": m.model.threshold, "likely_to_buy": p >= m.model.threshold})
+    });
+    Ok(Json(json!({
+        "session_id": session.id,
+        "closed": session.is_closed(hc_domain::now_ms()),
+        "returning_visitor": returning,
+        "features": features,
+        "intent": intent,
+    })))
 }

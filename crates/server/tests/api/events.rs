@@ -356,3 +356,151 @@ async fn events_work_on_postgres_too() {
     assert_eq!(r.body["session"]["events"], 2);
     app.finish().await;
 }
+
+/// A small intent model trained on synthetic sessions where buyers see more
+/// product pages and add more to their carts (page value).
+fn tiny_intent_model() -> hc_behavior::intent::IntentModel {
+    use hc_behavior::intent::{IntentConfig, IntentModel, SessionFeatures, VisitorType, dataset};
+    let mut sessions = Vec::new();
+    let mut labels = Vec::new();
+    for i in 0..400 {
+        let buyer = i % 3 == 0;
+        let noise = f64::from(i % 7);
+        sessions.push(SessionFeatures {
+            administrative: 0.0,
+            administrative_duration: 0.0,
+            informational: 0.0,
+            informational_duration: 0.0,
+            product_related: if buyer {
+                8.0 + noise
+            } else {
+                1.0 + noise / 3.0
+            },
+            product_related_duration: if buyer { 300.0 } else { 40.0 } + noise * 10.0,
+            bounce_rates: if buyer { 0.0 } else { 0.05 },
+            exit_rates: 0.05,
+            page_values: if buyer { 12.0 + noise } else { noise / 10.0 },
+            special_day: 0.0,
+            month: 11,
+            operating_system: 1,
+            browser: 1,
+            region: 1,
+            traffic_type: 1,
+            visitor_type: VisitorType::New,
+            weekend: false,
+        });
+        labels.push(buyer);
+    }
+    let data = dataset(&sessions, &labels).unwrap();
+    let mut config = IntentConfig::default();
+    config.gbt.max_trees = 40;
+    config.gbt.min_samples_leaf = 5;
+    config.threshold_folds = 0;
+    IntentModel::train(&data, &config).unwrap()
+}
+
+#[tokio::test]
+async fn session_insights_score_purchase_intent_as_events_arrive() {
+    let dir = tempfile_dir();
+    let path = dir.join("intent.json");
+    std::fs::write(&path, tiny_intent_model().to_json()).unwrap();
+    let mut c = config();
+    c.events.intent_model = Some(path);
+    let app = spawn_app_with(hc_store::testing::sqlite().await, c, MINI_DB).await;
+    let t = now() - 600_000;
+    let first = json!([
+        {"event_id": "a", "type": "page_view", "timestamp_ms": t, "session_id": "live-1",
+         "page_type": "home", "duration_ms": 20000, "customer_id": "u1"},
+    ]);
+    assert_eq!(
+        app.post("/v1/events", app.key(Role::Agent), &first)
+            .await
+            .status,
+        202
+    );
+    let before = app
+        .get("/v1/sessions/live-1/insights", app.key(Role::Viewer))
+        .await;
+    assert_eq!(before.status, 200, "{:?}", before.body);
+    assert_eq!(before.body["features"]["product_related"], 1.0);
+    assert_eq!(before.body["returning_visitor"], false);
+    let p0 = before.body["intent"]["probability"].as_f64().unwrap();
+
+    let more: Vec<Value> = (0..9)
+        .flat_map(|i| {
+            vec![
+                json!({"event_id": format!("v{i}"), "type": "product_view", "timestamp_ms": t + 1000 + i * 2000,
+                       "session_id": "live-1", "product_id": format!("p{i}"), "duration_ms": 40000}),
+                json!({"event_id": format!("c{i}"), "type": "add_to_cart", "timestamp_ms": t + 2000 + i * 2000,
+                       "session_id": "live-1", "item_id": format!("i{i}"), "price": 25.0, "quantity": 1}),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        app.post("/v1/events", app.key(Role::Agent), &json!(more))
+            .await
+            .status,
+        202
+    );
+    let after = app
+        .get("/v1/sessions/live-1/insights", app.key(Role::Viewer))
+        .await;
+    assert_eq!(after.body["features"]["product_related"], 10.0);
+    let p1 = after.body["intent"]["probability"].as_f64().unwrap();
+    assert!(
+        p1 > p0 + 0.2,
+        "intent rose with the browsing and cart adds: {p0} -> {p1}"
+    );
+    assert_eq!(after.body["intent"]["likely_to_buy"], true);
+
+    // A later visit of the same customer is a returning visitor.
+    let later = json!([{"event_id": "z", "type": "page_view", "timestamp_ms": now() - 1000,
+                        "session_id": "live-2", "page_type": "home", "customer_id": "u1"}]);
+    assert_eq!(
+        app.post("/v1/events", app.key(Role::Agent), &later)
+            .await
+            .status,
+        202
+    );
+    let r = app
+        .get("/v1/sessions/live-2/insights", app.key(Role::Viewer))
+        .await;
+    assert_eq!(r.body["returning_visitor"], true);
+    assert_eq!(
+        app.get("/v1/sessions/none/insights", app.key(Role::Viewer))
+            .await
+            .status,
+        404
+    );
+    app.finish().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn insights_without_a_model_have_features_and_no_score() {
+    let app = spawn_app().await;
+    let batch = json!([view("x1", "plain")]);
+    assert_eq!(
+        app.post("/v1/events", app.key(Role::Agent), &batch)
+            .await
+            .status,
+        202
+    );
+    let r = app
+        .get("/v1/sessions/plain/insights", app.key(Role::Viewer))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["intent"], Value::Null);
+    assert_eq!(r.body["features"]["bounce_rates"], 0.2);
+    app.finish().await;
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "hc-intent-{}-{}",
+        std::process::id(),
+        hc_domain::now_ms()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -19,7 +19,6 @@ use crate::error::{Error, Result};
 /// Largest number of batches committed together.
 const MAX_JOBS: usize = 64;
 
-const EXISTS: &str = "select 1 from events where tenant_id = ?1 and event_id = ?2";
 const LATEST_SESSION: &str = "select doc from sessions where tenant_id = ?1 and sender_id = ?2 \
      order by ordinal desc limit 1";
 const INSERT_EVENT: &str = "insert into events (tenant_id, event_id, session_id, type, ts_ms, \
@@ -83,32 +82,33 @@ fn corrupt(e: serde_json::Error) -> Error {
     Error::Corrupt(e.to_string())
 }
 
-/// Deduplicates, sessionizes and stores one batch.
-fn apply(conn: &Connection, job: &EventJob) -> Result<Appended> {
+/// Sessionizes and stores one batch, skipping repeats within the batch and
+/// the events in `skip` (indices already known to be stored). Optimistic:
+/// events are inserted without looking them up first, so the common case
+/// (no duplicates) costs one insert each; if an insert finds its id already
+/// stored, the indices of those events are returned instead, and the caller
+/// rolls the batch back and runs it again without them (the sessions must
+/// not count them).
+fn apply(
+    conn: &Connection,
+    job: &EventJob,
+    skip: &HashSet<usize>,
+) -> Result<std::result::Result<Appended, Vec<usize>>> {
     let t = job.tenant.as_str();
     let mut seen = HashSet::with_capacity(job.events.len());
     let mut fresh = Vec::with_capacity(job.events.len());
-    {
-        let mut exists = conn.prepare_cached(EXISTS).map_err(unavailable)?;
-        for (i, e) in job.events.iter().enumerate() {
-            if !seen.insert(e.event_id.as_str()) {
-                continue;
-            }
-            let stored = exists
-                .query_row(params![t, e.event_id.as_str()], |_| Ok(()))
-                .optional()
-                .map_err(unavailable)?;
-            if stored.is_none() {
-                fresh.push(i);
-            }
+    for (i, e) in job.events.iter().enumerate() {
+        if seen.insert(e.event_id.as_str()) && !skip.contains(&i) {
+            fresh.push(i);
         }
     }
     let events: Vec<&Event> = fresh.iter().map(|&i| &job.events[i]).collect();
     let mut latest: HashMap<SessionId, Session> = HashMap::new();
     {
         let mut load = conn.prepare_cached(LATEST_SESSION).map_err(unavailable)?;
+        let mut looked_up: HashSet<&SessionId> = HashSet::new();
         for e in &events {
-            if latest.contains_key(&e.session_id) {
+            if !looked_up.insert(&e.session_id) {
                 continue;
             }
             let doc: Option<String> = load
@@ -124,12 +124,12 @@ fn apply(conn: &Connection, job: &EventJob) -> Result<Appended> {
         }
     }
     let plan = sessionize::plan(&events, &latest);
-    let mut accepted = 0u64;
+    let mut stored_before = Vec::new();
     {
         let mut insert = conn.prepare_cached(INSERT_EVENT).map_err(unavailable)?;
         for (k, &i) in fresh.iter().enumerate() {
             let e = &job.events[i];
-            accepted += insert
+            let inserted = insert
                 .execute(params![
                     t,
                     e.event_id.as_str(),
@@ -140,8 +140,14 @@ fn apply(conn: &Connection, job: &EventJob) -> Result<Appended> {
                     job.docs[i],
                     job.received_at_ms
                 ])
-                .map_err(unavailable)? as u64;
+                .map_err(unavailable)?;
+            if inserted == 0 {
+                stored_before.push(i);
+            }
         }
+    }
+    if !stored_before.is_empty() {
+        return Ok(Err(stored_before));
     }
     let mut upsert = conn.prepare_cached(UPSERT_SESSION).map_err(unavailable)?;
     for s in &plan.sessions {
@@ -159,25 +165,39 @@ fn apply(conn: &Connection, job: &EventJob) -> Result<Appended> {
             ])
             .map_err(unavailable)?;
     }
-    Ok(Appended {
+    let accepted = fresh.len() as u64;
+    Ok(Ok(Appended {
         accepted,
         duplicates: job.events.len() as u64 - accepted,
-    })
+    }))
 }
 
+/// One batch in a savepoint of its own; retried without the events found
+/// already stored (a single writer, so the second run finds none).
 fn apply_in_savepoint(conn: &Connection, job: &EventJob) -> Result<Appended> {
-    conn.execute_batch("savepoint batch").map_err(unavailable)?;
-    match apply(conn, job) {
-        Ok(a) => {
-            conn.execute_batch("release batch").map_err(unavailable)?;
-            Ok(a)
-        }
-        Err(e) => {
-            conn.execute_batch("rollback to batch; release batch")
-                .map_err(unavailable)?;
-            Err(e)
+    let mut skip = HashSet::new();
+    for _ in 0..3 {
+        conn.execute_batch("savepoint batch").map_err(unavailable)?;
+        match apply(conn, job, &skip) {
+            Ok(Ok(a)) => {
+                conn.execute_batch("release batch").map_err(unavailable)?;
+                return Ok(a);
+            }
+            Ok(Err(stored)) => {
+                conn.execute_batch("rollback to batch; release batch")
+                    .map_err(unavailable)?;
+                skip.extend(stored);
+            }
+            Err(e) => {
+                conn.execute_batch("rollback to batch; release batch")
+                    .map_err(unavailable)?;
+                return Err(e);
+            }
         }
     }
+    Err(Error::Conflict(
+        "events kept appearing while the batch was written".into(),
+    ))
 }
 
 fn write_jobs(conn: &Connection, jobs: Vec<EventJob>) {
