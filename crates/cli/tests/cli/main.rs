@@ -370,6 +370,33 @@ async fn acknowledged_event_batches_survive_kill_9() {
     );
     server.kill().unwrap();
     server.wait().unwrap();
+
+    // The replay command prints the same log, in order, as NDJSON.
+    let (ok, out, err) = run(
+        dir.path(),
+        &["events", "replay", "--tenant", "shop", "--limit", "1500"],
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1500.min(stored.len()));
+    assert!(
+        lines
+            .windows(2)
+            .all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64())
+    );
+    let last = lines.last().unwrap()["seq"].as_i64().unwrap().to_string();
+    let (_, rest, _) = run(
+        dir.path(),
+        &["events", "replay", "--tenant", "shop", "--after", &last],
+    );
+    assert_eq!(
+        lines.len() + rest.lines().count(),
+        stored.len(),
+        "replay after the cursor resumes"
+    );
 }
 
 #[tokio::test]
