@@ -662,6 +662,23 @@ mod tests {
     }
 
     #[test]
+    fn every_truncation_of_an_event_is_refused_without_panicking() {
+        let full = base(
+            r#","type":"add_to_cart","item_id":"i9","price":12.5,"quantity":2,"properties":{"url":"/p/9","n":[1,{"x":null}]}"#,
+        );
+        assert!(parse(&full).is_ok());
+        for end in 0..full.len() {
+            let r = parse(&full[..end]);
+            assert!(r.is_err(), "{}", &full[..end]);
+            assert!(
+                ["invalid_json", "invalid_field"].contains(&r.unwrap_err().code),
+                "{}",
+                &full[..end]
+            );
+        }
+    }
+
+    #[test]
     fn events_round_trip_through_their_stored_json() {
         let e = parse(&base(
             r#","type":"page_view","page_type":"home","duration_ms":1500"#,
