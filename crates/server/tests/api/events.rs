@@ -504,3 +504,36 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test]
+async fn a_large_batch_with_an_idempotency_key_is_stored_once() {
+    let app = spawn_app().await;
+    // About 1.5 MiB: over the general body limit, within the events limit.
+    let batch: Vec<Value> = (0..6000)
+        .map(|i| {
+            let mut e = view(&format!("big-{i}"), "s");
+            e["properties"] = json!({"url": format!("/products/{i}/{}", "x".repeat(100))});
+            e
+        })
+        .collect();
+    let body = json!(batch).to_string();
+    assert!(body.len() > 1024 * 1024);
+    let send = || {
+        app.client
+            .post(format!("{}/v1/events", app.base))
+            .bearer_auth(app.key(Role::Agent))
+            .header("content-type", "application/json")
+            .header("idempotency-key", "batch-1")
+            .body(body.clone())
+    };
+    let r = app.send(send()).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    assert_eq!(r.body["accepted"], 6000);
+    let again = app.send(send()).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(
+        again.body["accepted"], 6000,
+        "the stored response is replayed"
+    );
+    app.finish().await;
+}
