@@ -3,6 +3,7 @@
 //!
 //! - [`clv`]: BG/NBD repeat purchasing and Gamma-Gamma spend (lifetime value).
 //! - [`intent`]: purchase intent per session ([`gbt`] over session features).
+//! - [`live`]: a live session's features from stored events (for [`intent`]).
 //! - [`churn`]: churn probability from transaction history.
 //! - [`recs`]: session-based next-item recommenders (session-kNN, sequential
 //!   rules, popularity) and their blend.
@@ -18,6 +19,7 @@ pub mod dates;
 pub mod error;
 pub mod gbt;
 pub mod intent;
+pub mod live;
 pub mod metrics;
 pub mod optim;
 pub mod recs;

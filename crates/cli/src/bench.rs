@@ -43,6 +43,12 @@ pub struct BenchArgs {
         default_value = "../shared/data/diginetica_srgnn/train_sessions.txt"
     )]
     pub recs_sessions: std::path::PathBuf,
+    /// Concurrent clients of the `events_ingest` scenario (run with `--only events_ingest`).
+    #[arg(long, default_value_t = 4)]
+    pub event_clients: usize,
+    /// Events per `POST /v1/events` request in `events_ingest`.
+    #[arg(long, default_value_t = 1000)]
+    pub event_batch: usize,
 }
 
 struct Scenario {
@@ -178,6 +184,19 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     let mut results = serde_json::Map::new();
     if let Some(nlu) = results_nlu.take() {
         results.insert("nlu_understand".into(), nlu);
+    }
+    if args.only.iter().any(|o| o == "events_ingest") {
+        let r = crate::bench_events::events_ingest(
+            addr,
+            &key,
+            &store,
+            &tenant,
+            args.event_clients.max(1),
+            args.event_batch.max(1),
+            args.seconds,
+        )
+        .await?;
+        results.insert("events_ingest".into(), r);
     }
     if args.only.iter().any(|o| o == "recs") {
         results.insert("recs".into(), recs_latency(&args.recs_sessions)?);

@@ -134,6 +134,10 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
     .with_brain(brain)
     .with_memory(Arc::new(store.clone()));
     let knowledge = KnowledgeBase::new(Arc::new(store.clone()), settings.knowledge.clone());
+    if let Some(path) = &settings.server.events.intent_model {
+        hc_server::load_intent_model(path)
+            .map_err(|e| anyhow::anyhow!("cannot load the intent model {}: {e}", path.display()))?;
+    }
     let state = AppState::new(
         tools,
         agent,
@@ -239,6 +243,34 @@ Press Ctrl-C to stop.
 pub async fn migrate(settings: &Settings) -> Result<()> {
     let store = open_store(settings).await?;
     println!("migrated ({:?})", store.backend());
+    store.close().await;
+    Ok(())
+}
+
+/// Prints the tenant's event log after `after` as NDJSON, in order.
+pub async fn replay_events(
+    settings: &Settings,
+    tenant: &str,
+    after: i64,
+    limit: Option<u64>,
+) -> Result<()> {
+    use std::io::Write;
+    let t = tenant_id(tenant)?;
+    let store = open_store(settings).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let (mut cursor, mut left) = (after, limit.unwrap_or(u64::MAX));
+    while left > 0 {
+        let page =
+            hc_store::EventStore::events_after(&store, &t, cursor, left.min(1000) as u32).await?;
+        let Some(last) = page.last() else { break };
+        cursor = last.seq;
+        left -= page.len() as u64;
+        for e in &page {
+            serde_json::to_writer(&mut out, e)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
     store.close().await;
     Ok(())
 }

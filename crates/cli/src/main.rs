@@ -1,6 +1,7 @@
 //! `hypercommerce`: the one binary a retailer runs.
 
 mod bench;
+mod bench_events;
 mod bench_llm;
 mod commands;
 mod eval;
@@ -73,6 +74,24 @@ enum Command {
     /// The transparency log: signing keys, offline verification and audit.
     #[command(subcommand)]
     Ledger(ledger::LedgerCommand),
+    /// The behavior event log.
+    #[command(subcommand)]
+    Events(Events),
+}
+
+#[derive(Subcommand)]
+enum Events {
+    /// Print a tenant's event log in order as NDJSON (`{seq, session, received_at_ms, event}`).
+    Replay {
+        #[arg(long)]
+        tenant: String,
+        /// Start after this sequence number (a previous replay's last `seq`).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        /// Stop after this many events (default: all).
+        #[arg(long)]
+        limit: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,7 +117,7 @@ enum Admin {
     CreateKey {
         #[arg(long)]
         tenant: String,
-        /// owner, admin, manager, agent or viewer.
+        /// owner, admin, manager, agent, viewer or tracker (posts events only: the shop's public key).
         #[arg(long)]
         role: String,
         #[arg(long, default_value = "")]
@@ -158,6 +177,11 @@ fn main() -> Result<()> {
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Eval(cmd) => eval::run(cmd).await,
             Command::Ledger(cmd) => ledger::run(&settings, cmd),
+            Command::Events(Events::Replay {
+                tenant,
+                after,
+                limit,
+            }) => commands::replay_events(&settings, &tenant, after, limit).await,
         }
     })
 }

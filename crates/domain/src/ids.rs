@@ -97,6 +97,11 @@ opaque_id!(
     ArticleId, "article_id"
 );
 
+opaque_id!(
+    /// A behavior event, chosen by the sender (deduplicated per tenant).
+    EventId, "event_id"
+);
+
 impl OrderId {
     /// Formats the canonical order id for a sequence number: `#W` and seven digits.
     pub fn from_number(n: u32) -> Self {

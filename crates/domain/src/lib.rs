@@ -5,6 +5,7 @@
 pub mod channels;
 pub mod conversation;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod knowledge;
 pub mod memory;
@@ -12,6 +13,7 @@ pub mod money;
 pub mod outbox;
 pub mod platform;
 pub mod retail;
+pub mod session;
 pub mod settings;
 
 pub use channels::{ChannelSettings, PostmarkSettings, Secret, TwilioSettings};
@@ -20,9 +22,10 @@ pub use conversation::{
     ToolCallRecord, ToolError,
 };
 pub use error::{Error, Result};
+pub use events::{Event, EventLimits, EventType, PageType, Rejection, SessionId, StoredEvent};
 pub use ids::{
-    ApiKeyId, ArticleId, ConversationId, ItemId, OrderId, PaymentMethodId, ProductId, TenantId,
-    UserId,
+    ApiKeyId, ArticleId, ConversationId, EventId, ItemId, OrderId, PaymentMethodId, ProductId,
+    TenantId, UserId,
 };
 pub use knowledge::{Article, ArticleSlug, KnowledgeHit};
 pub use memory::{CustomerFact, FactKind, merge_fact};
@@ -32,6 +35,7 @@ pub use retail::{
     Address, CartLine, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment,
     PaymentMethod, PersonName, Product, RetailDb, TransactionType, Variant,
 };
+pub use session::{PageStats, SESSION_GAP_MS, Session};
 pub use settings::{EscalationSettings, TenantSettings, Tone};
 
 /// Milliseconds since the Unix epoch, the one time representation stored and

@@ -21,6 +21,9 @@ pub struct Tenant {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Posts behavior events only (the shop's public tracker key, see
+    /// `/t.js`): no reads, no other writes.
+    Tracker,
     /// Reads only.
     Viewer,
     /// Runs the agent's tools (reads and retail actions).
@@ -34,7 +37,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
+        Role::Tracker,
         Role::Viewer,
         Role::Agent,
         Role::Manager,
@@ -44,6 +48,7 @@ impl Role {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Tracker => "tracker",
             Role::Viewer => "viewer",
             Role::Agent => "agent",
             Role::Manager => "manager",
@@ -71,7 +76,10 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                Error::invalid("role", "expected owner, admin, manager, agent or viewer")
+                Error::invalid(
+                    "role",
+                    "expected owner, admin, manager, agent, viewer or tracker",
+                )
             })
     }
 }
@@ -118,5 +126,8 @@ mod tests {
         assert!(!Role::Agent.allows(Role::Manager));
         assert_eq!("admin".parse::<Role>().unwrap(), Role::Admin);
         assert!("root".parse::<Role>().is_err());
+        assert!(!Role::Tracker.allows(Role::Viewer));
+        assert!(Role::Viewer.allows(Role::Tracker));
+        assert_eq!("tracker".parse::<Role>().unwrap(), Role::Tracker);
     }
 }

@@ -57,6 +57,24 @@ impl AppState {
             .timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
+        let intent = config
+            .events
+            .intent_model
+            .as_deref()
+            .and_then(|path| match load_intent_model(path) {
+                Ok(m) => Some(Arc::new(m)),
+                Err(e) => {
+                    tracing::error!(error = %e, path = %path.display(), "cannot load the intent model");
+                    None
+                }
+            });
+        let per_ip = config.events.tracker_rate_per_ip.max(1);
+        let tracker_limiter = Arc::new(governor::RateLimiter::keyed(
+            governor::Quota::per_second(std::num::NonZeroU32::new(per_ip).expect("non-zero"))
+                .allow_burst(
+                    std::num::NonZeroU32::new(per_ip.saturating_mul(10)).expect("non-zero"),
+                ),
+        ));
         Self {
             http,
             agent,
@@ -73,13 +91,24 @@ impl AppState {
                 governor::Quota::per_second(std::num::NonZeroU32::new(5).expect("non-zero"))
                     .allow_burst(std::num::NonZeroU32::new(30).expect("non-zero")),
             )),
+            tracker_limiter,
             knowledge: None,
             ledger: None,
             loyalty: None,
             settings,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
+            intent,
         }
     }
+}
+
+/// Reads a purchase-intent model artifact.
+pub fn load_intent_model(
+    path: &std::path::Path,
+) -> Result<hc_behavior::intent::IntentModel, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    hc_behavior::intent::IntentModel::from_json(&text).map_err(|e| e.to_string())
 }
 
 async fn not_found() -> ApiError {
@@ -99,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::health::router())
         .merge(api::ledger::router())
         .merge(api::widget::router())
+        .merge(api::tracker::router())
         .merge(api::channels::router())
         .merge(v1)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
@@ -167,6 +197,9 @@ impl Application {
             spawn_abandon_sweeper(state.clone());
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        if state.config.events.mqtt.enabled {
+            crate::mqtt::spawn(state.clone(), stopped.clone());
+        }
         if state.config.outbox.enabled {
             crate::outbox::spawn(state.clone(), stopped);
         }

@@ -155,16 +155,13 @@ fn presented_key(req: &Request) -> Option<String> {
     None
 }
 
-/// Middleware: resolves the bearer key, rejects unknown or revoked keys with
-/// 401 and over-limit callers with 429 and `Retry-After`.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(token) = presented_key(&req) else {
-        return ApiError::unauthorized("send 'Authorization: Bearer <api key>'").into_response();
-    };
-    if !looks_like_key(&token) {
-        return ApiError::unauthorized("invalid API key").into_response();
+/// Resolves a presented key: 401 if unknown or revoked, 429 with
+/// `Retry-After` if over the key's rate.
+pub(crate) async fn resolve_key(state: &AppState, token: &str) -> Result<ApiKeyRecord, ApiError> {
+    if !looks_like_key(token) {
+        return Err(ApiError::unauthorized("invalid API key"));
     }
-    let hash = hash_key(&token);
+    let hash = hash_key(token);
     let record = match state.keys.cached(&hash) {
         Some(r) => r,
         None => match state.platform.key_by_hash(&hash).await {
@@ -172,12 +169,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                 state.keys.store(hash, r.clone());
                 r
             }
-            Ok(None) => return ApiError::unauthorized("invalid API key").into_response(),
-            Err(e) => return ApiError::from(e).into_response(),
+            Ok(None) => return Err(ApiError::unauthorized("invalid API key")),
+            Err(e) => return Err(ApiError::from(e)),
         },
     };
     if record.revoked_at_ms.is_some() {
-        return ApiError::unauthorized("this API key has been revoked").into_response();
+        return Err(ApiError::unauthorized("this API key has been revoked"));
     }
     if let Err(wait) = state.keys.check_rate(&record) {
         metrics::counter!("hc_http_rate_limited_total").increment(1);
@@ -187,7 +184,26 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             "too many requests for this API key",
         );
         err.retry_after_secs = Some(wait.max(1));
-        return err.into_response();
+        return Err(err);
+    }
+    Ok(record)
+}
+
+/// Middleware: resolves the bearer key, rejects unknown or revoked keys with
+/// 401 and over-limit callers with 429 and `Retry-After`. A tracker key
+/// (public, embedded in shop pages) may only post events.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let Some(token) = presented_key(&req) else {
+        return ApiError::unauthorized("send 'Authorization: Bearer <api key>'").into_response();
+    };
+    let record = match resolve_key(&state, &token).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if record.role == Role::Tracker
+        && !(req.method() == axum::http::Method::POST && req.uri().path() == "/v1/events")
+    {
+        return ApiError::forbidden("a tracker key can only post events").into_response();
     }
     req.extensions_mut().insert(Principal { key: record });
     next.run(req).await

@@ -31,6 +31,8 @@ pub struct ServerConfig {
     pub channels: ChannelsConfig,
     /// Delivery of outbound SMS and email (`[server.outbox]`).
     pub outbox: OutboxConfig,
+    /// Behavior event ingestion (`[server.events]`).
+    pub events: EventsConfig,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +49,7 @@ impl Default for ServerConfig {
             settings_cache_ttl_ms: 5_000,
             channels: ChannelsConfig::default(),
             outbox: OutboxConfig::default(),
+            events: EventsConfig::default(),
         }
     }
 }
@@ -148,5 +151,77 @@ impl OutboxConfig {
         self.retry_base_ms
             .saturating_mul(factor)
             .min(self.retry_max_ms)
+    }
+}
+
+/// Behavior event ingestion: `POST /v1/events`, the public tracker endpoint
+/// and the MQTT sensor bridge.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Most events in one `POST /v1/events` batch.
+    pub max_batch: usize,
+    /// Largest `POST /v1/events` body, in bytes (instead of `body_limit_bytes`).
+    pub body_limit_bytes: usize,
+    /// Most events in one tracker request.
+    pub tracker_max_batch: usize,
+    /// Tracker requests per second per client IP (burst: 10 times that).
+    pub tracker_rate_per_ip: u32,
+    /// What an event may contain and how far its clock may be off.
+    pub limits: hc_domain::EventLimits,
+    /// In-store sensors over MQTT (`[server.events.mqtt]`).
+    pub mqtt: MqttConfig,
+    /// A purchase-intent model artifact (`hypercommerce eval intent --save-model`)
+    /// for `GET /v1/sessions/{id}/insights`; without it the insights have no score.
+    pub intent_model: Option<std::path::PathBuf>,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 10_000,
+            body_limit_bytes: 16 * 1024 * 1024,
+            tracker_max_batch: 50,
+            tracker_rate_per_ip: 10,
+            limits: hc_domain::EventLimits::default(),
+            mqtt: MqttConfig::default(),
+            intent_model: None,
+        }
+    }
+}
+
+/// The MQTT sensor bridge: subscribes to `hc/<tenant>/sensors/#` and stores
+/// each reading as a `sensor` event of that tenant.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// Whether this process runs the bridge.
+    pub enabled: bool,
+    /// Broker host.
+    pub host: String,
+    pub port: u16,
+    /// Client id at the broker (unique per process).
+    pub client_id: String,
+    /// Broker credentials, if it needs them.
+    pub username: Option<String>,
+    #[serde(skip_serializing)]
+    pub password: Option<SecretString>,
+    /// Readings gathered before one store write (also flushed every `flush_ms`).
+    pub batch: usize,
+    pub flush_ms: u64,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            host: "127.0.0.1".into(),
+            port: 1883,
+            client_id: "hypercommerce".into(),
+            username: None,
+            password: None,
+            batch: 500,
+            flush_ms: 100,
+        }
     }
 }

@@ -47,7 +47,13 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, state.config.body_limit_bytes).await {
+    // Event batches have their own, larger limit (`events.body_limit_bytes`).
+    let limit = if parts.uri.path() == "/v1/events" {
+        state.config.events.body_limit_bytes
+    } else {
+        state.config.body_limit_bytes
+    };
+    let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
             return ApiError::new(

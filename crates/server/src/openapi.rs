@@ -53,9 +53,10 @@ impl Modify for BearerAuth {
         api::audit::list_audit,
         api::ledger::get_checkpoint, api::ledger::get_keys, api::ledger::get_tile, api::ledger::get_inclusion_proof, api::ledger::get_consistency_proof, api::ledger::get_proof_bundle,
         api::loyalty::earn_points, api::loyalty::redeem_points, api::loyalty::transfer_points, api::loyalty::get_balance,
+        api::events::post_events, api::events::list_events, api::events::list_quarantine, api::events::get_session, api::events::get_session_insights,
         api::settings::get_settings, api::settings::put_settings,
         api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email, api::channels::receive_sms_shared, api::channels::receive_voice_shared, api::channels::receive_email_shared,
     ),
-    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived, api::ledger::InclusionProof, api::ledger::ConsistencyProof, api::loyalty::PointsIn, api::loyalty::TransferIn, api::loyalty::LoyaltyReceipt, api::loyalty::BalanceOut))
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived, api::ledger::InclusionProof, api::ledger::ConsistencyProof, api::loyalty::PointsIn, api::loyalty::TransferIn, api::loyalty::LoyaltyReceipt, api::loyalty::BalanceOut, api::events::Accepted))
 )]
 pub struct ApiDoc;

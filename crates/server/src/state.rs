@@ -7,7 +7,9 @@ use hc_agent::ports::MemoryStore;
 use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
-use hc_store::{ApiKeyStore, AuditStore, IdempotencyStore, OutboxStore, SqlStore, TenantStore};
+use hc_store::{
+    ApiKeyStore, AuditStore, EventStore, IdempotencyStore, OutboxStore, SqlStore, TenantStore,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::KeyCache;
@@ -17,7 +19,7 @@ use crate::config::ServerConfig;
 /// customer memory), plus a liveness probe of the database.
 #[async_trait]
 pub trait Platform:
-    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore
+    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore + EventStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -48,6 +50,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Per-client-IP limits for the public widget endpoints.
     pub widget_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Per-client-IP limits for the public tracker endpoint.
+    pub tracker_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// The merchants' articles; set with [`AppState::with_knowledge`].
     pub knowledge: Option<Arc<KnowledgeBase>>,
     /// The transparency log; set with [`AppState::with_ledger`].
@@ -56,6 +60,10 @@ pub struct AppState {
     pub loyalty: Option<Arc<LoyaltyApi>>,
     /// The tenants' effective agent settings, shared with the agent and the tools.
     pub settings: Arc<crate::settings::SettingsCache>,
+    /// The purchase-intent model scoring live sessions (`events.intent_model`).
+    pub intent: Option<Arc<hc_behavior::intent::IntentModel>>,
+    /// The demo shop's tracker key, issued on the first `/demo` visit.
+    pub demo_tracker_key: Arc<tokio::sync::OnceCell<String>>,
     /// Wakes this process's outbox worker after an enqueue.
     pub outbox_wake: Arc<tokio::sync::Notify>,
 }

@@ -69,6 +69,8 @@ pub struct SqlStore {
     pub(crate) turns: Option<tokio::sync::mpsc::Sender<crate::turn_writer::TurnJob>>,
     /// Seals tenant secrets at rest (see [`crate::secrets`]); `None` stores them as given.
     pub(crate) secrets: Option<std::sync::Arc<crate::secrets::SecretsKey>>,
+    /// The SQLite group-commit writer for event batches.
+    pub(crate) events: Option<tokio::sync::mpsc::Sender<crate::events::writer::EventJob>>,
 }
 
 impl SqlStore {
@@ -124,9 +126,12 @@ impl SqlStore {
                     .map(std::sync::Arc::new);
                 // A database file gets the group-commit turn writer; an
                 // in-memory one writes turns through the pool.
-                let turns = match crate::inline::sqlite_file(url) {
-                    Some(path) => Some(crate::turn_writer::spawn(path, sync, timeout)?),
-                    None => None,
+                let (turns, events) = match crate::inline::sqlite_file(url) {
+                    Some(path) => (
+                        Some(crate::turn_writer::spawn(path.clone(), sync, timeout)?),
+                        Some(crate::events::writer::spawn(path, sync, timeout)?),
+                    ),
+                    None => (None, None),
                 };
                 Ok(Self {
                     read,
@@ -135,6 +140,7 @@ impl SqlStore {
                     inline,
                     turns,
                     secrets: None,
+                    events,
                 })
             }
             Backend::Postgres => {
@@ -151,6 +157,7 @@ impl SqlStore {
                     inline: None,
                     turns: None,
                     secrets: None,
+                    events: None,
                 })
             }
         }

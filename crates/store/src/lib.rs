@@ -10,6 +10,7 @@ mod conversations;
 pub use bulk::ImportSummary;
 mod db;
 mod error;
+mod events;
 mod inline;
 mod knowledge;
 mod memory;
@@ -23,6 +24,7 @@ mod turn_writer;
 
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
+pub use events::{Appended, EventStore, NewQuarantine, QUARANTINE_PAYLOAD_BYTES, QuarantineEntry};
 pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
 pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{

@@ -267,6 +267,139 @@ async fn acknowledged_writes_survive_kill_9() {
 }
 
 #[tokio::test]
+async fn acknowledged_event_batches_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(dir.path(), &["admin", "create-tenant", "shop"]).0);
+    let (_, key, _) = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-key",
+            "--tenant",
+            "shop",
+            "--role",
+            "agent",
+            "--rate-limit",
+            "0",
+        ],
+    );
+    let key = key.trim().to_string();
+    let port = free_port();
+    let mut server = start_server(dir.path(), port);
+    let base = format!("http://127.0.0.1:{port}");
+    hc_server::install_tls_provider();
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+
+    // Four writers post batches of new events until the server dies under them.
+    let now = hc_domain::now_ms();
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged: Vec<String> = Vec::new();
+            for b in 0..100_000 {
+                let ids: Vec<String> = (0..200).map(|i| format!("w{w}-b{b}-{i}")).collect();
+                let batch: Vec<Value> = ids
+                    .iter()
+                    .map(|id| {
+                        json!({"event_id": id, "type": "page_view", "page_type": "home",
+                                     "timestamp_ms": now, "session_id": format!("s{w}-{}", b % 7)})
+                    })
+                    .collect();
+                match client
+                    .post(format!("{base}/v1/events"))
+                    .bearer_auth(&key)
+                    .json(&batch)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().as_u16() == 202 => acknowledged.extend(ids),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for w in writers {
+        acknowledged.extend(w.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() >= 2_000,
+        "only {} events acknowledged",
+        acknowledged.len()
+    );
+
+    // Restart and read the whole log back through the replay API.
+    let mut server = start_server(dir.path(), port);
+    wait_ready(&client, &base).await;
+    let mut stored = std::collections::HashSet::new();
+    let mut after = 0i64;
+    loop {
+        let page: Value = client
+            .get(format!("{base}/v1/events?limit=1000&after={after}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for e in page["items"].as_array().unwrap() {
+            stored.insert(e["event"]["event_id"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_i64() {
+            Some(c) => after = c,
+            None => break,
+        }
+    }
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        lost.first()
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // The replay command prints the same log, in order, as NDJSON.
+    let (ok, out, err) = run(
+        dir.path(),
+        &["events", "replay", "--tenant", "shop", "--limit", "1500"],
+    );
+    assert!(ok, "{err}");
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1500.min(stored.len()));
+    assert!(
+        lines
+            .windows(2)
+            .all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64())
+    );
+    let last = lines.last().unwrap()["seq"].as_i64().unwrap().to_string();
+    let (_, rest, _) = run(
+        dir.path(),
+        &["events", "replay", "--tenant", "shop", "--after", &last],
+    );
+    assert_eq!(
+        lines.len() + rest.lines().count(),
+        stored.len(),
+        "replay after the cursor resumes"
+    );
+}
+
+#[tokio::test]
 async fn sigterm_shuts_the_server_down_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

@@ -7,6 +7,7 @@ pub mod channels;
 pub mod console;
 pub mod conversations;
 pub mod customers;
+pub mod events;
 pub mod health;
 pub mod keys;
 pub mod knowledge;
@@ -15,6 +16,7 @@ pub mod loyalty;
 pub mod orders;
 pub mod settings;
 pub mod tools;
+pub mod tracker;
 pub mod widget;
 
 use axum::Router;
@@ -28,6 +30,7 @@ pub fn v1() -> Router<AppState> {
         .merge(catalog::router())
         .merge(conversations::router())
         .merge(customers::router())
+        .merge(events::router())
         .merge(orders::router())
         .merge(keys::router())
         .merge(knowledge::router())

@@ -154,6 +154,23 @@ pub async fn transcript(
     ))
 }
 
+/// The demo shop's public tracker key: issued once per process on the first
+/// visit (only its hash is stored, so a restarted server issues another).
+async fn demo_tracker_key(state: &AppState, t: &TenantId) -> ApiResult<String> {
+    state
+        .demo_tracker_key
+        .get_or_try_init(|| async {
+            let issued = crate::keys::issue_key(t, hc_domain::Role::Tracker, "demo tracker", None);
+            state
+                .platform
+                .insert_key(&issued.record, &issued.hash)
+                .await?;
+            Ok::<_, ApiError>(issued.secret)
+        })
+        .await
+        .cloned()
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -186,20 +203,22 @@ pub async fn demo_page(State(state): State<AppState>) -> ApiResult<Html<String>>
     let cards: String = products
         .iter()
         .map(|p| {
-            let price = p
-                .variants
-                .values()
-                .map(|v| v.price)
-                .min()
-                .unwrap_or_default();
+            let cheapest = p.variants.values().filter(|v| v.available).min_by_key(|v| v.price);
+            let price = cheapest.map(|v| v.price).unwrap_or_default();
+            let item = cheapest.map(|v| v.item_id.as_str()).unwrap_or_default();
+            let pid = escape(p.product_id.as_str());
+            let item = escape(item);
             format!(
-                "<li class=\"card\"><h3>{}</h3><p>{}</p><p class=\"price\">from ${}</p></li>",
+                "<li class=\"card\"><h3>{}</h3><p>{}</p><p class=\"price\">from ${price}</p>\
+                 <button type=\"button\" class=\"view\" data-hc-event=\"product_view\" data-hc-product=\"{pid}\" data-hc-item=\"{item}\" data-hc-price=\"{price}\">Details</button> \
+                 <button type=\"button\" class=\"add\" data-hc-event=\"add_to_cart\" data-hc-product=\"{pid}\" data-hc-item=\"{item}\" data-hc-price=\"{price}\" data-hc-quantity=\"1\">Add to cart</button> \
+                 <button type=\"button\" class=\"remove\" data-hc-event=\"remove_from_cart\" data-hc-product=\"{pid}\" data-hc-item=\"{item}\" data-hc-price=\"{price}\" data-hc-quantity=\"1\">Remove</button></li>",
                 escape(&p.name),
                 escape(p.description.as_deref().unwrap_or("")),
-                price
             )
         })
         .collect();
+    let tracker_key = demo_tracker_key(&state, &t).await?;
     let people: String = customers
         .iter()
         .map(|c| {
@@ -220,7 +239,7 @@ pub async fn demo_page(State(state): State<AppState>) -> ApiResult<Html<String>>
 body{{font-family:system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}}
 header{{background:#1f3a5f;color:#fff;padding:1rem 1.5rem}} main{{padding:1rem 1.5rem;max-width:1100px;margin:auto}}
 ul.grid{{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:1rem}}
-.card{{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem}} .card h3{{margin:.2rem 0}} .price{{font-weight:600}}
+.card{{background:#fff;border:1px solid #ddd;border-radius:8px;padding:1rem}} .card h3{{margin:.2rem 0}} .price{{font-weight:600}} .card button{{padding:.35rem .6rem;border-radius:6px;border:1px solid #1f3a5f;background:#fff;cursor:pointer}}
 ul.people{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}} button.as{{padding:.5rem .8rem;border-radius:6px;border:1px solid #1f3a5f;background:#fff;cursor:pointer}}
 </style></head>
 <body><header><h1>Demo Outfitters</h1><p>A demo shop served by HyperCommerce. The chat button (bottom right) is the embeddable widget.</p></header>
@@ -231,6 +250,7 @@ ul.people{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.5rem}} but
 <section aria-labelledby="shop"><h2 id="shop">Products</h2><ul class="grid">{cards}</ul></section>
 </main>
 <script src="/widget.js" data-tenant="demo"></script>
+<script src="/t.js" data-key="{tracker_key}" data-page-type="category"></script>
 <script>
 document.querySelectorAll('button.as').forEach(function(b){{
   b.addEventListener('click', function(){{ window.HyperCommerceChat.open('Hi, my email is ' + b.dataset.email); }});

@@ -2,6 +2,7 @@
 //! PostgreSQL when `HC_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
 
 mod conversations;
+mod events;
 mod fixture;
 mod knowledge;
 mod memory;
