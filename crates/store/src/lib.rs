@@ -1,9 +1,11 @@
 //! Storage: SQLite (the embedded default) and PostgreSQL behind one sqlx
 //! `Any` pool, chosen by URL. Implements the retail ports of `hc-commerce`
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
-//! here, the agent's conversation and memory ports and the knowledge base's
-//! articles. Every query is scoped by tenant. Aggregates are JSON documents in
-//! the τ-retail layout with indexed lookup columns beside them.
+//! here, the agent's conversation and memory ports, the knowledge base's
+//! articles and the pricing service's tables (rules, prices, history,
+//! approvals, competitor feed, demand models). Every query is scoped by
+//! tenant. Aggregates are JSON documents in the τ-retail layout with indexed
+//! lookup columns beside them.
 
 mod bulk;
 mod conversations;
@@ -15,6 +17,7 @@ mod knowledge;
 mod memory;
 mod outbox;
 mod platform;
+mod pricing;
 mod retail;
 #[doc(hidden)]
 pub mod testing;
@@ -26,4 +29,8 @@ pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery,
 pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
+};
+pub use pricing::{
+    ApprovalStatus, CompetitorObservation, NewPriceChange, PriceApproval, PriceHistoryEntry,
+    PricedItem, PricingStore,
 };
