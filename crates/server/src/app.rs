@@ -76,6 +76,7 @@ impl AppState {
             knowledge: None,
             settings,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 }

@@ -15,6 +15,7 @@ mod keys;
 mod observe;
 mod openapi;
 mod outbox;
+pub mod pricing;
 mod settings;
 mod state;
 mod webhooks;

@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
         api::knowledge::create_article, api::knowledge::put_article, api::knowledge::list_articles, api::knowledge::get_article, api::knowledge::delete_article, api::knowledge::search_knowledge,
         api::audit::list_audit,
         api::settings::get_settings, api::settings::put_settings,
+        api::pricing::put_rules, api::pricing::get_rules, api::pricing::get_price, api::pricing::get_history, api::pricing::reprice, api::pricing::list_approvals, api::pricing::approve, api::pricing::reject, api::pricing::post_competitors, api::pricing::post_observations,
         api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email, api::channels::receive_sms_shared, api::channels::receive_voice_shared, api::channels::receive_email_shared,
     ),
     components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived))

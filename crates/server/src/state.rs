@@ -7,17 +7,20 @@ use hc_agent::ports::MemoryStore;
 use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
-use hc_store::{ApiKeyStore, AuditStore, IdempotencyStore, OutboxStore, SqlStore, TenantStore};
+use hc_store::{
+    ApiKeyStore, AuditStore, IdempotencyStore, OutboxStore, PricingStore, SqlStore, TenantStore,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::auth::KeyCache;
 use crate::config::ServerConfig;
 
 /// The platform stores the server needs (including the agent's long-term
-/// customer memory), plus a liveness probe of the database.
+/// customer memory and the pricing service's tables), plus a liveness probe
+/// of the database.
 #[async_trait]
 pub trait Platform:
-    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore
+    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore + PricingStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -48,6 +51,8 @@ pub struct AppState {
     pub settings: Arc<crate::settings::SettingsCache>,
     /// Wakes this process's outbox worker after an enqueue.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Serialises updates of the tenants' demand models in this process.
+    pub pricing_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {

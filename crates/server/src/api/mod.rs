@@ -11,6 +11,7 @@ pub mod health;
 pub mod keys;
 pub mod knowledge;
 pub mod orders;
+pub mod pricing;
 pub mod settings;
 pub mod tools;
 pub mod widget;
@@ -31,6 +32,7 @@ pub fn v1() -> Router<AppState> {
         .merge(knowledge::router())
         .merge(audit::router())
         .merge(settings::router())
+        .merge(pricing::router())
 }
 
 /// Pagination query shared by list endpoints.

@@ -14,6 +14,7 @@ mod llm;
 mod memory;
 mod oracle;
 mod platform;
+mod pricing;
 mod replay;
 mod settings;
 mod tenant_channels;
