@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub channels: ChannelsConfig,
     /// Delivery of outbound SMS and email (`[server.outbox]`).
     pub outbox: OutboxConfig,
+    /// Runs a pricing step (`POST /v1/pricing/reprice`) for every tenant's
+    /// items with rules this often, in seconds (0 = only on request).
+    pub reprice_every_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +50,7 @@ impl Default for ServerConfig {
             settings_cache_ttl_ms: 5_000,
             channels: ChannelsConfig::default(),
             outbox: OutboxConfig::default(),
+            reprice_every_secs: 0,
         }
     }
 }

@@ -392,6 +392,13 @@ pub async fn reprice(
             }
         }
     }
+    if items.is_empty() {
+        return Ok(RepriceOut {
+            prices: BTreeMap::new(),
+            changes: Vec::new(),
+            errors,
+        });
+    }
     let mut book = load_book(state, t).await?;
     let mut prepared = Vec::with_capacity(items.len());
     for item in items {

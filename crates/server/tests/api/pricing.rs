@@ -432,3 +432,32 @@ async fn observations_teach_the_model_and_bad_events_are_quarantined() {
     assert!(doc["paths"]["/v1/pricing/approvals/{id}/approve"]["post"].is_object());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_scheduled_step_reprices_without_a_request() {
+    let mut config = crate::helpers::config();
+    config.reprice_every_secs = 1;
+    let app = crate::helpers::spawn_app_with(
+        hc_store::testing::sqlite().await,
+        config,
+        crate::helpers::MINI_DB,
+    )
+    .await;
+    put_rules(
+        &app,
+        SHIRT,
+        json!({"cost": 20, "min_price": 40, "max_price": 45}),
+    )
+    .await;
+    let mut price = catalog_price(&app, SHIRT).await;
+    for _ in 0..50 {
+        if price <= 45.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        price = catalog_price(&app, SHIRT).await;
+    }
+    assert!((40.0..=45.0).contains(&price), "still {price}");
+    assert_eq!(history(&app, SHIRT).await[0]["status"], "live");
+    app.finish().await;
+}
