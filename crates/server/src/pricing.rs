@@ -324,6 +324,50 @@ async fn ensure_registered(
         .is_ok())
 }
 
+/// Name recorded as the policy of a price the merchant set in the catalog.
+pub const CATALOG_EDIT: &str = "catalog_edit";
+
+/// The catalog is what shoppers see: when the merchant changed the variant's
+/// price there (`PUT /v1/products/…`) since pricing last set it, that price
+/// becomes the item's current one, recorded in the history as a
+/// `catalog_edit`, before anything is decided from it.
+async fn sync_with_catalog(
+    state: &AppState,
+    t: &TenantId,
+    item: PricedItem,
+    at_ms: i64,
+) -> ApiResult<PricedItem> {
+    let product = state
+        .tools
+        .retail()
+        .store()
+        .product_of_item(t, &item.item_id)
+        .await?;
+    let Some(shown) = product
+        .as_ref()
+        .and_then(|p| p.variants.get(&item.item_id))
+        .map(|v| v.price)
+    else {
+        return Ok(item);
+    };
+    if shown == item.current {
+        return Ok(item);
+    }
+    let change = NewPriceChange {
+        item_id: item.item_id.clone(),
+        from: Some(item.current),
+        to: shown,
+        reason: serde_json::json!({ "policy": CATALOG_EDIT }),
+        at_ms,
+    };
+    state.platform.apply_price(t, &change).await?;
+    Ok(state
+        .platform
+        .priced_item(t, &item.item_id)
+        .await?
+        .unwrap_or(item))
+}
+
 /// One change of a step as returned by the API.
 #[derive(Debug, Serialize)]
 pub struct ChangeOut {
@@ -402,6 +446,7 @@ pub async fn reprice(
     let mut book = load_book(state, t).await?;
     let mut prepared = Vec::with_capacity(items.len());
     for item in items {
+        let item = sync_with_catalog(state, t, item, at_ms).await?;
         let (wire, rules) = match stored_rules(&item) {
             Ok(r) => r,
             Err(e) => {
@@ -502,12 +547,13 @@ pub async fn decide(
             format!("approval {id} is {}", approval.status.as_str()),
         ));
     }
+    let at_ms = now_ms();
     let item = state
         .platform
         .priced_item(t, &approval.item_id)
         .await?
         .ok_or_else(|| ApiError::not_found("priced item"))?;
-    let at_ms = now_ms();
+    let item = sync_with_catalog(state, t, item, at_ms).await?;
     if approve {
         let (_, rules) = stored_rules(&item)?;
         let competitors = state.platform.competitor_prices(t, &item.item_id).await?;

@@ -186,6 +186,27 @@ async fn an_auto_step_prices_within_the_rules_and_the_catalog_shows_it() {
     assert_eq!(h.len(), 1);
     assert_eq!(h[0]["to"].as_f64(), Some(price));
 
+    // The merchant edits the price in the catalog: the next step starts
+    // from it and the history records the edit.
+    let mut product = app
+        .get("/v1/products/1000000001", app.key(Role::Viewer))
+        .await
+        .body;
+    product["variants"][SHIRT]["price"] = json!(30.0);
+    let r = app
+        .put("/v1/products/1000000001", app.key(Role::Manager), &product)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let out = reprice(&app, json!({"item_ids": [SHIRT]})).await;
+    assert_eq!(out["changes"][0]["from"], 30.0, "{out}");
+    let h = history(&app, SHIRT).await;
+    assert_eq!(h[1]["reason"]["policy"], "catalog_edit");
+    assert_eq!(
+        (h[1]["from"].as_f64(), h[1]["to"].as_f64()),
+        (Some(price), Some(30.0))
+    );
+    assert!((40.0..=45.0).contains(&catalog_price(&app, SHIRT).await));
+
     // An item without rules is reported, not priced.
     let out = reprice(&app, json!({"item_ids": [RED]})).await;
     assert_eq!(out["errors"][0]["item_id"], RED, "{out}");
