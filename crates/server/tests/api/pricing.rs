@@ -482,3 +482,70 @@ async fn the_scheduled_step_reprices_without_a_request() {
     assert_eq!(history(&app, SHIRT).await[0]["status"], "live");
     app.finish().await;
 }
+
+/// Service-path speed: `cargo test -p hc-server --test api pricing_speed --
+/// --ignored --nocapture` (figures in docs/BENCHMARKS.md).
+#[tokio::test]
+#[ignore = "benchmark"]
+async fn pricing_speed() {
+    const ITEMS: usize = 2_000;
+    let mut products = serde_json::Map::new();
+    for i in 0..ITEMS {
+        let (pid, iid) = (
+            format!("{}", 3_000_000_000u64 + i as u64),
+            format!("{}", 4_000_000_000u64 + i as u64),
+        );
+        products.insert(
+            pid.clone(),
+            json!({"name": format!("Item {i}"), "product_id": pid, "variants": {
+                iid.clone(): {"item_id": iid, "options": {}, "available": true, "price": 40.0 + (i % 20) as f64}
+            }}),
+        );
+    }
+    let data = json!({"products": products, "users": {}, "orders": {}}).to_string();
+    let app = crate::helpers::spawn_app_with(
+        hc_store::testing::sqlite().await,
+        crate::helpers::config(),
+        &data,
+    )
+    .await;
+    let shop = TenantId::parse("shop").unwrap();
+    let rules = json!({"cost": 10.0, "min_price": 30.0, "max_price": 60.0, "max_change_pct": 10.0,
+                       "mode": "auto", "policy": null, "stock": null, "sell_by": null});
+    for i in 0..ITEMS {
+        let item = hc_domain::ItemId::parse(format!("{}", 4_000_000_000u64 + i as u64)).unwrap();
+        app.db
+            .store
+            .put_price_rules(&shop, &item, &rules, 1)
+            .await
+            .unwrap();
+    }
+    let manager = app.key(Role::Manager).to_string();
+    for round in 0..2 {
+        let t = std::time::Instant::now();
+        let out = reprice(&app, json!({})).await;
+        println!(
+            "reprice round {round}: {ITEMS} items, {} changes in {:?}",
+            out["changes"].as_array().unwrap().len(),
+            t.elapsed()
+        );
+    }
+    let events: Vec<Value> = (0..10_000)
+        .map(|i| json!({"item_id": format!("{}", 4_000_000_000u64 + (i % ITEMS) as u64),
+                        "price_shown": 45.0, "purchased": i % 7 == 0, "quantity": u32::from(i % 7 == 0),
+                        "at": 1_790_000_000 + i}))
+        .collect();
+    for batch in [100usize, 10_000] {
+        let t = std::time::Instant::now();
+        let r = app
+            .post(
+                "/v1/pricing/observations",
+                &manager,
+                &json!(events[..batch]),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        println!("observations: batch of {batch} in {:?}", t.elapsed());
+    }
+    app.finish().await;
+}
