@@ -668,13 +668,27 @@ pub async fn observe(
         accepted: 0,
         quarantined: Vec::new(),
     };
+    // Items known to the book need no store round trip; new ones are looked
+    // up once per batch.
+    let mut unknown: std::collections::HashSet<&ItemId> = std::collections::HashSet::new();
     for (index, event) in events.iter().enumerate() {
-        let base = state
-            .platform
-            .priced_item(t, &event.item_id)
-            .await?
-            .map(|p| p.base);
-        let learned = if ensure_registered(state, t, &mut book, &event.item_id, base).await? {
+        let known = if book.item(event.item_id.as_str()).is_some() {
+            true
+        } else if unknown.contains(&event.item_id) {
+            false
+        } else {
+            let base = state
+                .platform
+                .priced_item(t, &event.item_id)
+                .await?
+                .map(|p| p.base);
+            let ok = ensure_registered(state, t, &mut book, &event.item_id, base).await?;
+            if !ok {
+                unknown.insert(&event.item_id);
+            }
+            ok
+        };
+        let learned = if known {
             book.observe(&event.to_engine()).map_err(|e| e.to_string())
         } else {
             Err("the item is not in the catalog".to_string())
