@@ -256,6 +256,11 @@ async fn approve_mode_queues_changes_and_approval_rechecks_the_rules() {
     let approve = format!("/v1/pricing/approvals/{id}/approve");
     let r = app.post(&approve, app.key(Role::Viewer), &json!({})).await;
     assert_eq!(r.status, 403);
+    // Another tenant can neither see nor decide it.
+    let r = app.post(&approve, &app.other_key, &json!({})).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = app.get("/v1/pricing/approvals", &app.other_key).await;
+    assert_eq!(r.body["items"], json!([]));
     let r = app.post(&approve, &manager, &json!({})).await;
     assert_eq!((r.status, r.code()), (409, "outside_rules"), "{}", r.body);
     assert_eq!(catalog_price(&app, SHIRT).await, 50.88);
