@@ -99,6 +99,7 @@ impl AppState {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
             intent,
+            pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 }
@@ -178,6 +179,37 @@ fn spawn_abandon_sweeper(state: AppState) {
     });
 }
 
+/// Every `reprice_every_secs`, one pricing step per tenant with priced items.
+fn spawn_repricer(state: AppState) {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(state.config.reprice_every_secs);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let tenants = match state.platform.list_tenants().await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "repricer: cannot list tenants");
+                    continue;
+                }
+            };
+            for t in tenants {
+                match crate::pricing::reprice(&state, &t.id, None).await {
+                    Ok(out) if !out.changes.is_empty() || !out.errors.is_empty() => {
+                        tracing::info!(tenant = %t.id, changes = out.changes.len(),
+                            errors = out.errors.len(), "scheduled repricing")
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(tenant = %t.id, error = %e.message, "repricing failed")
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
@@ -195,6 +227,9 @@ impl Application {
         }
         if state.config.abandon_after_ms > 0 {
             spawn_abandon_sweeper(state.clone());
+        }
+        if state.config.reprice_every_secs > 0 {
+            spawn_repricer(state.clone());
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if state.config.events.mqtt.enabled {

@@ -33,6 +33,9 @@ pub struct ServerConfig {
     pub outbox: OutboxConfig,
     /// Behavior event ingestion (`[server.events]`).
     pub events: EventsConfig,
+    /// Runs a pricing step (`POST /v1/pricing/reprice`) for every tenant's
+    /// items with rules this often, in seconds (0 = only on request).
+    pub reprice_every_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -50,6 +53,7 @@ impl Default for ServerConfig {
             channels: ChannelsConfig::default(),
             outbox: OutboxConfig::default(),
             events: EventsConfig::default(),
+            reprice_every_secs: 0,
         }
     }
 }

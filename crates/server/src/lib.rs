@@ -17,6 +17,7 @@ mod mqtt;
 mod observe;
 mod openapi;
 mod outbox;
+pub mod pricing;
 mod settings;
 mod state;
 mod webhooks;

@@ -8,7 +8,8 @@ use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
-    ApiKeyStore, AuditStore, EventStore, IdempotencyStore, OutboxStore, SqlStore, TenantStore,
+    ApiKeyStore, AuditStore, EventStore, IdempotencyStore, OutboxStore, PricingStore, SqlStore,
+    TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -16,10 +17,11 @@ use crate::auth::KeyCache;
 use crate::config::ServerConfig;
 
 /// The platform stores the server needs (including the agent's long-term
-/// customer memory), plus a liveness probe of the database.
+/// customer memory and the pricing service's tables), plus a liveness probe
+/// of the database.
 #[async_trait]
 pub trait Platform:
-    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore + EventStore
+    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore + EventStore + PricingStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -66,6 +68,8 @@ pub struct AppState {
     pub demo_tracker_key: Arc<tokio::sync::OnceCell<String>>,
     /// Wakes this process's outbox worker after an enqueue.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Serialises updates of the tenants' demand models in this process.
+    pub pricing_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {

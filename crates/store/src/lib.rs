@@ -1,9 +1,11 @@
 //! Storage: SQLite (the embedded default) and PostgreSQL behind one sqlx
 //! `Any` pool, chosen by URL. Implements the retail ports of `hc-commerce`
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
-//! here, the agent's conversation and memory ports and the knowledge base's
-//! articles. Every query is scoped by tenant. Aggregates are JSON documents in
-//! the τ-retail layout with indexed lookup columns beside them.
+//! here, the agent's conversation and memory ports, the knowledge base's
+//! articles and the pricing service's tables (rules, prices, history,
+//! approvals, competitor feed, demand models). Every query is scoped by
+//! tenant. Aggregates are JSON documents in the τ-retail layout with indexed
+//! lookup columns beside them.
 
 mod bulk;
 mod conversations;
@@ -16,6 +18,7 @@ mod knowledge;
 mod memory;
 mod outbox;
 mod platform;
+mod pricing;
 mod retail;
 mod secrets;
 #[doc(hidden)]
@@ -31,3 +34,7 @@ pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };
 pub use secrets::SecretsKey;
+pub use pricing::{
+    ApprovalStatus, CompetitorObservation, NewPriceChange, PriceApproval, PriceHistoryEntry,
+    PricedItem, PricingStore,
+};

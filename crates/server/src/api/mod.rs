@@ -14,6 +14,7 @@ pub mod knowledge;
 pub mod ledger;
 pub mod loyalty;
 pub mod orders;
+pub mod pricing;
 pub mod settings;
 pub mod tools;
 pub mod tracker;
@@ -37,6 +38,7 @@ pub fn v1() -> Router<AppState> {
         .merge(audit::router())
         .merge(settings::router())
         .merge(loyalty::router())
+        .merge(pricing::router())
 }
 
 /// Pagination query shared by list endpoints.

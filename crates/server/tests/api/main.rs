@@ -17,6 +17,7 @@ mod loyalty;
 mod memory;
 mod oracle;
 mod platform;
+mod pricing;
 mod replay;
 mod sensors;
 mod settings;

@@ -8,4 +8,5 @@ mod knowledge;
 mod memory;
 mod outbox;
 mod platform;
+mod pricing;
 mod retail;

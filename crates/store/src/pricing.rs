@@ -1,0 +1,690 @@
+//! The pricing service's tables, tenant-scoped: per-item rules and prices,
+//! the price history with each change's reason, the approvals queue, the
+//! competitor feed and each tenant's learned demand model (an opaque JSON
+//! document owned by `hc-pricing`). Rules and reasons are JSON documents the
+//! store does not interpret; money is integer cents.
+//!
+//! A live price change is one transaction: the item's current price, the
+//! catalog variant's price (so the catalog, the agent and the tracker show
+//! it) and the history entry move together.
+
+use async_trait::async_trait;
+use hc_domain::{ItemId, Money, Product, TenantId};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tracing::instrument;
+
+use crate::db::SqlStore;
+use crate::error::{Error, Result, corrupt, map};
+use crate::retail::{decode, put_product};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// An item under pricing rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PricedItem {
+    pub item_id: ItemId,
+    /// The rules as the merchant gave them (the service's wire document).
+    pub rules: serde_json::Value,
+    /// The catalog price when the rules were first set.
+    pub base: Money,
+    pub current: Money,
+    /// The price when the UTC day `day` began.
+    pub day_open: Money,
+    /// Days since the Unix epoch (UTC) of `day_open`.
+    pub day: i64,
+    pub updated_at_ms: i64,
+}
+
+impl PricedItem {
+    /// The price the day opened with at `now_ms` (the current price on a new day).
+    pub fn day_open_at(&self, now_ms: i64) -> Money {
+        if now_ms.div_euclid(DAY_MS) == self.day {
+            self.day_open
+        } else {
+            self.current
+        }
+    }
+}
+
+/// A price change to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPriceChange {
+    pub item_id: ItemId,
+    pub from: Option<Money>,
+    pub to: Money,
+    pub reason: serde_json::Value,
+    pub at_ms: i64,
+}
+
+/// One entry of an item's price history. `status` is `live` (applied),
+/// `pending` (queued for approval), `approved` (applied by a person) or
+/// `rejected`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriceHistoryEntry {
+    pub id: i64,
+    pub item_id: ItemId,
+    pub from: Option<Money>,
+    pub to: Money,
+    pub status: String,
+    pub reason: serde_json::Value,
+    pub at_ms: i64,
+}
+
+/// Where a queued change stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+    /// A newer proposal for the same item replaced it.
+    Superseded,
+}
+
+impl ApprovalStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Superseded => "superseded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "rejected" => Self::Rejected,
+            "superseded" => Self::Superseded,
+            _ => return None,
+        })
+    }
+}
+
+/// A change waiting for (or decided by) a person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriceApproval {
+    pub id: i64,
+    pub item_id: ItemId,
+    pub from: Option<Money>,
+    pub to: Money,
+    pub reason: serde_json::Value,
+    pub status: ApprovalStatus,
+    pub created_at_ms: i64,
+    pub decided_at_ms: Option<i64>,
+}
+
+/// One competitor price observation (`observed_at` in Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompetitorObservation {
+    pub item_id: ItemId,
+    pub competitor: String,
+    pub price: Money,
+    pub observed_at: i64,
+}
+
+/// The pricing service's storage port.
+#[async_trait]
+pub trait PricingStore: Send + Sync {
+    /// Sets an item's rules. The first time, the item's catalog price becomes
+    /// its base and current price; `Ok(None)` when the item is not in the catalog.
+    async fn put_price_rules(
+        &self,
+        t: &TenantId,
+        item: &ItemId,
+        rules: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<Option<PricedItem>>;
+    async fn priced_item(&self, t: &TenantId, item: &ItemId) -> Result<Option<PricedItem>>;
+    /// Items with rules, by item id; only `items` when given.
+    async fn priced_items(&self, t: &TenantId, items: Option<&[ItemId]>)
+    -> Result<Vec<PricedItem>>;
+    /// Makes a change live: the item's current price, the catalog variant's
+    /// price and a `live` history entry, in one transaction. A `Conflict`
+    /// when the current price is no longer `change.from`.
+    async fn apply_price(&self, t: &TenantId, change: &NewPriceChange)
+    -> Result<PriceHistoryEntry>;
+    /// Queues a change for approval (superseding the item's pending one) and
+    /// records it as `pending` in the history.
+    async fn queue_price(&self, t: &TenantId, change: &NewPriceChange) -> Result<PriceApproval>;
+    async fn price_approvals(
+        &self,
+        t: &TenantId,
+        status: Option<ApprovalStatus>,
+    ) -> Result<Vec<PriceApproval>>;
+    async fn price_approval(&self, t: &TenantId, id: i64) -> Result<Option<PriceApproval>>;
+    /// Decides a pending approval. Approving applies its price as
+    /// [`PricingStore::apply_price`] would, from `expected_current`; a
+    /// `Conflict` when the approval is no longer pending or the price moved.
+    async fn decide_price(
+        &self,
+        t: &TenantId,
+        id: i64,
+        approve: bool,
+        expected_current: Money,
+        at_ms: i64,
+    ) -> Result<Option<PriceApproval>>;
+    /// Newest first, at most `limit`.
+    async fn price_history(
+        &self,
+        t: &TenantId,
+        item: &ItemId,
+        limit: u32,
+    ) -> Result<Vec<PriceHistoryEntry>>;
+    /// Stores observations (the same item, competitor and time replaces); returns how many.
+    async fn put_competitor_prices(
+        &self,
+        t: &TenantId,
+        prices: &[CompetitorObservation],
+    ) -> Result<u64>;
+    async fn competitor_prices(
+        &self,
+        t: &TenantId,
+        item: &ItemId,
+    ) -> Result<Vec<CompetitorObservation>>;
+    /// The tenant's learned demand model document.
+    async fn demand_model(&self, t: &TenantId) -> Result<Option<String>>;
+    async fn put_demand_model(&self, t: &TenantId, doc: &str) -> Result<()>;
+}
+
+fn item_id(raw: String) -> Result<ItemId> {
+    ItemId::parse(raw).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+fn json(raw: String) -> Result<serde_json::Value> {
+    serde_json::from_str(&raw).map_err(corrupt)
+}
+
+const ITEM_COLUMNS: &str =
+    "item_id, rules, base_cents, current_cents, day_open_cents, open_day, updated_at_ms";
+
+fn priced_item_of(r: &AnyRow) -> Result<PricedItem> {
+    Ok(PricedItem {
+        item_id: item_id(r.try_get(0).map_err(map)?)?,
+        rules: json(r.try_get(1).map_err(map)?)?,
+        base: Money::from_cents(r.try_get(2).map_err(map)?),
+        current: Money::from_cents(r.try_get(3).map_err(map)?),
+        day_open: Money::from_cents(r.try_get(4).map_err(map)?),
+        day: r.try_get(5).map_err(map)?,
+        updated_at_ms: r.try_get(6).map_err(map)?,
+    })
+}
+
+const HISTORY_COLUMNS: &str = "id, item_id, from_cents, to_cents, status, reason, at_ms";
+
+fn history_of(r: &AnyRow) -> Result<PriceHistoryEntry> {
+    Ok(PriceHistoryEntry {
+        id: r.try_get(0).map_err(map)?,
+        item_id: item_id(r.try_get(1).map_err(map)?)?,
+        from: r
+            .try_get::<Option<i64>, _>(2)
+            .map_err(map)?
+            .map(Money::from_cents),
+        to: Money::from_cents(r.try_get(3).map_err(map)?),
+        status: r.try_get(4).map_err(map)?,
+        reason: json(r.try_get(5).map_err(map)?)?,
+        at_ms: r.try_get(6).map_err(map)?,
+    })
+}
+
+const APPROVAL_COLUMNS: &str =
+    "id, item_id, from_cents, to_cents, reason, status, created_at_ms, decided_at_ms";
+
+fn approval_of(r: &AnyRow) -> Result<PriceApproval> {
+    let status: String = r.try_get(5).map_err(map)?;
+    Ok(PriceApproval {
+        id: r.try_get(0).map_err(map)?,
+        item_id: item_id(r.try_get(1).map_err(map)?)?,
+        from: r
+            .try_get::<Option<i64>, _>(2)
+            .map_err(map)?
+            .map(Money::from_cents),
+        to: Money::from_cents(r.try_get(3).map_err(map)?),
+        reason: json(r.try_get(4).map_err(map)?)?,
+        status: ApprovalStatus::parse(&status)
+            .ok_or_else(|| Error::Corrupt(format!("unknown approval status {status}")))?,
+        created_at_ms: r.try_get(6).map_err(map)?,
+        decided_at_ms: r.try_get(7).map_err(map)?,
+    })
+}
+
+async fn insert_history(
+    conn: &mut sqlx::AnyConnection,
+    t: &TenantId,
+    change: &NewPriceChange,
+    status: &str,
+) -> Result<PriceHistoryEntry> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "insert into price_history (tenant_id, item_id, from_cents, to_cents, status, reason, at_ms) \
+         values ($1, $2, $3, $4, $5, $6, $7) returning {HISTORY_COLUMNS}"
+    ));
+    let row = sqlx::query(sql)
+        .bind(t.as_str())
+        .bind(change.item_id.as_str())
+        .bind(change.from.map(Money::cents))
+        .bind(change.to.cents())
+        .bind(status)
+        .bind(change.reason.to_string())
+        .bind(change.at_ms)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map)?;
+    history_of(&row)
+}
+
+impl SqlStore {
+    async fn locked_item(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        item: &ItemId,
+    ) -> Result<Option<PricedItem>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ITEM_COLUMNS} from pricing_items where tenant_id = $1 and item_id = $2{}",
+            self.for_update()
+        ));
+        let row = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(item.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(map)?;
+        row.as_ref().map(priced_item_of).transpose()
+    }
+
+    async fn product_doc_of_item(
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        item: &ItemId,
+    ) -> Result<Option<Product>> {
+        let row = sqlx::query(
+            "select p.doc from product_items i join products p \
+             on p.tenant_id = i.tenant_id and p.product_id = i.product_id \
+             where i.tenant_id = $1 and i.item_id = $2",
+        )
+        .bind(t.as_str())
+        .bind(item.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map)?;
+        row.map(|r| decode(&r.try_get::<String, _>(0).map_err(map)?))
+            .transpose()
+    }
+
+    /// The live change inside the caller's transaction.
+    async fn apply_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        change: &NewPriceChange,
+        status: &str,
+    ) -> Result<PriceHistoryEntry> {
+        let item = self
+            .locked_item(conn, t, &change.item_id)
+            .await?
+            .ok_or_else(|| Error::Conflict(format!("item {} has no rules", change.item_id)))?;
+        if let Some(from) = change.from
+            && from != item.current
+        {
+            return Err(Error::Conflict(format!(
+                "the price of item {} moved from {from} to {}",
+                change.item_id, item.current
+            )));
+        }
+        let today = change.at_ms.div_euclid(DAY_MS);
+        let (day_open, day) = if today == item.day {
+            (item.day_open, item.day)
+        } else {
+            (item.current, today)
+        };
+        sqlx::query(
+            "update pricing_items set current_cents = $3, day_open_cents = $4, open_day = $5, \
+             updated_at_ms = $6 where tenant_id = $1 and item_id = $2",
+        )
+        .bind(t.as_str())
+        .bind(change.item_id.as_str())
+        .bind(change.to.cents())
+        .bind(day_open.cents())
+        .bind(day)
+        .bind(change.at_ms)
+        .execute(&mut *conn)
+        .await
+        .map_err(map)?;
+        // The catalog shows the live price.
+        if let Some(mut product) = Self::product_doc_of_item(conn, t, &change.item_id).await?
+            && let Some(variant) = product.variants.get_mut(&change.item_id)
+        {
+            variant.price = change.to;
+            put_product(&mut *conn, t, &product).await?;
+        }
+        insert_history(conn, t, change, status).await
+    }
+}
+
+#[async_trait]
+impl PricingStore for SqlStore {
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, item = %item))]
+    async fn put_price_rules(
+        &self,
+        t: &TenantId,
+        item: &ItemId,
+        rules: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<Option<PricedItem>> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "update pricing_items set rules = $3, updated_at_ms = $4 \
+             where tenant_id = $1 and item_id = $2",
+        )
+        .bind(t.as_str())
+        .bind(item.as_str())
+        .bind(rules.to_string())
+        .bind(at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        if updated.rows_affected() == 0 {
+            let Some(product) = Self::product_doc_of_item(&mut tx, t, item).await? else {
+                return Ok(None);
+            };
+            let Some(variant) = product.variants.get(item) else {
+                return Ok(None);
+            };
+            let price = variant.price.cents();
+            sqlx::query(
+                "insert into pricing_items (tenant_id, item_id, rules, base_cents, current_cents, \
+                 day_open_cents, open_day, updated_at_ms) values ($1, $2, $3, $4, $4, $4, $5, $6)",
+            )
+            .bind(t.as_str())
+            .bind(item.as_str())
+            .bind(rules.to_string())
+            .bind(price)
+            .bind(at_ms.div_euclid(DAY_MS))
+            .bind(at_ms)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        }
+        let stored = self.locked_item(&mut tx, t, item).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(stored)
+    }
+
+    async fn priced_item(&self, t: &TenantId, item: &ItemId) -> Result<Option<PricedItem>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ITEM_COLUMNS} from pricing_items where tenant_id = $1 and item_id = $2"
+        ));
+        let row = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(item.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)?;
+        row.as_ref().map(priced_item_of).transpose()
+    }
+
+    async fn priced_items(
+        &self,
+        t: &TenantId,
+        items: Option<&[ItemId]>,
+    ) -> Result<Vec<PricedItem>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {ITEM_COLUMNS} from pricing_items where tenant_id = $1 order by item_id"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(t.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map)?;
+        let all = rows
+            .iter()
+            .map(priced_item_of)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(match items {
+            None => all,
+            Some(wanted) => all
+                .into_iter()
+                .filter(|p| wanted.contains(&p.item_id))
+                .collect(),
+        })
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, item = %change.item_id))]
+    async fn apply_price(
+        &self,
+        t: &TenantId,
+        change: &NewPriceChange,
+    ) -> Result<PriceHistoryEntry> {
+        let mut tx = self.begin_write().await?;
+        let entry = self.apply_in(&mut tx, t, change, "live").await?;
+        tx.commit().await.map_err(map)?;
+        Ok(entry)
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, item = %change.item_id))]
+    async fn queue_price(&self, t: &TenantId, change: &NewPriceChange) -> Result<PriceApproval> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "update price_approvals set status = 'superseded', decided_at_ms = $3 \
+             where tenant_id = $1 and item_id = $2 and status = 'pending'",
+        )
+        .bind(t.as_str())
+        .bind(change.item_id.as_str())
+        .bind(change.at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "insert into price_approvals (tenant_id, item_id, from_cents, to_cents, reason, \
+             status, created_at_ms) values ($1, $2, $3, $4, $5, 'pending', $6) \
+             returning {APPROVAL_COLUMNS}"
+        ));
+        let row = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(change.item_id.as_str())
+            .bind(change.from.map(Money::cents))
+            .bind(change.to.cents())
+            .bind(change.reason.to_string())
+            .bind(change.at_ms)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map)?;
+        let approval = approval_of(&row)?;
+        insert_history(&mut tx, t, change, "pending").await?;
+        tx.commit().await.map_err(map)?;
+        Ok(approval)
+    }
+
+    async fn price_approvals(
+        &self,
+        t: &TenantId,
+        status: Option<ApprovalStatus>,
+    ) -> Result<Vec<PriceApproval>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {APPROVAL_COLUMNS} from price_approvals where tenant_id = $1 \
+             and ($2 = '' or status = $2) order by id"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(status.map(ApprovalStatus::as_str).unwrap_or_default())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map)?;
+        rows.iter().map(approval_of).collect()
+    }
+
+    async fn price_approval(&self, t: &TenantId, id: i64) -> Result<Option<PriceApproval>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {APPROVAL_COLUMNS} from price_approvals where tenant_id = $1 and id = $2"
+        ));
+        let row = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)?;
+        row.as_ref().map(approval_of).transpose()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, approval = id))]
+    async fn decide_price(
+        &self,
+        t: &TenantId,
+        id: i64,
+        approve: bool,
+        expected_current: Money,
+        at_ms: i64,
+    ) -> Result<Option<PriceApproval>> {
+        let mut tx = self.begin_write().await?;
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {APPROVAL_COLUMNS} from price_approvals where tenant_id = $1 and id = $2{}",
+            self.for_update()
+        ));
+        let row = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map)?;
+        let Some(approval) = row.as_ref().map(approval_of).transpose()? else {
+            return Ok(None);
+        };
+        if approval.status != ApprovalStatus::Pending {
+            return Err(Error::Conflict(format!(
+                "approval {id} is {}, not pending",
+                approval.status.as_str()
+            )));
+        }
+        let change = NewPriceChange {
+            item_id: approval.item_id.clone(),
+            from: Some(expected_current),
+            to: approval.to,
+            reason: approval.reason.clone(),
+            at_ms,
+        };
+        let status = if approve {
+            self.apply_in(&mut tx, t, &change, "approved").await?;
+            ApprovalStatus::Approved
+        } else {
+            insert_history(&mut tx, t, &change, "rejected").await?;
+            ApprovalStatus::Rejected
+        };
+        sqlx::query(
+            "update price_approvals set status = $3, decided_at_ms = $4 \
+             where tenant_id = $1 and id = $2",
+        )
+        .bind(t.as_str())
+        .bind(id)
+        .bind(status.as_str())
+        .bind(at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(Some(PriceApproval {
+            status,
+            decided_at_ms: Some(at_ms),
+            ..approval
+        }))
+    }
+
+    async fn price_history(
+        &self,
+        t: &TenantId,
+        item: &ItemId,
+        limit: u32,
+    ) -> Result<Vec<PriceHistoryEntry>> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "select {HISTORY_COLUMNS} from price_history where tenant_id = $1 and item_id = $2 \
+             order by id desc limit $3"
+        ));
+        let rows = sqlx::query(sql)
+            .bind(t.as_str())
+            .bind(item.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(map)?;
+        rows.iter().map(history_of).collect()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, n = prices.len()))]
+    async fn put_competitor_prices(
+        &self,
+        t: &TenantId,
+        prices: &[CompetitorObservation],
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        for p in prices {
+            sqlx::query(
+                "insert into competitor_prices (tenant_id, item_id, competitor, price_cents, \
+                 observed_at) values ($1, $2, $3, $4, $5) on conflict (tenant_id, item_id, \
+                 competitor, observed_at) do update set price_cents = excluded.price_cents",
+            )
+            .bind(t.as_str())
+            .bind(p.item_id.as_str())
+            .bind(p.competitor.clone())
+            .bind(p.price.cents())
+            .bind(p.observed_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(prices.len() as u64)
+    }
+
+    async fn competitor_prices(
+        &self,
+        t: &TenantId,
+        item: &ItemId,
+    ) -> Result<Vec<CompetitorObservation>> {
+        let rows = sqlx::query(
+            "select item_id, competitor, price_cents, observed_at from competitor_prices \
+             where tenant_id = $1 and item_id = $2 order by observed_at, competitor",
+        )
+        .bind(t.as_str())
+        .bind(item.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CompetitorObservation {
+                    item_id: item_id(r.try_get(0).map_err(map)?)?,
+                    competitor: r.try_get(1).map_err(map)?,
+                    price: Money::from_cents(r.try_get(2).map_err(map)?),
+                    observed_at: r.try_get(3).map_err(map)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn demand_model(&self, t: &TenantId) -> Result<Option<String>> {
+        let row = sqlx::query("select doc from pricing_models where tenant_id = $1")
+            .bind(t.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(map)?;
+        row.map(|r| r.try_get::<String, _>(0).map_err(map))
+            .transpose()
+    }
+
+    async fn put_demand_model(&self, t: &TenantId, doc: &str) -> Result<()> {
+        sqlx::query(
+            "insert into pricing_models (tenant_id, doc, updated_at_ms) values ($1, $2, $3) \
+             on conflict (tenant_id) do update set doc = excluded.doc, \
+             updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(t.as_str())
+        .bind(doc)
+        .bind(hc_domain::now_ms())
+        .execute(&self.write)
+        .await
+        .map_err(map)?;
+        Ok(())
+    }
+}
