@@ -21,7 +21,14 @@ use crate::config::ServerConfig;
 /// of the database.
 #[async_trait]
 pub trait Platform:
-    TenantStore + ApiKeyStore + AuditStore + IdempotencyStore + MemoryStore + OutboxStore + EventStore + PricingStore
+    TenantStore
+    + ApiKeyStore
+    + AuditStore
+    + IdempotencyStore
+    + MemoryStore
+    + OutboxStore
+    + EventStore
+    + PricingStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }

@@ -33,8 +33,8 @@ pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };
-pub use secrets::SecretsKey;
 pub use pricing::{
     ApprovalStatus, CompetitorObservation, NewPriceChange, PriceApproval, PriceHistoryEntry,
     PricedItem, PricingStore,
 };
+pub use secrets::SecretsKey;
