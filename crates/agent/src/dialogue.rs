@@ -442,6 +442,27 @@ fn method_labels(customer: &Value, except: Option<&str>) -> String {
         .join(", ")
 }
 
+/// "my latest order", "the last one I placed", "my most recent order".
+fn means_latest(text: &str) -> bool {
+    let lower = format!(
+        " {} ",
+        text.to_lowercase()
+            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
+    );
+    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = format!(" {lower} ");
+    [
+        " latest ",
+        " most recent ",
+        " newest ",
+        " last order ",
+        " last one ",
+        " recent order ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
 /// Most orders one request is applied to at once ("cancel all my orders").
 const MAX_ORDERS_AT_ONCE: usize = 5;
 
@@ -1100,6 +1121,22 @@ impl Dialogue<'_, '_> {
                 goal.context.drain(..cut);
             }
         }
+        // A product question while the order is still to be chosen is
+        // answered; the goal waits for the order.
+        if matches!(u.intent, Intent::ProductQuestion | Intent::Recommend)
+            && u.confidence >= self.limits.min_confidence
+            && u.entities.order_ids.is_empty()
+            && self.gate.state.proposal.is_none()
+            && self.gate.state.goal.as_ref().is_some_and(|g| {
+                g.kind.needs_order() && g.order_id.is_none() && !answers(g.kind, u)
+            })
+        {
+            return if u.intent == Intent::Recommend {
+                self.recommend().await
+            } else {
+                self.products(text).await
+            };
+        }
         self.queue_second_change(u);
         let reply = self.advance(text, u).await;
         self.note_progress(reply)
@@ -1695,7 +1732,12 @@ impl Dialogue<'_, '_> {
                 .and_then(|s| OrderId::parse(s).ok());
             return Ok(first);
         }
-        let pick = if mentioned.len() == 1 {
+        // "my latest order": the most recent one that fits (orders are
+        // listed as placed, and were read newest first).
+        let latest = best == 0.0 && means_latest(&format!("{} {}", goal.context, u.text));
+        let pick = if latest && !fitting.is_empty() {
+            Some(fitting[0].1.clone())
+        } else if mentioned.len() == 1 {
             Some(mentioned[0].clone())
         } else if named.len() == 1 {
             Some(named[0].clone())
@@ -2701,6 +2743,15 @@ impl Dialogue<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latest_order_is_asked_for_in_several_ways() {
+        assert!(means_latest("where is my latest order?"));
+        assert!(means_latest("status of the most recent order"));
+        assert!(means_latest("what about my last order"));
+        assert!(!means_latest("where is my order with the lamp"));
+        assert!(!means_latest("it didn't last long"));
+    }
 
     #[test]
     fn several_orders_are_told_from_one() {
