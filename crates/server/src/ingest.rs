@@ -187,16 +187,79 @@ pub async fn store(
     source: Source,
     events: Vec<Event>,
 ) -> Result<Appended, IngestError> {
+    let observations = pricing_observations(&events);
     let appended = state
         .platform
         .append_events(tenant, events)
         .await
         .map_err(IngestError::Store)?;
+    learn_prices(state, tenant, observations, &appended);
     metrics::counter!("hc_events_accepted_total", "source" => source.as_str())
         .increment(appended.accepted);
     metrics::counter!("hc_events_duplicates_total", "source" => source.as_str())
         .increment(appended.duplicates);
     Ok(appended)
+}
+
+/// What the pricing engine learns from a batch: each `product_view` with
+/// the price shown, and each `purchase` with the price paid and quantity,
+/// of a catalog variant (`item_id`), at the event's own time.
+fn pricing_observations(events: &[Event]) -> Vec<crate::pricing::PricingObservation> {
+    events
+        .iter()
+        .filter_map(|e| {
+            let purchased = match e.kind {
+                hc_domain::EventType::ProductView => false,
+                hc_domain::EventType::Purchase => true,
+                _ => return None,
+            };
+            Some(crate::pricing::PricingObservation {
+                item_id: e.item_id.clone()?,
+                price_shown: e.price?.to_decimal(),
+                purchased,
+                quantity: if purchased {
+                    e.quantity.unwrap_or(1)
+                } else {
+                    0
+                },
+                context: Default::default(),
+                at: e.timestamp_ms.div_euclid(1000),
+            })
+        })
+        .collect()
+}
+
+/// Feeds the tenant's demand model after the batch is stored, off the
+/// request path (the event log stays the record; learning is derived from
+/// it). A batch that held duplicates (a retry) is not learned from at all,
+/// so that a resent event is never counted twice: the log tells new events
+/// from repeats only in totals.
+fn learn_prices(
+    state: &AppState,
+    tenant: &TenantId,
+    observations: Vec<crate::pricing::PricingObservation>,
+    appended: &Appended,
+) {
+    if observations.is_empty() {
+        return;
+    }
+    if appended.duplicates > 0 {
+        metrics::counter!("hc_pricing_observations_skipped_total")
+            .increment(observations.len() as u64);
+        return;
+    }
+    let (state, tenant) = (state.clone(), tenant.clone());
+    tokio::spawn(async move {
+        match crate::pricing::observe(&state, &tenant, &observations).await {
+            Ok(out) => {
+                metrics::counter!("hc_pricing_observations_learned_total")
+                    .increment(out.accepted as u64);
+                metrics::counter!("hc_pricing_observations_quarantined_total")
+                    .increment(out.quarantined.len() as u64);
+            }
+            Err(e) => tracing::warn!(%tenant, error = ?e, "pricing could not learn from events"),
+        }
+    });
 }
 
 /// Keeps one refused message that never became a batch (e.g. a garbage MQTT payload).

@@ -554,3 +554,57 @@ async fn pricing_speed() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn product_views_and_purchases_posted_as_events_teach_the_demand_model_once() {
+    let app = spawn_app().await;
+    let owner = app.key(Role::Owner).to_string();
+    let now = hc_domain::now_ms();
+    let event = |id: &str, kind: &str, extra: Value| {
+        let mut e = json!({"event_id": id, "type": kind, "timestamp_ms": now - 1_000,
+                           "session_id": "sess-1", "item_id": SHIRT});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+    let batch = json!([
+        event("v1", "product_view", json!({"price": 50.88})),
+        event("v2", "product_view", json!({"price": 50.88})),
+        event("p1", "purchase", json!({"price": 50.88, "quantity": 2})),
+        event("n1", "page_view", json!({"page_type": "home"})),
+    ]);
+    let r = app.post("/v1/events", &owner, &batch).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let shop = TenantId::parse("shop").unwrap();
+    let learned = || async {
+        app.db
+            .store
+            .demand_model(&shop)
+            .await
+            .unwrap()
+            .map(|d| serde_json::from_str::<Value>(&d).unwrap())
+    };
+    let mut book = None;
+    for _ in 0..100 {
+        book = learned().await;
+        if book.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let book = book.expect("the events were learned from");
+    assert_eq!(book["items"][SHIRT]["views"], 3, "{book}");
+    assert_eq!(book["items"][SHIRT]["purchases"], 1, "{book}");
+    assert_eq!(book["items"][SHIRT]["units"], 2, "{book}");
+
+    // The same batch again (a client retry): stored as duplicates, not learned twice.
+    let r = app.post("/v1/events", &owner, &batch).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["duplicates"], 4, "{}", r.body);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let again = learned().await.unwrap();
+    assert_eq!(again["items"][SHIRT]["views"], 3, "{again}");
+    assert_eq!(again["items"][SHIRT]["units"], 2, "{again}");
+    app.finish().await;
+}
