@@ -463,6 +463,84 @@ fn means_latest(text: &str) -> bool {
     .any(|w| lower.contains(w))
 }
 
+/// A product question about one variant ("how much is the wooden bookshelf
+/// in black, the 5 ft one?", "the over-ear wired headphones in black: in
+/// stock?") or the cheapest one that can be ordered, answered from
+/// `product` (a search hit with all its variants) when the text names the
+/// product and its options single out one variant; else `None`.
+fn variant_answer(text: &str, product: &Value) -> Option<String> {
+    use crate::nlu::entities::mention_score;
+    let name = product["name"].as_str()?;
+    if mention_score(text, name) < 0.5 {
+        return None;
+    }
+    let variants: Vec<(Vec<&str>, f64, bool)> = product["variants"]
+        .as_object()?
+        .values()
+        .map(|v| {
+            let options = v["options"]
+                .as_object()
+                .map(|o| o.values().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            (
+                options,
+                v["price"].as_f64().unwrap_or(f64::NAN),
+                v["available"] == true,
+            )
+        })
+        .collect();
+    let hits = |options: &[&str]| {
+        options
+            .iter()
+            .filter(|o| mention_score(text, o) >= 0.99)
+            .count()
+    };
+    let best = variants.iter().map(|(o, _, _)| hits(o)).max().unwrap_or(0);
+    let named: Vec<&(Vec<&str>, f64, bool)> = variants
+        .iter()
+        .filter(|(o, _, _)| best > 0 && hits(o) == best)
+        .collect();
+    let lower = text.to_lowercase();
+    let cheapest = [
+        "cheapest",
+        "lowest price",
+        "least expensive",
+        "most affordable",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let label = |o: &[&str]| format!("{name} ({})", o.join(", "));
+    if cheapest {
+        let pool: Vec<&(Vec<&str>, f64, bool)> = if named.is_empty() {
+            variants.iter().collect()
+        } else {
+            named
+        };
+        let (o, price, _) = pool
+            .into_iter()
+            .filter(|(_, p, available)| *available && p.is_finite())
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
+        return Some(format!(
+            "The cheapest {name} you can order now is the {} at ${price:.2}.",
+            label(o)
+        ));
+    }
+    match named.as_slice() {
+        [(o, price, true)] => Some(format!(
+            "The {} is ${price:.2}, and it's in stock.",
+            label(o)
+        )),
+        [(o, price, false)] => {
+            let others = variants.iter().filter(|(_, _, a)| *a).count();
+            Some(format!(
+                "The {} (${price:.2}) is currently unavailable; {others} other options of the {name} are in stock.",
+                label(o)
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Most orders one request is applied to at once ("cancel all my orders").
 const MAX_ORDERS_AT_ONCE: usize = 5;
 
@@ -1516,8 +1594,24 @@ impl Dialogue<'_, '_> {
 
     async fn products(&mut self, text: &str) -> Turn {
         let hits = self
-            .call_list("search_products", json!({"query": text, "limit": 3}))
+            .call_list(
+                "search_products",
+                json!({"query": text, "limit": 3, "available_only": false}),
+            )
             .await;
+        if let Some(answer) = hits.first().and_then(|p| variant_answer(text, p)) {
+            return turn(format!("{answer} {}", self.voice.anything_else()));
+        }
+        let hits: Vec<Value> = hits
+            .into_iter()
+            .filter_map(|mut p| {
+                if let Some(v) = p["variants"].as_object_mut() {
+                    v.retain(|_, x| x["available"] == true);
+                }
+                let any = p["variants"].as_object().is_some_and(|v| !v.is_empty());
+                any.then_some(p)
+            })
+            .collect();
         if hits.is_empty() {
             return turn(
                 "I couldn't find a matching product. Could you describe it differently (type, colour, size)?",
@@ -2743,6 +2837,32 @@ impl Dialogue<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_named_by_its_options_is_priced_and_the_cheapest_is_found() {
+        let shelf = json!({"name": "Bookshelf", "variants": {
+            "1": {"options": {"material": "wood", "color": "black", "height": "5 ft"}, "price": 512.77, "available": true},
+            "2": {"options": {"material": "wood", "color": "black", "height": "4 ft"}, "price": 484.96, "available": true},
+            "3": {"options": {"material": "glass", "color": "black", "height": "5 ft"}, "price": 463.04, "available": false},
+            "4": {"options": {"material": "glass", "color": "white", "height": "3 ft"}, "price": 400.00, "available": false},
+        }});
+        let a = variant_answer(
+            "how much is the wood bookshelf in black, the 5 ft one?",
+            &shelf,
+        )
+        .unwrap();
+        assert!(a.contains("512.77") && a.contains("in stock"), "{a}");
+        let a = variant_answer("is the glass bookshelf in black 5 ft available?", &shelf).unwrap();
+        assert!(a.contains("unavailable"), "{a}");
+        let a = variant_answer("what's the cheapest bookshelf I can order?", &shelf).unwrap();
+        assert!(!a.contains("463.04") && a.contains("484.96"), "{a}");
+        assert_eq!(variant_answer("do you have bookshelves?", &shelf), None);
+        assert_eq!(
+            variant_answer("black wood lamp 5 ft price", &shelf),
+            None,
+            "another product"
+        );
+    }
 
     #[test]
     fn the_latest_order_is_asked_for_in_several_ways() {
