@@ -100,6 +100,7 @@ impl AppState {
             demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
             intent,
             pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
+            recommenders: Default::default(),
         }
     }
 }

@@ -53,11 +53,11 @@ impl Modify for BearerAuth {
         api::audit::list_audit,
         api::ledger::get_checkpoint, api::ledger::get_keys, api::ledger::get_tile, api::ledger::get_inclusion_proof, api::ledger::get_consistency_proof, api::ledger::get_proof_bundle,
         api::loyalty::earn_points, api::loyalty::redeem_points, api::loyalty::transfer_points, api::loyalty::get_balance,
-        api::events::post_events, api::events::list_events, api::events::list_quarantine, api::events::get_session, api::events::get_session_insights,
+        api::events::post_events, api::recommendations::recommend, api::events::list_events, api::events::list_quarantine, api::events::get_session, api::events::get_session_insights,
         api::settings::get_settings, api::settings::put_settings,
         api::pricing::put_rules, api::pricing::get_rules, api::pricing::get_price, api::pricing::get_history, api::pricing::reprice, api::pricing::list_approvals, api::pricing::approve, api::pricing::reject, api::pricing::post_competitors, api::pricing::post_observations,
         api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email, api::channels::receive_sms_shared, api::channels::receive_voice_shared, api::channels::receive_email_shared,
     ),
-    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived, api::ledger::InclusionProof, api::ledger::ConsistencyProof, api::loyalty::PointsIn, api::loyalty::TransferIn, api::loyalty::LoyaltyReceipt, api::loyalty::BalanceOut, api::events::Accepted))
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived, api::ledger::InclusionProof, api::ledger::ConsistencyProof, api::loyalty::PointsIn, api::loyalty::TransferIn, api::loyalty::LoyaltyReceipt, api::loyalty::BalanceOut, api::events::Accepted, api::recommendations::RecommendIn))
 )]
 pub struct ApiDoc;

@@ -77,6 +77,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Serialises updates of the tenants' demand models in this process.
     pub pricing_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Each tenant's session recommender, trained from its event log.
+    pub recommenders: Arc<crate::api::recommendations::RecommenderCache>,
 }
 
 impl AppState {

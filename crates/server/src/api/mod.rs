@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod loyalty;
 pub mod orders;
 pub mod pricing;
+pub mod recommendations;
 pub mod settings;
 pub mod tools;
 pub mod tracker;
@@ -39,6 +40,7 @@ pub fn v1() -> Router<AppState> {
         .merge(settings::router())
         .merge(loyalty::router())
         .merge(pricing::router())
+        .merge(recommendations::router())
 }
 
 /// Pagination query shared by list endpoints.

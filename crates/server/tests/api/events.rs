@@ -537,3 +537,89 @@ async fn a_large_batch_with_an_idempotency_key_is_stored_once() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn recommendations_come_from_products_seen_together_in_the_tenants_sessions() {
+    let app = spawn_app().await;
+    let owner = app.key(Role::Owner).to_string();
+    let now = hc_domain::now_ms();
+    let (a, b, c, d) = ("1000000001", "1000000002", "1000000003", "1000000004");
+    let mut events = Vec::new();
+    let sessions: [(&str, &[&str]); 4] = [
+        ("s1", &[a, b, c]),
+        ("s2", &[a, b]),
+        ("s3", &[d, c]),
+        ("s4", &[d]),
+    ];
+    for (session, products) in sessions {
+        for (i, p) in products.iter().enumerate() {
+            events.push(
+                json!({"event_id": format!("{session}-{i}"), "type": "product_view",
+                "timestamp_ms": now - 10_000 + i as i64, "session_id": session, "product_id": p}),
+            );
+        }
+    }
+    let r = app.post("/v1/events", &owner, &json!(events)).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+
+    let viewer = app.key(Role::Viewer).to_string();
+    let r = app
+        .post(
+            "/v1/recommendations",
+            &viewer,
+            &json!({"product_ids": [a], "k": 3}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ids: Vec<&str> = r.body["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["product_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.first(), Some(&b), "seen with A most often: {}", r.body);
+    assert!(
+        !ids.contains(&a),
+        "never the product asked about: {}",
+        r.body
+    );
+    assert_eq!(
+        r.body["recommendations"][0]["reason"],
+        "seen with these products in similar sessions"
+    );
+    assert_eq!(r.body["model"]["sessions"], 4, "{}", r.body);
+
+    // A stored session stands for its products.
+    let r = app
+        .post(
+            "/v1/recommendations",
+            &viewer,
+            &json!({"session_id": "s4", "k": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["recommendations"][0]["product_id"], c, "{}", r.body);
+
+    // Bad input: a clear error.
+    for (body, status) in [
+        (json!({"k": 0}), 400),
+        (json!({"product_ids": [""]}), 400),
+        (json!({"product_ids": vec!["1"; 101]}), 400),
+        (json!({"session_id": "nope"}), 404),
+        (json!({"surprise": 1}), 400),
+    ] {
+        let r = app.post("/v1/recommendations", &viewer, &body).await;
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+    }
+    // Another tenant's shoppers are not this one's.
+    let r = app
+        .post(
+            "/v1/recommendations",
+            &app.other_key,
+            &json!({"product_ids": [a]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["recommendations"], json!([]), "{}", r.body);
+    app.finish().await;
+}
