@@ -442,15 +442,22 @@ fn method_labels(customer: &Value, except: Option<&str>) -> String {
         .join(", ")
 }
 
+/// `text` lower-cased as words (letters, digits, apostrophes) joined by
+/// single spaces, with a space at each end, so that `contains(" all ")`
+/// matches whole words only.
+fn spaced_words(text: &str) -> String {
+    let words: Vec<String> = text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect();
+    format!(" {} ", words.join(" "))
+}
+
 /// "my latest order", "the last one I placed", "my most recent order".
 fn means_latest(text: &str) -> bool {
-    let lower = format!(
-        " {} ",
-        text.to_lowercase()
-            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
-    );
-    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = format!(" {lower} ");
+    let lower = spaced_words(text);
     [
         " latest ",
         " most recent ",
@@ -547,13 +554,7 @@ const MAX_ORDERS_AT_ONCE: usize = 5;
 /// Whether the text asks for one thing on several orders: `Some(Some(n))`
 /// for "both/two of my orders", `Some(None)` for "all/each of my orders".
 fn several_orders(text: &str) -> Option<Option<usize>> {
-    let lower = format!(
-        " {} ",
-        text.to_lowercase()
-            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
-    );
-    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = format!(" {lower} ");
+    let lower = spaced_words(text);
     if !lower.contains(" orders ") {
         return None;
     }
@@ -592,13 +593,7 @@ fn several_orders(text: &str) -> Option<Option<usize>> {
 
 /// "all of them", "everything", "the whole order", as whole words.
 fn means_all(text: &str) -> bool {
-    let lower = format!(
-        " {} ",
-        text.to_lowercase()
-            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
-    );
-    let lower = lower.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lower = format!(" {lower} ");
+    let lower = spaced_words(text);
     [
         " all of them ",
         " all of it ",

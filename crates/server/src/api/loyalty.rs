@@ -130,15 +130,10 @@ pub async fn earn_points(
     principal: Principal,
     JsonBody(body): JsonBody<PointsIn>,
 ) -> ApiResult<Json<LoyaltyReceipt>> {
-    principal.require(Role::Agent)?;
-    let api = loyalty(&state)?;
-    let acct = account(&api, &principal, &body.customer_id)?;
-    let idem = scoped_key(&principal, &body.idempotency_key)?;
-    let op = LoyaltyOp::Earn {
-        account: acct.clone(),
-        points: body.points,
-    };
-    submit(api, idem, op, acct).await
+    on_one_account(&state, &principal, body, |account, points| {
+        LoyaltyOp::Earn { account, points }
+    })
+    .await
 }
 
 /// Burns points from a customer's account, e.g. as a checkout discount
@@ -152,15 +147,25 @@ pub async fn redeem_points(
     principal: Principal,
     JsonBody(body): JsonBody<PointsIn>,
 ) -> ApiResult<Json<LoyaltyReceipt>> {
+    on_one_account(&state, &principal, body, |account, points| {
+        LoyaltyOp::Redeem { account, points }
+    })
+    .await
+}
+
+/// An earn or a redemption: the customer's account, the tenant-scoped
+/// idempotency key, then the operation `op` builds.
+async fn on_one_account(
+    state: &AppState,
+    principal: &Principal,
+    body: PointsIn,
+    op: impl FnOnce(AccountId, u64) -> LoyaltyOp,
+) -> ApiResult<Json<LoyaltyReceipt>> {
     principal.require(Role::Agent)?;
-    let api = loyalty(&state)?;
-    let acct = account(&api, &principal, &body.customer_id)?;
-    let idem = scoped_key(&principal, &body.idempotency_key)?;
-    let op = LoyaltyOp::Redeem {
-        account: acct.clone(),
-        points: body.points,
-    };
-    submit(api, idem, op, acct).await
+    let api = loyalty(state)?;
+    let acct = account(&api, principal, &body.customer_id)?;
+    let idem = scoped_key(principal, &body.idempotency_key)?;
+    submit(api, idem, op(acct.clone(), body.points), acct).await
 }
 
 /// Moves points between two customers of the tenant (agent role).
