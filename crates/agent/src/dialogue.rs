@@ -86,6 +86,63 @@ fn answers(kind: GoalKind, u: &Understanding) -> bool {
     }
 }
 
+/// How much sharper a single task clause must read than the whole message
+/// for its intent to be taken.
+const CLAUSE_MARGIN: f32 = 0.25;
+
+/// "the one with the earbuds", "that one", "the second order": an answer to
+/// "which order do you mean?", not a new request.
+fn picks_an_order(text: &str) -> bool {
+    let lower = spaced_words(text);
+    let starts = [
+        " the one ",
+        " that one ",
+        " this one ",
+        " the other one ",
+        " the order with ",
+        " the first ",
+        " the second ",
+        " the last ",
+        " the latest ",
+        " the pending one ",
+        " the delivered one ",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p));
+    let task = [
+        " cancel ",
+        " return ",
+        " exchange ",
+        " swap ",
+        " change ",
+        " refund ",
+        " send ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    starts && !task
+}
+
+/// The address on the customer's account is the one meant ("send it to my
+/// home address, the one on file").
+fn means_account_address(text: &str) -> bool {
+    let lower = spaced_words(text);
+    [
+        " address on file ",
+        " on my account ",
+        " in my account ",
+        " my home address ",
+        " my default address ",
+        " my account address ",
+        " my profile address ",
+        " address in my profile ",
+        " address on my profile ",
+        " my usual address ",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+}
+
 /// The customer names the other goal outright ("my default address").
 fn explicit_switch(kind: GoalKind, text: &str) -> bool {
     let lower = text.to_lowercase();
@@ -904,7 +961,20 @@ impl Dialogue<'_, '_> {
             }
         }
         if wanted.len() < 2 {
-            return None;
+            // One task beside identification or small talk: its own clause is
+            // read more sharply than the whole message ("my name is …, zip …. I
+            // ordered a t-shirt in XXL but need XL").
+            return match wanted.first() {
+                Some((Some(k), None, r))
+                    if r.intent != u.intent && r.confidence >= u.confidence + CLAUSE_MARGIN =>
+                {
+                    let mut whole = u.clone();
+                    whole.intent = intent_for(*k).unwrap_or(r.intent);
+                    whole.confidence = r.confidence;
+                    Some(whole)
+                }
+                _ => None,
+            };
         }
         let current = self.gate.state.goal.as_ref().map(|g| g.kind);
         let (first_kind, first_question, first) = wanted[0];
@@ -1053,7 +1123,7 @@ impl Dialogue<'_, '_> {
         let u = &with_goal_from_runner_up(u, self.limits.min_confidence);
         // "pay the difference with my gift card": the payment of an item change.
         let u = &self.difference_is_not_a_payment_change(u);
-        // A name now and the zip later (or the other way round) still identify.
+        // A name now and the zip later (or a corrected zip) still identify.
         let merged;
         let u = if self.gate.state.customer.is_none() {
             let mut m = u.clone();
@@ -1062,7 +1132,8 @@ impl Dialogue<'_, '_> {
                 &m.entities.zip,
                 &self.gate.state.pending_name,
             ) {
-                (Some(name), None, _) => self.gate.state.pending_name = Some(name.clone()),
+                // Kept even when a zip came too: "I flipped the digits, it's 92195".
+                (Some(name), _, _) => self.gate.state.pending_name = Some(name.clone()),
                 (None, Some(_), Some(name)) => m.entities.name = Some(name.clone()),
                 _ => {}
             }
@@ -1127,6 +1198,7 @@ impl Dialogue<'_, '_> {
                     && kind == GoalKind::Buy
                     && u.entities.order_ids.is_empty();
                 choosing
+                    || (g.order_id.is_none() && picks_an_order(&u.text))
                     || answers(g.kind, u)
                         && !explicit_switch(kind, &u.text)
                         // "I changed my mind, change the address instead" is
@@ -2188,6 +2260,11 @@ impl Dialogue<'_, '_> {
                     .to_string();
                 if let Some(a) = &u.entities.address {
                     goal.address = Some(to_address(a, &country));
+                } else if goal.address.is_none()
+                    && means_account_address(&format!("{} {}", goal.context, u.text))
+                {
+                    // "send it to my home address, the one on my account".
+                    goal.address = serde_json::from_value(customer["address"].clone()).ok();
                 }
                 let Some(address) = goal.address.clone() else {
                     return turn(format!(
@@ -2256,6 +2333,11 @@ impl Dialogue<'_, '_> {
                     .to_string();
                 if let Some(a) = &u.entities.address {
                     goal.address = Some(to_address(a, &country));
+                } else if goal.address.is_none()
+                    && means_account_address(&format!("{} {}", goal.context, u.text))
+                {
+                    // "send it to my home address, the one on my account".
+                    goal.address = serde_json::from_value(customer["address"].clone()).ok();
                 }
                 let Some(address) = goal.address.clone() else {
                     return turn(
@@ -2857,6 +2939,21 @@ mod tests {
             None,
             "another product"
         );
+    }
+
+    #[test]
+    fn an_order_picked_and_the_address_on_file_are_recognised() {
+        assert!(picks_an_order("the one with the earbuds"));
+        assert!(picks_an_order("That one, the pending one"));
+        assert!(!picks_an_order("the one with the earbuds, cancel it"));
+        assert!(!picks_an_order("my order with the earbuds"));
+        assert!(means_account_address(
+            "send it to my home address, the one on my account"
+        ));
+        assert!(means_account_address("ship it to the address on file"));
+        assert!(!means_account_address(
+            "send it to 5 Main St, Austin, TX 78701"
+        ));
     }
 
     #[test]

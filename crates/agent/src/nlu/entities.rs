@@ -865,13 +865,37 @@ fn size_letters(words: &[String]) -> Vec<String> {
 /// followed by another listed product ("the …", "and …").
 pub fn split_order_context(text: &str) -> (String, String) {
     let lower = bounded(text).to_lowercase();
-    const CUES: [&str; 6] = [
+    const CUES: [&str; 12] = [
         "order with ",
         "order that has ",
         "order that had ",
         "order containing ",
         "order that includes ",
         "order which has ",
+        "came with ",
+        "arrived with ",
+        "ordered together with ",
+        "bought together with ",
+        "i ordered with ",
+        "i bought with ",
+    ];
+    // A clause of its own starts after the list: "… with the watch and the
+    // dumbbells i want to return the t-shirt".
+    const CLAUSE_STARTS: [&str; 14] = [
+        " i ",
+        " i'd ",
+        " i'm ",
+        " id ",
+        " im ",
+        " please ",
+        " can you ",
+        " could you ",
+        " is ",
+        " was ",
+        " needs ",
+        " should ",
+        " has ",
+        " hasnt ",
     ];
     let Some((at, cue)) = CUES
         .iter()
@@ -904,6 +928,13 @@ pub fn split_order_context(text: &str) -> (String, String) {
             break;
         }
         offset = next;
+    }
+    if let Some(cut) = CLAUSE_STARTS
+        .iter()
+        .filter_map(|c| format!(" {}", &tail[..end]).find(c))
+        .min()
+    {
+        end = cut.saturating_sub(1).min(end);
     }
     let context = tail[..end].trim().to_string();
     let rest = format!("{} {}", &lower[..at], &tail[end..]);
@@ -1008,7 +1039,10 @@ pub fn split_excluded(text: &str) -> (String, String) {
                 i += 1;
                 continue;
             }
-            if matches!(w, "but" | "just" | "only" | "instead" | "and") {
+            // "keep the watch and the dumbbells": a list goes on being excluded;
+            // "and return the rest" starts what is wanted again.
+            let listing = w == "and" && determiner;
+            if matches!(w, "but" | "just" | "only" | "instead" | "and") && !listing {
                 out = true;
             }
             let target = if out { &mut wanted } else { &mut excluded };
@@ -1067,6 +1101,19 @@ mod tests {
         );
         assert_eq!(ctx, "the action camera");
         assert!(rest.contains("mechanical keyboard"));
+        let (ctx, rest) = split_order_context(
+            "from the order with the wristwatch and the dumbbells i want to return the blue t-shirt. keep the watch",
+        );
+        assert_eq!(ctx, "the wristwatch and the dumbbells");
+        assert!(rest.contains("return the blue t-shirt"), "{rest}");
+        let (ctx, rest) = split_order_context(
+            "the brown pet bed that came with my luggage set is too small, i want to send it back",
+        );
+        assert_eq!(ctx, "my luggage set");
+        assert!(
+            rest.contains("pet bed") && !rest.contains("luggage"),
+            "{rest}"
+        );
         let (ctx, rest) = split_order_context("change the keyboard to linear switches");
         assert!(ctx.is_empty());
         assert!(rest.contains("keyboard"));
@@ -1351,6 +1398,13 @@ mod tests {
             "{wanted}"
         );
         assert!(excluded.contains("kettle"), "{excluded}");
+        let (wanted, excluded) =
+            split_excluded("return the t-shirt and the backpack. keep the watch and the dumbbells");
+        assert!(
+            wanted.contains("backpack") && !wanted.contains("dumbbells"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("dumbbells"), "{excluded}");
         let (wanted, excluded) = split_excluded("forget the exchange, i just want to return it");
         assert!(excluded.contains("exchange") && wanted.contains("return"));
         let (wanted, excluded) = split_excluded("I'm not happy with the lamp, return it");
