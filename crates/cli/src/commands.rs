@@ -164,8 +164,11 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
     info!(entries = recovery.entries, origin = %ledger.origin(), "ledger open");
     let ledger = Arc::new(ledger);
     let loyalty = hc_ledger::Loyalty::open(ledger.clone()).context("cannot replay loyalty")?;
-    let pseudonyms = settings.ledger.pseudonymizer(&settings.data_dir)?;
-    Ok(state.with_ledger(ledger).with_loyalty(loyalty, pseudonyms))
+    let keys = settings.ledger.customer_keys(&settings.data_dir)?;
+    Ok(state
+        .with_ledger(ledger)
+        .with_loyalty(loyalty, keys)
+        .with_expiry_sweep(settings.ledger.expiry_sweep_secs))
 }
 
 async fn shutdown_signal() {

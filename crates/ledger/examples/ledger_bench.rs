@@ -69,13 +69,7 @@ fn loyalty_ops_per_second(threads: usize, secs: f64) -> f64 {
                 while Instant::now() < deadline {
                     let account = p.account("bench", &format!("customer-{t}-{}", i % 100));
                     loyalty
-                        .submit(
-                            &format!("order-{t}-{i}"),
-                            LoyaltyOp::Earn {
-                                account,
-                                points: 10,
-                            },
-                        )
+                        .submit(&format!("order-{t}-{i}"), LoyaltyOp::earn(account, 10))
                         .expect("earn");
                     count.fetch_add(1, Ordering::Relaxed);
                     i += 1;

@@ -30,6 +30,9 @@ pub struct LedgerConfig {
     /// signs when the log grew; each signature costs two fsyncs). A proof
     /// bundle for a newer entry signs at once.
     pub checkpoint_interval_ms: u64,
+    /// Seconds between sweeps that expire overdue loyalty points (0: none;
+    /// a spend always expires its account's overdue points first).
+    pub expiry_sweep_secs: u64,
 }
 
 impl Default for LedgerConfig {
@@ -41,6 +44,7 @@ impl Default for LedgerConfig {
             keys_dir: None,
             max_entry_bytes: MAX_ENTRY_BYTES,
             checkpoint_interval_ms: 1_000,
+            expiry_sweep_secs: 3_600,
         }
     }
 }
@@ -63,6 +67,18 @@ impl LedgerConfig {
     pub fn pseudonymizer(&self, data_dir: &Path) -> Result<crate::loyalty::Pseudonymizer> {
         let key = KeyDir::new(&self.keys_dir(data_dir)).pseudonym_key()?;
         Ok(crate::loyalty::Pseudonymizer::new(key))
+    }
+
+    /// Per-customer pseudonym keys (`<keys_dir>/customers/`), with the
+    /// global key deriving the accounts made before them.
+    pub fn customer_keys(&self, data_dir: &Path) -> Result<crate::customer_keys::CustomerKeys> {
+        let keys = KeyDir::new(&self.keys_dir(data_dir));
+        let index = keys.secret_key("customer-index.key")?;
+        Ok(crate::customer_keys::CustomerKeys::new(
+            &self.keys_dir(data_dir).join("customers"),
+            index,
+            self.pseudonymizer(data_dir)?,
+        ))
     }
 
     /// Opens the ledger; generates a signing key first when none exists yet

@@ -76,7 +76,12 @@ impl KeyDir {
     /// hex), created on first use. Deleting it unlinks every account from its
     /// customer (crypto-shredding).
     pub fn pseudonym_key(&self) -> Result<[u8; 32]> {
-        let path = self.dir.join("pseudonym.key");
+        self.secret_key("pseudonym.key")
+    }
+
+    /// A 32-byte secret in `<dir>/<name>` (hex), created on first use.
+    pub fn secret_key(&self, name: &str) -> Result<[u8; 32]> {
+        let path = self.dir.join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => hex::decode(text.trim())
                 .ok()

@@ -3,11 +3,12 @@
 //! and checkpoints (`note`, `checkpoint`), keys and rotation (`keys`), the
 //! signed ledger that never signs two inconsistent checkpoints (`ledger`),
 //! tlog-tiles (`tiles`), configuration and on-disk layout (`config`), tlog-proof bundles (`proof`) and the offline audit
-//! (`audit`), and loyalty points recorded on the log (`loyalty`). Pure library: no HTTP, SQL or async runtime.
+//! (`audit`), loyalty points, merchant networks and the agent registry recorded on the log (`loyalty`), and per-customer pseudonym keys (`customer_keys`). Pure library: no HTTP, SQL or async runtime.
 
 pub mod audit;
 pub mod checkpoint;
 pub mod config;
+pub mod customer_keys;
 pub mod error;
 pub mod keys;
 pub mod ledger;
@@ -21,11 +22,12 @@ pub mod tiles;
 pub use audit::{AuditReport, audit};
 pub use checkpoint::Checkpoint;
 pub use config::LedgerConfig;
+pub use customer_keys::{CustomerKeys, Erasure};
 pub use error::{Error, Result};
 pub use keys::KeyDir;
 pub use ledger::Ledger;
 pub use log::{Log, LogOptions, MAX_ENTRY_BYTES, Recovery};
-pub use loyalty::{AccountId, Loyalty, LoyaltyOp, Pseudonymizer, Receipt};
+pub use loyalty::{AccountId, Balances, Loyalty, LoyaltyOp, Program, Pseudonymizer, Receipt};
 pub use merkle::{Hash, Tree, hash_leaf, verify_consistency, verify_inclusion};
 pub use note::{NoteSigner, NoteVerifier};
 pub use proof::{ProofBundle, VerifiedProof};

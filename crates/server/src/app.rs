@@ -211,6 +211,26 @@ fn spawn_repricer(state: AppState) {
     });
 }
 
+/// Every `expiry_sweep_secs`, writes the expiry of overdue loyalty points.
+fn spawn_expiry_sweeper(loyalty: Arc<crate::state::LoyaltyApi>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(loyalty.expiry_sweep_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let l = loyalty.clone();
+            match tokio::task::spawn_blocking(move || l.loyalty.expire_due()).await {
+                Ok(Ok((0, _))) => {}
+                Ok(Ok((accounts, points))) => {
+                    tracing::info!(accounts, points, "loyalty points expired")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "loyalty expiry sweep failed"),
+                Err(e) => tracing::warn!(error = %e, "loyalty expiry sweep panicked"),
+            }
+        }
+    });
+}
+
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
@@ -231,6 +251,11 @@ impl Application {
         }
         if state.config.reprice_every_secs > 0 {
             spawn_repricer(state.clone());
+        }
+        if let Some(l) = &state.loyalty
+            && l.expiry_sweep_secs > 0
+        {
+            spawn_expiry_sweeper(l.clone());
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if state.config.events.mqtt.enabled {

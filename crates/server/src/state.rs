@@ -40,10 +40,13 @@ impl Platform for SqlStore {
     }
 }
 
-/// The loyalty service and the tenant-customer → account mapping.
+/// The loyalty service and the customer → account mapping (per-customer
+/// keys, erasable one customer at a time).
 pub struct LoyaltyApi {
     pub loyalty: hc_ledger::Loyalty,
-    pub pseudonyms: hc_ledger::Pseudonymizer,
+    pub keys: hc_ledger::CustomerKeys,
+    /// Seconds between expiry sweeps (0: none; spends still expire first).
+    pub expiry_sweep_secs: u64,
 }
 
 /// Everything a handler may use. Cheap to clone.
@@ -83,16 +86,29 @@ pub struct AppState {
 
 impl AppState {
     /// Serves the loyalty API over `loyalty` (which writes to the ledger),
-    /// deriving account pseudonyms with `pseudonyms`.
+    /// deriving account pseudonyms with the per-customer `keys`.
     pub fn with_loyalty(
         mut self,
         loyalty: hc_ledger::Loyalty,
-        pseudonyms: hc_ledger::Pseudonymizer,
+        keys: hc_ledger::CustomerKeys,
     ) -> Self {
         self.loyalty = Some(Arc::new(LoyaltyApi {
             loyalty,
-            pseudonyms,
+            keys,
+            expiry_sweep_secs: 0,
         }));
+        self
+    }
+
+    /// Expires overdue points every `secs` seconds (after `with_loyalty`).
+    pub fn with_expiry_sweep(mut self, secs: u64) -> Self {
+        if let Some(l) = self.loyalty.take() {
+            let l = Arc::into_inner(l).expect("set up before the state is shared");
+            self.loyalty = Some(Arc::new(LoyaltyApi {
+                expiry_sweep_secs: secs,
+                ..l
+            }));
+        }
         self
     }
 

@@ -45,10 +45,7 @@ fn idempotency_keys_replay_and_conflict_and_overdrafts_are_refused() {
     let [a, b, ..] = &accounts()[..] else {
         unreachable!()
     };
-    let earn = LoyaltyOp::Earn {
-        account: a.clone(),
-        points: 100,
-    };
+    let earn = LoyaltyOp::earn(a.clone(), 100);
     let first = l.submit("order-1", earn.clone()).unwrap();
     assert!(!first.replayed);
     let again = l.submit("order-1", earn).unwrap();
@@ -56,70 +53,29 @@ fn idempotency_keys_replay_and_conflict_and_overdrafts_are_refused() {
     assert_eq!(l.balance(a), 100);
     let size = l.ledger().log().size();
     assert!(matches!(
-        l.submit(
-            "order-1",
-            LoyaltyOp::Earn {
-                account: a.clone(),
-                points: 5
-            }
-        ),
+        l.submit("order-1", LoyaltyOp::earn(a.clone(), 5)),
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        l.submit(
-            "r-1",
-            LoyaltyOp::Redeem {
-                account: a.clone(),
-                points: 101
-            }
-        ),
+        l.submit("r-1", LoyaltyOp::redeem(a.clone(), 101)),
         Err(Error::InsufficientBalance {
             balance: 100,
             requested: 101
         })
     ));
     assert!(matches!(
-        l.submit(
-            "t-1",
-            LoyaltyOp::Transfer {
-                from: b.clone(),
-                to: a.clone(),
-                points: 1
-            }
-        ),
+        l.submit("t-1", LoyaltyOp::transfer(b.clone(), a.clone(), 1)),
         Err(Error::InsufficientBalance { balance: 0, .. })
     ));
     assert!(matches!(
-        l.submit(
-            "t-2",
-            LoyaltyOp::Transfer {
-                from: a.clone(),
-                to: a.clone(),
-                points: 1
-            }
-        ),
+        l.submit("t-2", LoyaltyOp::transfer(a.clone(), a.clone(), 1)),
         Err(Error::Invalid { .. })
     ));
     assert!(matches!(
-        l.submit(
-            "e-0",
-            LoyaltyOp::Earn {
-                account: a.clone(),
-                points: 0
-            }
-        ),
+        l.submit("e-0", LoyaltyOp::earn(a.clone(), 0)),
         Err(Error::Invalid { .. })
     ));
-    assert!(
-        l.submit(
-            "",
-            LoyaltyOp::Earn {
-                account: a.clone(),
-                points: 1
-            }
-        )
-        .is_err()
-    );
+    assert!(l.submit("", LoyaltyOp::earn(a.clone(), 1)).is_err());
     assert_eq!(l.ledger().log().size(), size, "rejections wrote to the log");
     assert_eq!(l.balance(a), 100);
 }
@@ -129,28 +85,15 @@ fn concurrent_redeems_never_overdraw() {
     let dir = tempfile::tempdir().unwrap();
     let l = Arc::new(open(dir.path()));
     let a = accounts()[0].clone();
-    l.submit(
-        "seed",
-        LoyaltyOp::Earn {
-            account: a.clone(),
-            points: 100,
-        },
-    )
-    .unwrap();
+    l.submit("seed", LoyaltyOp::earn(a.clone(), 100)).unwrap();
     let handles: Vec<_> = (0..16)
         .map(|t| {
             let (l, a) = (Arc::clone(&l), a.clone());
             std::thread::spawn(move || {
                 (0..10)
                     .filter(|i| {
-                        l.submit(
-                            &format!("r-{t}-{i}"),
-                            LoyaltyOp::Redeem {
-                                account: a.clone(),
-                                points: 3,
-                            },
-                        )
-                        .is_ok()
+                        l.submit(&format!("r-{t}-{i}"), LoyaltyOp::redeem(a.clone(), 3))
+                            .is_ok()
                     })
                     .count()
             })
@@ -197,9 +140,9 @@ proptest! {
             let l = open(dir.path());
             for s in &steps {
                 let op = match s.kind {
-                    0 => LoyaltyOp::Earn { account: accts[s.from].clone(), points: s.points },
-                    1 => LoyaltyOp::Redeem { account: accts[s.from].clone(), points: s.points },
-                    _ => LoyaltyOp::Transfer { from: accts[s.from].clone(), to: accts[s.to].clone(), points: s.points },
+                    0 => LoyaltyOp::earn(accts[s.from].clone(), s.points),
+                    1 => LoyaltyOp::redeem(accts[s.from].clone(), s.points),
+                    _ => LoyaltyOp::transfer(accts[s.from].clone(), accts[s.to].clone(), s.points),
                 };
                 let before = l.snapshot();
                 let size = l.ledger().log().size();

@@ -6,6 +6,7 @@ mod crash;
 mod durability;
 mod fixture;
 mod loyalty;
+mod network;
 mod parsers;
 mod signing;
 mod tiles;

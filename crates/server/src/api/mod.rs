@@ -16,6 +16,7 @@ pub mod loyalty;
 pub mod orders;
 pub mod pricing;
 pub mod recommendations;
+pub mod registry;
 pub mod settings;
 pub mod tools;
 pub mod tracker;
@@ -39,6 +40,7 @@ pub fn v1() -> Router<AppState> {
         .merge(audit::router())
         .merge(settings::router())
         .merge(loyalty::router())
+        .merge(registry::router())
         .merge(pricing::router())
         .merge(recommendations::router())
 }

@@ -136,9 +136,15 @@ async fn start_with_ledger(
         .with_knowledge(Arc::new(knowledge));
     if let Some(ledger) = ledger {
         let loyalty = hc_ledger::Loyalty::open(ledger.clone()).unwrap();
-        state = state
-            .with_ledger(ledger)
-            .with_loyalty(loyalty, hc_ledger::Pseudonymizer::new([7; 32]));
+        let ledger_dir = ledger.log().dir().to_path_buf();
+        state = state.with_ledger(ledger).with_loyalty(
+            loyalty,
+            hc_ledger::CustomerKeys::new(
+                &ledger_dir.join("customer-keys"),
+                [6; 32],
+                hc_ledger::Pseudonymizer::new([7; 32]),
+            ),
+        );
     }
     let app = Application::build(state).await.unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
