@@ -126,6 +126,17 @@ enum Admin {
         #[arg(long)]
         rate_limit: Option<u32>,
     },
+    /// Create a dashboard operator. The password is read from standard input
+    /// when it is piped; otherwise one is generated and printed once.
+    CreateUser {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, manager, agent or viewer.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 fn init_tracing(format: LogFormat) {
@@ -174,6 +185,11 @@ fn main() -> Result<()> {
                 label,
                 rate_limit,
             }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
+            Command::Admin(Admin::CreateUser {
+                tenant,
+                email,
+                role,
+            }) => commands::create_user(&settings, &tenant, &email, &role).await,
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Eval(cmd) => eval::run(cmd).await,
             Command::Ledger(cmd) => ledger::run(&settings, cmd),

@@ -7,6 +7,7 @@ mod bad_input;
 mod cart;
 mod channels;
 mod conversations;
+mod dashboard;
 mod events;
 mod fakes;
 mod helpers;
