@@ -105,6 +105,7 @@ enum Format {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::enum_variant_names)]
 enum Admin {
     /// Create a tenant (merchant). NAME is its id: lowercase letters, digits, '-' or '_'.
     CreateTenant {

@@ -541,23 +541,15 @@ impl DashboardStore for SqlStore {
             .and_then(|c| c.split_once(':'))
             .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_string())))
             .unwrap_or((i64::MAX, "\u{10FFFF}".to_string()));
-        let customer_prefix = f
-            .customer
-            .as_deref()
-            .map(|c| {
-                let escaped = c
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                format!("{escaped}%")
-            })
-            .unwrap_or_default();
+        // A prefix as a range: the same SQL on both backends, and indexable.
+        let customer_from = f.customer.clone().unwrap_or_default();
+        let customer_to = format!("{customer_from}\u{10FFFF}");
         let sql = sqlx::AssertSqlSafe(format!(
             "select {FACT_COLUMNS} from conversation_facts where tenant_id = $1 \
              and ($2 = '' or status = $2) and ($3 = '' or channel = $3) \
              and ($4 = '' or intent = $4) and ($5 < 0 or rating = $5) \
              and day >= $6 and day <= $7 \
-             and ($8 = '' or customer_id like $8 escape '\\') \
+             and ($8 = '' or (customer_id >= $8 and customer_id < $12)) \
              and (updated_at_ms < $9 or (updated_at_ms = $9 and conversation_id < $10)) \
              order by updated_at_ms desc, conversation_id desc limit $11"
         ));
@@ -569,10 +561,11 @@ impl DashboardStore for SqlStore {
             .bind(f.rating.unwrap_or(-1))
             .bind(f.from_day.unwrap_or(i64::MIN / 2))
             .bind(f.to_day.unwrap_or(i64::MAX / 2))
-            .bind(customer_prefix)
+            .bind(customer_from)
             .bind(before_ms)
             .bind(before_id)
             .bind(i64::from(page.limit) + 1)
+            .bind(customer_to)
             .fetch_all(&self.read)
             .await
             .map_err(map)?;

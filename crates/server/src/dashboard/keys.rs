@@ -45,6 +45,7 @@ struct KeysPage {
     revoked: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn show(
     state: &AppState,
     signed: &Signed,

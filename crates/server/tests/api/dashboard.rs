@@ -56,6 +56,14 @@ fn set_cookie(h: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
         })
 }
 
+fn encode(fields: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
 /// The `value` of the hidden input `name` in a page.
 pub fn hidden(body: &str, name: &str) -> Option<String> {
     let at = body.find(&format!("name=\"{name}\" value=\""))?;
@@ -114,7 +122,8 @@ impl Dash {
             self.http
                 .post(format!("{}{path}", self.base))
                 .header("cookie", format!("hc_session={}", self.cookie))
-                .form(fields),
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(encode(fields)),
         )
         .await
     }
@@ -129,18 +138,20 @@ impl Dash {
                 self.http
                     .post(format!("{}/dashboard/login", self.base))
                     .header("cookie", format!("hc_login={login_cookie}"))
-                    .form(&[
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(encode(&[
                         ("_login", token.as_str()),
                         ("tenant", tenant),
                         ("email", email),
                         ("password", password),
-                    ]),
+                    ])),
             )
             .await;
         if let Some(c) = set_cookie(&r.headers, "hc_session").filter(|c| !c.is_empty()) {
             self.cookie = c;
             let home = self.get("/dashboard/conversations").await;
             self.csrf = hidden(&home.body, "_csrf").unwrap_or_default();
+            assert!(!self.csrf.is_empty(), "{} {}", home.status, home.body);
         }
         r
     }
@@ -190,7 +201,8 @@ async fn a_wrong_password_signs_nobody_in_and_the_right_one_does() {
     assert_eq!(r.status, 401);
     let r = d.sign_in("other", "ada@shop.example", PASSWORD).await;
     assert_eq!(r.status, 401);
-    assert_eq!(d.get("/dashboard").await.status, 303);
+    let r = d.get("/dashboard").await;
+    assert_eq!(r.status, 303, "{}", r.body);
 
     let r = d.sign_in("shop", "ADA@shop.example ", PASSWORD).await;
     assert_eq!(r.status, 303);
@@ -215,7 +227,7 @@ async fn a_wrong_password_signs_nobody_in_and_the_right_one_does() {
 
     // Signing out ends the session on the server.
     let r = d.post("/dashboard/logout", &[]).await;
-    assert_eq!(r.status, 303);
+    assert_eq!(r.status, 303, "csrf {:?}: {}", d.csrf, r.body);
     assert_eq!(d.get("/dashboard").await.status, 303);
     app.finish().await;
 }

@@ -7,7 +7,6 @@ mod bad_input;
 mod cart;
 mod channels;
 mod conversations;
-mod dashboard;
 mod events;
 mod fakes;
 mod helpers;
