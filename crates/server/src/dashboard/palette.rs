@@ -31,7 +31,7 @@ pub const TEXT_PAIRS: &[(&str, &str)] = &[
 pub const MARK_PAIRS: &[(&str, &str)] = &[
     ("focus", "bg"),
     ("focus", "surface"),
-    ("focus", "nav-bg"),
+    ("focus-on-nav", "nav-bg"),
     ("border", "bg"),
     ("border", "surface"),
     ("bar", "bg"),
@@ -43,6 +43,7 @@ pub fn palette() -> Vec<(String, [u8; 3])> {
         return Vec::new();
     };
     let block = &CSS[start..];
+    let block = &block[block.find('{').map_or(0, |i| i + 1)..];
     let block = &block[..block.find('}').unwrap_or(block.len())];
     block
         .split(';')
