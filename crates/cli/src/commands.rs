@@ -8,7 +8,7 @@ use hc_commerce::{Retail, Tools};
 use hc_domain::{AuditRecord, RetailDb, Role, Tenant, TenantId, now_ms};
 use hc_knowledge::KnowledgeBase;
 use hc_server::{AppState, Application, issue_key};
-use hc_store::{ApiKeyStore, AuditStore, SecretsKey, SqlStore, TenantStore};
+use hc_store::{ApiKeyStore, AuditStore, OperatorStore, SecretsKey, SqlStore, TenantStore};
 use serde_json::json;
 use tracing::info;
 
@@ -194,7 +194,8 @@ pub async fn serve(settings: &Settings, demo: bool) -> Result<()> {
         let created = ensure_demo(&store).await?;
         let t = tenant_id(DEMO_TENANT)?;
         let key = new_key(&store, &t, Role::Owner, "demo", None).await?;
-        Some((created, key))
+        let login = ensure_demo_operator(&store).await?;
+        Some((created, key, login))
     } else {
         None
     };
@@ -202,8 +203,8 @@ pub async fn serve(settings: &Settings, demo: bool) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
     let addr = app.local_addr()?;
-    if let Some((created, key)) = demo_key {
-        print_demo_banner(&addr.to_string(), &key, created);
+    if let Some((created, key, login)) = demo_key {
+        print_demo_banner(&addr.to_string(), &key, created, &login);
     }
     info!(%addr, "listening");
     app.run_until_stopped(shutdown_signal()).await?;
@@ -211,8 +212,11 @@ pub async fn serve(settings: &Settings, demo: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_demo_banner(addr: &str, key: &str, created: bool) {
+fn print_demo_banner(addr: &str, key: &str, created: bool, login: &(String, String)) {
+    let (email, password) = login;
     let base = format!("http://{addr}");
+    // Browsers keep the dashboard's Secure cookie over plain http only on localhost.
+    let dash = base.replace("127.0.0.1", "localhost");
     let what = if created {
         "created"
     } else {
@@ -223,6 +227,9 @@ fn print_demo_banner(addr: &str, key: &str, created: bool) {
 HyperCommerce demo store ({what}): tenant "demo"
 
   Admin API key (owner role, shown once): {key}
+
+  Dashboard         {dash}/dashboard/login?tenant=demo
+    store "demo", email {email}, password {password} (new on every start)
 
   Demo shop + chat  {base}/demo
   API reference     {base}/docs
@@ -343,4 +350,87 @@ pub async fn create_key(
     println!("{key}");
     store.close().await;
     Ok(())
+}
+
+/// Creates an operator with `password` (hashed with argon2id) and audits it.
+pub async fn new_operator(
+    store: &SqlStore,
+    tenant: &TenantId,
+    email: &str,
+    role: Role,
+    password: &str,
+) -> Result<hc_domain::Operator> {
+    hc_server::dashboard::check_password(password)
+        .map_err(|e| anyhow::anyhow!("the password {e}"))?;
+    let op = hc_server::dashboard::new_operator(tenant, email, role)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = hc_server::dashboard::hash_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .insert_operator(
+            &op,
+            &hash,
+            &AuditRecord {
+                tenant_id: tenant.clone(),
+                actor: "cli".into(),
+                action: "operator.create".into(),
+                target: format!("operator:{}", op.id),
+                at_ms: now_ms(),
+                detail: json!({"email": op.email, "role": role}),
+            },
+        )
+        .await?;
+    Ok(op)
+}
+
+pub async fn create_user(settings: &Settings, tenant: &str, email: &str, role: &str) -> Result<()> {
+    use std::io::{IsTerminal, Read};
+    let t = tenant_id(tenant)?;
+    let role: Role = role.parse()?;
+    let stdin = std::io::stdin();
+    let (password, generated) = if stdin.is_terminal() {
+        (hc_server::dashboard::generate_password(), true)
+    } else {
+        let mut raw = String::new();
+        stdin
+            .lock()
+            .take(4096)
+            .read_to_string(&mut raw)
+            .context("cannot read the password from standard input")?;
+        let line = raw.lines().next().unwrap_or("").to_string();
+        if line.is_empty() {
+            (hc_server::dashboard::generate_password(), true)
+        } else {
+            (line, false)
+        }
+    };
+    let store = open_store(settings).await?;
+    if store.tenant(&t).await?.is_none() {
+        bail!("tenant {t} does not exist (create it with `hypercommerce admin create-tenant {t}`)");
+    }
+    let op = new_operator(&store, &t, email, role, &password).await?;
+    println!("created operator {} ({}) in {t}", op.email, op.role);
+    if generated {
+        println!("password (shown once): {password}");
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// The demo's operator: created on first use; a fresh password each start
+/// (only its hash is kept, so it cannot be shown again otherwise).
+pub async fn ensure_demo_operator(store: &SqlStore) -> Result<(String, String)> {
+    let t = tenant_id(DEMO_TENANT)?;
+    let email = "owner@demo.example";
+    let password = hc_server::dashboard::generate_password();
+    match store.operator_by_email(&t, email).await? {
+        Some((op, _)) => {
+            let hash = hc_server::dashboard::hash_password(&password)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.set_operator_password(&t, &op.id, &hash).await?;
+        }
+        None => {
+            new_operator(store, &t, email, Role::Owner, &password).await?;
+        }
+    }
+    Ok((email.to_string(), password))
 }

@@ -105,6 +105,7 @@ enum Format {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::enum_variant_names)]
 enum Admin {
     /// Create a tenant (merchant). NAME is its id: lowercase letters, digits, '-' or '_'.
     CreateTenant {
@@ -125,6 +126,17 @@ enum Admin {
         /// Requests per second for this key (0 = unlimited).
         #[arg(long)]
         rate_limit: Option<u32>,
+    },
+    /// Create a dashboard operator. The password is read from standard input
+    /// when it is piped; otherwise one is generated and printed once.
+    CreateUser {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// owner, admin, manager, agent or viewer.
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -174,6 +186,11 @@ fn main() -> Result<()> {
                 label,
                 rate_limit,
             }) => commands::create_key(&settings, &tenant, &role, &label, rate_limit).await,
+            Command::Admin(Admin::CreateUser {
+                tenant,
+                email,
+                role,
+            }) => commands::create_user(&settings, &tenant, &email, &role).await,
             Command::Bench(args) => bench::run(&settings, args).await,
             Command::Eval(cmd) => eval::run(cmd).await,
             Command::Ledger(cmd) => ledger::run(&settings, cmd),

@@ -92,6 +92,10 @@ opaque_id!(
     ApiKeyId, "api_key_id"
 );
 opaque_id!(
+    /// A dashboard operator (a person who signs in), e.g. `op_3fJ9…`.
+    OperatorId, "operator_id"
+);
+opaque_id!(
     /// A knowledge-base article, e.g. `art_3fJ9…`. Stable across edits; the
     /// slug is what URLs and citations use.
     ArticleId, "article_id"

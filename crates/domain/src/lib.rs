@@ -24,13 +24,13 @@ pub use conversation::{
 pub use error::{Error, Result};
 pub use events::{Event, EventLimits, EventType, PageType, Rejection, SessionId, StoredEvent};
 pub use ids::{
-    ApiKeyId, ArticleId, ConversationId, EventId, ItemId, OrderId, PaymentMethodId, ProductId,
-    TenantId, UserId,
+    ApiKeyId, ArticleId, ConversationId, EventId, ItemId, OperatorId, OrderId, PaymentMethodId,
+    ProductId, TenantId, UserId,
 };
 pub use knowledge::{Article, ArticleSlug, KnowledgeHit};
 pub use memory::{CustomerFact, FactKind, merge_fact};
 pub use money::Money;
-pub use platform::{ApiKeyRecord, AuditRecord, Role, Tenant};
+pub use platform::{ApiKeyRecord, AuditRecord, Operator, Role, Tenant};
 pub use retail::{
     Address, CartLine, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment,
     PaymentMethod, PersonName, Product, RetailDb, TransactionType, Variant,

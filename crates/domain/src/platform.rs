@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::ids::{ApiKeyId, TenantId};
+use crate::ids::{ApiKeyId, OperatorId, TenantId};
 
 /// A merchant. Every piece of retail data belongs to exactly one tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +114,50 @@ pub struct AuditRecord {
     pub detail: serde_json::Value,
 }
 
+/// A person who signs in to the dashboard: one tenant, one role. The
+/// password hash lives only in the store, never in this record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub id: OperatorId,
+    pub tenant_id: TenantId,
+    /// Lowercased, trimmed; unique within the tenant.
+    pub email: String,
+    pub role: Role,
+    pub created_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at_ms: Option<i64>,
+}
+
+impl Operator {
+    /// Longest accepted email address (RFC 5321's path limit).
+    pub const MAX_EMAIL: usize = 254;
+
+    /// An operator's sign-in email: trimmed and lowercased, one `@` with text
+    /// on both sides, a dot in the domain, no spaces or control characters.
+    pub fn normalize_email(raw: &str) -> Result<String, Error> {
+        let email = raw.trim().to_lowercase();
+        let bad = |why: &str| Error::invalid("email", why);
+        if email.is_empty() || email.len() > Self::MAX_EMAIL {
+            return Err(bad("must be 1 to 254 characters"));
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("must not contain spaces"));
+        }
+        match email.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.') =>
+            {
+                Ok(email)
+            }
+            _ => Err(bad("must look like name@example.com")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +173,19 @@ mod tests {
         assert!(!Role::Tracker.allows(Role::Viewer));
         assert!(Role::Viewer.allows(Role::Tracker));
         assert_eq!("tracker".parse::<Role>().unwrap(), Role::Tracker);
+    }
+
+    #[test]
+    fn operator_emails_are_folded_and_checked() {
+        assert_eq!(
+            Operator::normalize_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        for bad in [
+            "", "ada", "ada@", "@x.io", "a b@x.io", "a@x", "a@@x.io", "a@x.io.",
+        ] {
+            assert!(Operator::normalize_email(bad).is_err(), "{bad:?}");
+        }
+        assert!(Operator::normalize_email(&format!("{}@x.io", "a".repeat(260))).is_err());
     }
 }

@@ -75,6 +75,7 @@ impl AppState {
                     std::num::NonZeroU32::new(per_ip.saturating_mul(10)).expect("non-zero"),
                 ),
         ));
+        let config_dashboard = config.dashboard.clone();
         Self {
             http,
             agent,
@@ -101,6 +102,7 @@ impl AppState {
             intent,
             pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
             recommenders: Default::default(),
+            dashboard: Arc::new(crate::dashboard::DashboardState::new(&config_dashboard)),
         }
     }
 }
@@ -125,7 +127,9 @@ pub fn router(state: AppState) -> Router {
     let console = api::console::router()
         .route_layer(from_fn_with_state(state.clone(), authenticate))
         .route_layer(from_fn(api::console::basic_challenge));
+    let dashboard = crate::dashboard::router(state.clone());
     Router::new()
+        .merge(dashboard)
         .merge(console)
         .merge(api::health::router())
         .merge(api::ledger::router())
@@ -257,6 +261,7 @@ impl Application {
         {
             spawn_expiry_sweeper(l.clone());
         }
+        crate::dashboard::spawn_rollup(state.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if state.config.events.mqtt.enabled {
             crate::mqtt::spawn(state.clone(), stopped.clone());

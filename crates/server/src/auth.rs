@@ -205,6 +205,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     {
         return ApiError::forbidden("a tracker key can only post events").into_response();
     }
+    if state.dashboard.should_touch_key(&record.id) {
+        let (platform, id) = (state.platform.clone(), record.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = platform.touch_key(&id, hc_domain::now_ms()).await {
+                tracing::warn!(error = %e, "cannot record a key's use");
+            }
+        });
+    }
     req.extensions_mut().insert(Principal { key: record });
     next.run(req).await
 }

@@ -36,6 +36,42 @@ pub struct ServerConfig {
     /// Runs a pricing step (`POST /v1/pricing/reprice`) for every tenant's
     /// items with rules this often, in seconds (0 = only on request).
     pub reprice_every_secs: u64,
+    /// The operator dashboard at `/dashboard` (`[server.dashboard]`).
+    pub dashboard: DashboardConfig,
+}
+
+/// The operator dashboard's settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DashboardConfig {
+    /// What one conversation handled by a human costs the merchant (a
+    /// decimal amount): the overview's "cost saved" is this times the
+    /// conversations the AI resolved alone.
+    pub human_cost_per_conversation: f64,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after sign-in, active or not.
+    pub session_max_hours: u64,
+    /// A page refreshes the tenant's conversation rollup first when the last
+    /// refresh is older than this (the background refresher runs every
+    /// `rollup_every_ms` anyway; 0 disables it).
+    pub rollup_max_age_ms: u64,
+    pub rollup_every_ms: u64,
+    /// Failed sign-ins allowed per account before waiting (one more per minute after).
+    pub sign_in_burst: u32,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        Self {
+            human_cost_per_conversation: 6.0,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            rollup_max_age_ms: 2_000,
+            rollup_every_ms: 10_000,
+            sign_in_burst: 5,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -54,6 +90,7 @@ impl Default for ServerConfig {
             outbox: OutboxConfig::default(),
             events: EventsConfig::default(),
             reprice_every_secs: 0,
+            dashboard: DashboardConfig::default(),
         }
     }
 }

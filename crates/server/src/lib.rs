@@ -8,6 +8,7 @@ mod app;
 mod auth;
 mod channels;
 mod config;
+pub mod dashboard;
 mod error;
 mod extract;
 mod idempotency;
@@ -23,7 +24,9 @@ mod state;
 mod webhooks;
 
 pub use app::{Application, install_tls_provider, load_intent_model};
-pub use config::{ChannelsConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig};
+pub use config::{
+    ChannelsConfig, DashboardConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig,
+};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
 pub use settings::SettingsCache;

@@ -8,8 +8,8 @@ use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
-    ApiKeyStore, AuditStore, EventStore, IdempotencyStore, OutboxStore, PricingStore, SqlStore,
-    TenantStore,
+    ApiKeyStore, AuditStore, DashboardStore, EventStore, IdempotencyStore, OperatorStore,
+    OutboxStore, PricingStore, SqlStore, TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -17,8 +17,8 @@ use crate::auth::KeyCache;
 use crate::config::ServerConfig;
 
 /// The platform stores the server needs (including the agent's long-term
-/// customer memory and the pricing service's tables), plus a liveness probe
-/// of the database.
+/// customer memory, the pricing service's tables, and the dashboard's
+/// operators, sessions and rollups), plus a liveness probe of the database.
 #[async_trait]
 pub trait Platform:
     TenantStore
@@ -29,6 +29,8 @@ pub trait Platform:
     + OutboxStore
     + EventStore
     + PricingStore
+    + OperatorStore
+    + DashboardStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -82,6 +84,8 @@ pub struct AppState {
     pub pricing_lock: Arc<tokio::sync::Mutex<()>>,
     /// Each tenant's session recommender, trained from its event log.
     pub recommenders: Arc<crate::api::recommendations::RecommenderCache>,
+    /// The dashboard's sign-in throttles and rollup bookkeeping.
+    pub dashboard: Arc<crate::dashboard::DashboardState>,
 }
 
 impl AppState {

@@ -3,12 +3,14 @@
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
 //! here, the agent's conversation and memory ports, the knowledge base's
 //! articles and the pricing service's tables (rules, prices, history,
-//! approvals, competitor feed, demand models). Every query is scoped by
+//! approvals, competitor feed, demand models) and the operator dashboard's
+//! accounts, sessions and conversation rollups. Every query is scoped by
 //! tenant. Aggregates are JSON documents in the τ-retail layout with indexed
 //! lookup columns beside them.
 
 mod bulk;
 mod conversations;
+mod dashboard;
 pub use bulk::ImportSummary;
 mod db;
 mod error;
@@ -16,6 +18,7 @@ mod events;
 mod inline;
 mod knowledge;
 mod memory;
+mod operators;
 mod outbox;
 mod platform;
 mod pricing;
@@ -25,10 +28,15 @@ mod secrets;
 pub mod testing;
 mod turn_writer;
 
+pub use dashboard::{
+    Assignment, ConversationFact, ConversationFilter, ConversationNote, DAY_MS, DailyRow,
+    DashboardStore, RollupRefresh,
+};
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
 pub use events::{Appended, EventStore, NewQuarantine, QUARANTINE_PAYLOAD_BYTES, QuarantineEntry};
 pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};
+pub use operators::{NewSession, OperatorSession, OperatorStore};
 pub use outbox::{AttemptOutcome, OutboxStore};
 pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,

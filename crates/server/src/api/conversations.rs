@@ -424,18 +424,31 @@ pub async fn human_reply(
 ) -> ApiResult<Json<HumanReplied>> {
     principal.require(Role::Agent)?;
     let id = conversation_id(id)?;
-    let tenant = &principal.key.tenant_id;
     let who = principal.actor().principal;
+    Ok(Json(
+        send_human_reply(&state, &principal.key.tenant_id, &id, &who, &req.text).await?,
+    ))
+}
+
+/// A person's reply (`who`: the audit principal), delivered over the
+/// conversation's channel when it has one; shared by the API and the dashboard.
+pub(crate) async fn send_human_reply(
+    state: &AppState,
+    tenant: &hc_domain::TenantId,
+    id: &ConversationId,
+    who: &str,
+    text: &str,
+) -> ApiResult<HumanReplied> {
     let current = state
         .agent
         .store()
-        .conversation(tenant, &id)
+        .conversation(tenant, id)
         .await?
         .ok_or_else(|| ApiError::from(hc_agent::Error::ConversationNotFound(id.clone())))?;
-    let route = reply_route(&state, &current, &req.text).await?;
+    let route = reply_route(state, &current, text).await?;
     let conversation = state
         .agent
-        .human_reply_delivering(tenant, &id, &who, &req.text, |c, m| {
+        .human_reply_delivering(tenant, id, who, text, |c, m| {
             route.as_ref().map(|r| r.delivery(c, m))
         })
         .await?;
@@ -446,10 +459,10 @@ pub async fn human_reply(
             to: r.to().to_string(),
         }
     });
-    Ok(Json(HumanReplied {
+    Ok(HumanReplied {
         conversation,
         delivery,
-    }))
+    })
 }
 
 /// Hands an escalated conversation back to the AI.

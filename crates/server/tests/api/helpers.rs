@@ -36,6 +36,9 @@ pub fn config() -> ServerConfig {
     c.outbox.retry_base_ms = 100;
     c.outbox.retry_max_ms = 2_000;
     c.outbox.max_attempts = 4;
+    // Dashboard pages see every change at once; no background refresher.
+    c.dashboard.rollup_max_age_ms = 0;
+    c.dashboard.rollup_every_ms = 0;
     c
 }
 
