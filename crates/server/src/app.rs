@@ -101,6 +101,7 @@ impl AppState {
             intent,
             pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
             recommenders: Default::default(),
+            customer_models: Default::default(),
         }
     }
 }
@@ -235,6 +236,12 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if state.config.events.mqtt.enabled {
             crate::mqtt::spawn(state.clone(), stopped.clone());
+        }
+        if state.config.behavior.rescore_every_secs > 0 {
+            crate::behavior::spawn_rescorer(state.clone(), stopped.clone());
+        }
+        if state.config.behavior.trigger_sweep_secs > 0 {
+            crate::behavior::spawn_trigger_sweeper(state.clone(), stopped.clone());
         }
         if state.config.outbox.enabled {
             crate::outbox::spawn(state.clone(), stopped);

@@ -36,6 +36,8 @@ pub struct ServerConfig {
     /// Runs a pricing step (`POST /v1/pricing/reprice`) for every tenant's
     /// items with rules this often, in seconds (0 = only on request).
     pub reprice_every_secs: u64,
+    /// Customer scores and triggers (`[server.behavior]`).
+    pub behavior: BehaviorConfig,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             outbox: OutboxConfig::default(),
             events: EventsConfig::default(),
             reprice_every_secs: 0,
+            behavior: BehaviorConfig::default(),
         }
     }
 }
@@ -190,6 +193,32 @@ impl Default for EventsConfig {
             limits: hc_domain::EventLimits::default(),
             mqtt: MqttConfig::default(),
             intent_model: None,
+        }
+    }
+}
+
+/// Customer models, batch rescoring and triggers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BehaviorConfig {
+    /// Refits every tenant's customer models and rescores all its customers
+    /// this often (0 = only on request: `POST /v1/customers/rescore` or
+    /// `hypercommerce customers rescore`). Default: nightly (24 h).
+    pub rescore_every_secs: u64,
+    /// A stored customer model older than this is refitted on the next
+    /// insights request (default 24 h).
+    pub model_max_age_secs: u64,
+    /// How often ended sessions are checked against `cart_abandoned`
+    /// triggers (0 = never). Default 60 s.
+    pub trigger_sweep_secs: u64,
+}
+
+impl Default for BehaviorConfig {
+    fn default() -> Self {
+        Self {
+            rescore_every_secs: 24 * 3600,
+            model_max_age_secs: 24 * 3600,
+            trigger_sweep_secs: 60,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod auth;
+pub mod behavior;
 mod channels;
 mod config;
 mod error;
@@ -16,14 +17,16 @@ mod keys;
 mod mqtt;
 mod observe;
 mod openapi;
-mod outbox;
+pub mod outbox;
 pub mod pricing;
 mod settings;
 mod state;
 mod webhooks;
 
 pub use app::{Application, install_tls_provider, load_intent_model};
-pub use config::{ChannelsConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig};
+pub use config::{
+    BehaviorConfig, ChannelsConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig,
+};
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};
 pub use settings::SettingsCache;

@@ -45,7 +45,8 @@ impl Modify for BearerAuth {
         api::health::healthz, api::health::readyz, api::health::metrics_text,
         api::tools::list_tools, api::tools::call_tool,
         api::catalog::list_products, api::catalog::get_product, api::catalog::create_product, api::catalog::update_product,
-        api::customers::list_customers, api::customers::get_customer, api::customers::get_memory, api::customers::delete_memory,
+        api::customers::list_customers, api::customers::get_customer, api::customers::get_memory, api::customers::delete_memory, api::customers::get_insights, api::customers::post_rescore,
+        api::triggers::create_trigger, api::triggers::list_triggers, api::triggers::delete_trigger,
         api::orders::list_orders, api::orders::get_order,
         api::conversations::create_conversation, api::conversations::send_message, api::conversations::send_message_streaming, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats, api::conversations::list_outbox,
         api::keys::list_keys, api::keys::create_key, api::keys::revoke_key,
@@ -58,6 +59,6 @@ impl Modify for BearerAuth {
         api::pricing::put_rules, api::pricing::get_rules, api::pricing::get_price, api::pricing::get_history, api::pricing::reprice, api::pricing::list_approvals, api::pricing::approve, api::pricing::reject, api::pricing::post_competitors, api::pricing::post_observations,
         api::channels::receive_sms, api::channels::receive_voice, api::channels::receive_email, api::channels::receive_sms_shared, api::channels::receive_voice_shared, api::channels::receive_email_shared,
     ),
-    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived, api::ledger::InclusionProof, api::ledger::ConsistencyProof, api::loyalty::PointsIn, api::loyalty::TransferIn, api::loyalty::LoyaltyReceipt, api::loyalty::BalanceOut, api::events::Accepted, api::recommendations::RecommendIn))
+    components(schemas(ErrorBody, ErrorDetail, api::tools::ToolOutput, api::keys::CreateKey, api::keys::CreatedKey, api::conversations::CreateConversation, api::conversations::SendMessage, api::conversations::CloseConversation, api::knowledge::ArticleIn, api::knowledge::ArticleOut, api::channels::EmailReceived, api::ledger::InclusionProof, api::ledger::ConsistencyProof, api::loyalty::PointsIn, api::loyalty::TransferIn, api::loyalty::LoyaltyReceipt, api::loyalty::BalanceOut, api::events::Accepted, api::recommendations::RecommendIn, api::recommendations::Filters))
 )]
 pub struct ApiDoc;

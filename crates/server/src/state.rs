@@ -8,8 +8,8 @@ use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
-    ApiKeyStore, AuditStore, EventStore, IdempotencyStore, OutboxStore, PricingStore, SqlStore,
-    TenantStore,
+    ApiKeyStore, AuditStore, BehaviorStore, EventStore, IdempotencyStore, OutboxStore,
+    PricingStore, SqlStore, TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -29,6 +29,7 @@ pub trait Platform:
     + OutboxStore
     + EventStore
     + PricingStore
+    + BehaviorStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -79,6 +80,8 @@ pub struct AppState {
     pub pricing_lock: Arc<tokio::sync::Mutex<()>>,
     /// Each tenant's session recommender, trained from its event log.
     pub recommenders: Arc<crate::api::recommendations::RecommenderCache>,
+    /// Each tenant's customer models (churn, purchases, value, segments).
+    pub customer_models: Arc<crate::behavior::CustomerModels>,
 }
 
 impl AppState {

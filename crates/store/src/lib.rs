@@ -3,10 +3,12 @@
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
 //! here, the agent's conversation and memory ports, the knowledge base's
 //! articles and the pricing service's tables (rules, prices, history,
-//! approvals, competitor feed, demand models). Every query is scoped by
+//! approvals, competitor feed, demand models), and the behavior engine's
+//! customer histories, models, scores and triggers. Every query is scoped by
 //! tenant. Aggregates are JSON documents in the τ-retail layout with indexed
 //! lookup columns beside them.
 
+mod behavior;
 mod bulk;
 mod conversations;
 pub use bulk::ImportSummary;
@@ -25,6 +27,7 @@ mod secrets;
 pub mod testing;
 mod turn_writer;
 
+pub use behavior::{BehaviorStore, Firing, StoredTrigger};
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};
 pub use events::{Appended, EventStore, NewQuarantine, QUARANTINE_PAYLOAD_BYTES, QuarantineEntry};

@@ -19,6 +19,7 @@ pub mod recommendations;
 pub mod settings;
 pub mod tools;
 pub mod tracker;
+pub mod triggers;
 pub mod widget;
 
 use axum::Router;
@@ -41,6 +42,7 @@ pub fn v1() -> Router<AppState> {
         .merge(loyalty::router())
         .merge(pricing::router())
         .merge(recommendations::router())
+        .merge(triggers::router())
 }
 
 /// Pagination query shared by list endpoints.
