@@ -37,7 +37,7 @@ async fn a_customer_history_gathers_orders_returns_and_visits_within_the_tenant(
         let now = hc_domain::now_ms();
         let events = [
             format!(
-                r#"{{"event_id":"r1","type":"return","session_id":"w1","timestamp_ms":{},"customer_id":"zoe_muller_1","product_id":"1000000002","price":"47.76"}}"#,
+                r#"{{"event_id":"r1","type":"return","session_id":"w1","timestamp_ms":{},"customer_id":"zoe_muller_1","product_id":"1000000002","price":47.76}}"#,
                 now - 5_000
             ),
             format!(
