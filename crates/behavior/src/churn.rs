@@ -149,6 +149,18 @@ pub fn customer_features(
     as_of: f64,
     horizon_days: f64,
 ) -> Result<Vec<CustomerFeatures>> {
+    customer_features_using(transactions, as_of, horizon_days, None)
+}
+
+/// [`customer_features`] with the BG/NBD scores from `given` instead of a
+/// model fitted on these transactions (to score a few customers with the
+/// model fitted on the whole shop).
+pub fn customer_features_using(
+    transactions: &[Transaction],
+    as_of: f64,
+    horizon_days: f64,
+    given: Option<&BgNbd>,
+) -> Result<Vec<CustomerFeatures>> {
     struct Acc<'a> {
         first: f64,
         last_any: f64,
@@ -214,11 +226,13 @@ pub fn customer_features(
             ));
         }
     }
-    let bg = if summaries.len() >= 10 {
-        let s: Vec<Summary> = summaries.iter().map(|x| x.1).collect();
-        BgNbd::fit(&s).ok()
-    } else {
-        None
+    let bg = match given {
+        Some(m) => Some(*m),
+        None if summaries.len() >= 10 => {
+            let s: Vec<Summary> = summaries.iter().map(|x| x.1).collect();
+            BgNbd::fit(&s).ok()
+        }
+        None => None,
     };
     let bg_scores: HashMap<&str, (f64, f64)> = summaries
         .iter()

@@ -211,6 +211,18 @@ impl BgNbd {
         head * body / tail
     }
 
+    /// Probability of no purchase at all in the next `periods`, given the
+    /// history: the customer has dropped out, or is active and its purchase
+    /// rate (posterior Gamma(r + x, α + T) while active) yields none. While
+    /// active a customer can only drop out right after a purchase, so
+    /// P(none | active, λ) = e^(−λt) exactly.
+    pub fn p_no_purchase(&self, s: &Summary, periods: f64) -> f64 {
+        let alive = self.p_alive(s);
+        let none_if_alive =
+            ((self.alpha + s.t) / (self.alpha + s.t + periods)).powf(self.r + s.frequency);
+        ((1.0 - alive) + alive * none_if_alive).clamp(0.0, 1.0)
+    }
+
     /// Expected purchases of a newly acquired customer in `periods` (eq. 7).
     pub fn expected_purchases_new(&self, periods: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;

@@ -5,6 +5,8 @@
 //! - [`intent`]: purchase intent per session ([`gbt`] over session features).
 //! - [`live`]: a live session's features from stored events (for [`intent`]).
 //! - [`churn`]: churn probability from transaction history.
+//! - [`customers`]: per-customer features and the shop's fitted customer
+//!   models (churn, expected purchases, lifetime value, segments).
 //! - [`recs`]: session-based next-item recommenders (session-kNN, sequential
 //!   rules, popularity) and their blend.
 //! - [`segments`]: k-means segments on RFM with readable names.
@@ -14,6 +16,7 @@
 
 pub mod churn;
 pub mod clv;
+pub mod customers;
 pub mod datasets;
 pub mod dates;
 pub mod error;

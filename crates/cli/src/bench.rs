@@ -49,6 +49,9 @@ pub struct BenchArgs {
     /// Events per `POST /v1/events` request in `events_ingest`.
     #[arg(long, default_value_t = 1000)]
     pub event_batch: usize,
+    /// Customers of the `rescore` scenario (run with `--only rescore`).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rescore_customers: usize,
 }
 
 struct Scenario {
@@ -109,6 +112,7 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     }));
 
     let mut results_nlu: Option<Value> = None;
+    let mut recs_key: Option<String> = None;
     let orders = store
         .list_orders(
             &tenant,
@@ -170,6 +174,20 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
         ));
         scenarios.push(chat);
     }
+    // Opt-in: seeding 43,000 products and their sessions takes a while.
+    if args.only.iter().any(|o| o == "recommendations") {
+        let (rt, bodies) =
+            crate::bench_behavior::seed_recommendations(&store, &args.recs_sessions).await?;
+        let rkey = new_key(&store, &rt, Role::Viewer, "bench", Some(0)).await?;
+        scenarios.push(Scenario {
+            name: "recommendations",
+            method: "POST",
+            requests: at("/v1/recommendations", bodies),
+            clients: args.concurrency,
+            interval: None,
+        });
+        recs_key = Some(rkey);
+    }
     if args.only.is_empty() || args.only.iter().any(|o| o == "nlu_understand") {
         let (per_sec, micros) = nlu_throughput(Duration::from_secs(args.seconds));
         eprintln!(
@@ -198,6 +216,11 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
         .await?;
         results.insert("events_ingest".into(), r);
     }
+    if args.only.iter().any(|o| o == "rescore") {
+        let state = app_state(&store, &server_settings)?;
+        let r = crate::bench_behavior::rescore(&state, &store, args.rescore_customers).await?;
+        results.insert("rescore".into(), r);
+    }
     if args.only.iter().any(|o| o == "recs") {
         results.insert("recs".into(), recs_latency(&args.recs_sessions)?);
     }
@@ -211,6 +234,10 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
             continue;
         }
         let s = Arc::new(s);
+        let key = match (s.name, &recs_key) {
+            ("recommendations", Some(k)) => k.clone(),
+            _ => key.clone(),
+        };
         if s.name != "chat_message" {
             drive(addr, &key, &s, Duration::from_secs(1)).await?;
         }

@@ -434,3 +434,17 @@ pub async fn ensure_demo_operator(store: &SqlStore) -> Result<(String, String)> 
     }
     Ok((email.to_string(), password))
 }
+/// `hypercommerce customers rescore`: refits the tenant's customer models and
+/// scores every customer, as the server's nightly job does.
+pub async fn rescore(settings: &Settings, tenant: &str, refit: bool) -> Result<()> {
+    let tenant = tenant_id(tenant)?;
+    let store = open_store(settings).await?;
+    anyhow::ensure!(store.tenant(&tenant).await?.is_some(), "no tenant {tenant}");
+    let state = app_state(&store, settings)?;
+    let report = hc_server::behavior::rescore(&state, &tenant, refit)
+        .await
+        .map_err(|e| anyhow::anyhow!("rescoring failed: {}", e.message))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    store.close().await;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! `hypercommerce`: the one binary a retailer runs.
 
 mod bench;
+mod bench_behavior;
 mod bench_events;
 mod bench_llm;
 mod commands;
@@ -77,6 +78,22 @@ enum Command {
     /// The behavior event log.
     #[command(subcommand)]
     Events(Events),
+    /// Customer scores.
+    #[command(subcommand)]
+    Customers(Customers),
+}
+
+#[derive(Subcommand)]
+enum Customers {
+    /// Refit a tenant's customer models and score every customer (stored in
+    /// the database; churn-risk triggers fire). Prints a JSON report.
+    Rescore {
+        #[arg(long)]
+        tenant: String,
+        /// Reuse a stored model younger than `server.behavior.model_max_age_secs` instead of refitting.
+        #[arg(long)]
+        no_refit: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +216,9 @@ fn main() -> Result<()> {
                 after,
                 limit,
             }) => commands::replay_events(&settings, &tenant, after, limit).await,
+            Command::Customers(Customers::Rescore { tenant, no_refit }) => {
+                commands::rescore(&settings, &tenant, !no_refit).await
+            }
         }
     })
 }

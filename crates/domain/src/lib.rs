@@ -4,6 +4,7 @@
 
 pub mod channels;
 pub mod conversation;
+pub mod customer_history;
 pub mod error;
 pub mod events;
 pub mod ids;
@@ -15,11 +16,15 @@ pub mod platform;
 pub mod retail;
 pub mod session;
 pub mod settings;
+pub mod triggers;
 
 pub use channels::{ChannelSettings, PostmarkSettings, Secret, TwilioSettings};
 pub use conversation::{
     Author, Channel, Conversation, ConversationStatus, Escalation, LlmUsage, Message,
     ToolCallRecord, ToolError,
+};
+pub use customer_history::{
+    CustomerHistory, CustomerScoreRecord, HistoryContact, HistoryLine, HistoryOrder, HistoryReturn,
 };
 pub use error::{Error, Result};
 pub use events::{Event, EventLimits, EventType, PageType, Rejection, SessionId, StoredEvent};
@@ -37,6 +42,7 @@ pub use retail::{
 };
 pub use session::{PageStats, SESSION_GAP_MS, Session};
 pub use settings::{EscalationSettings, TenantSettings, Tone};
+pub use triggers::{NewTrigger, Trigger, TriggerCondition};
 
 /// Milliseconds since the Unix epoch, the one time representation stored and
 /// sent on the wire.

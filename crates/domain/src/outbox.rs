@@ -1,4 +1,4 @@
-//! Outbound channel messages (SMS, email) as the durable outbox holds them:
+//! Outbound channel messages (SMS, email) and trigger webhooks as the durable outbox holds them:
 //! what to send, and where each delivery stands. The store keeps them; the
 //! server's outbox worker delivers them.
 
@@ -12,6 +12,9 @@ use crate::{ConversationId, TenantId};
 pub enum DeliveryKind {
     Sms,
     Email,
+    /// A trigger's webhook: `{url, trigger_id, event, body}`, POSTed as JSON
+    /// and signed with the trigger's secret at delivery time.
+    Webhook,
 }
 
 impl DeliveryKind {
@@ -19,6 +22,7 @@ impl DeliveryKind {
         match self {
             Self::Sms => "sms",
             Self::Email => "email",
+            Self::Webhook => "webhook",
         }
     }
 
@@ -26,6 +30,7 @@ impl DeliveryKind {
         match s {
             "sms" => Some(Self::Sms),
             "email" => Some(Self::Email),
+            "webhook" => Some(Self::Webhook),
             _ => None,
         }
     }

@@ -103,6 +103,7 @@ impl AppState {
             pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
             recommenders: Default::default(),
             dashboard: Arc::new(crate::dashboard::DashboardState::new(&config_dashboard)),
+            customer_models: Default::default(),
         }
     }
 }
@@ -265,6 +266,12 @@ impl Application {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if state.config.events.mqtt.enabled {
             crate::mqtt::spawn(state.clone(), stopped.clone());
+        }
+        if state.config.behavior.rescore_every_secs > 0 {
+            crate::behavior::spawn_rescorer(state.clone(), stopped.clone());
+        }
+        if state.config.behavior.trigger_sweep_secs > 0 {
+            crate::behavior::spawn_trigger_sweeper(state.clone(), stopped.clone());
         }
         if state.config.outbox.enabled {
             crate::outbox::spawn(state.clone(), stopped);

@@ -38,6 +38,8 @@ pub struct ServerConfig {
     pub reprice_every_secs: u64,
     /// The operator dashboard at `/dashboard` (`[server.dashboard]`).
     pub dashboard: DashboardConfig,
+    /// Customer scores and triggers (`[server.behavior]`).
+    pub behavior: BehaviorConfig,
 }
 
 /// The operator dashboard's settings.
@@ -91,6 +93,7 @@ impl Default for ServerConfig {
             events: EventsConfig::default(),
             reprice_every_secs: 0,
             dashboard: DashboardConfig::default(),
+            behavior: BehaviorConfig::default(),
         }
     }
 }
@@ -227,6 +230,32 @@ impl Default for EventsConfig {
             limits: hc_domain::EventLimits::default(),
             mqtt: MqttConfig::default(),
             intent_model: None,
+        }
+    }
+}
+
+/// Customer models, batch rescoring and triggers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BehaviorConfig {
+    /// Refits every tenant's customer models and rescores all its customers
+    /// this often (0 = only on request: `POST /v1/customers/rescore` or
+    /// `hypercommerce customers rescore`). Default: nightly (24 h).
+    pub rescore_every_secs: u64,
+    /// A stored customer model older than this is refitted on the next
+    /// insights request (default 24 h).
+    pub model_max_age_secs: u64,
+    /// How often ended sessions are checked against `cart_abandoned`
+    /// triggers (0 = never). Default 60 s.
+    pub trigger_sweep_secs: u64,
+}
+
+impl Default for BehaviorConfig {
+    fn default() -> Self {
+        Self {
+            rescore_every_secs: 24 * 3600,
+            model_max_age_secs: 24 * 3600,
+            trigger_sweep_secs: 60,
         }
     }
 }

@@ -6,6 +6,7 @@
 mod api;
 mod app;
 mod auth;
+pub mod behavior;
 mod channels;
 mod config;
 pub mod dashboard;
@@ -17,7 +18,7 @@ mod keys;
 mod mqtt;
 mod observe;
 mod openapi;
-mod outbox;
+pub mod outbox;
 pub mod pricing;
 mod settings;
 mod state;
@@ -25,7 +26,8 @@ mod webhooks;
 
 pub use app::{Application, install_tls_provider, load_intent_model};
 pub use config::{
-    ChannelsConfig, DashboardConfig, EventsConfig, MqttConfig, OutboxConfig, ServerConfig,
+    BehaviorConfig, ChannelsConfig, DashboardConfig, EventsConfig, MqttConfig, OutboxConfig,
+    ServerConfig,
 };
 pub use error::ApiError;
 pub use keys::{IssuedKey, issue_key};

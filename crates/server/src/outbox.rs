@@ -236,6 +236,11 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<String, SendError> {
             )
             .await
         }
+        DeliveryKind::Webhook => {
+            let p: crate::behavior::WebhookPayload =
+                serde_json::from_value(d.payload.clone()).map_err(malformed)?;
+            send_webhook(state, d, &p).await
+        }
         DeliveryKind::Email => {
             let e: OutboundEmail = serde_json::from_value(d.payload.clone()).map_err(malformed)?;
             let account = PostmarkAccount::resolve(channels, &settings).map_err(|missing| {
@@ -249,5 +254,57 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<String, SendError> {
             .send(&e)
             .await
         }
+    }
+}
+
+/// `sha256=<hex HMAC-SHA256 of the body under the trigger's secret>`.
+pub fn webhook_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac =
+        hmac::Hmac::<sha2_v11::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// POSTs a trigger's webhook, signed with the trigger's secret read now (a
+/// deleted trigger's pending webhooks are not sent). 2xx delivers; network
+/// errors, 408, 429 and 5xx are retried; any other answer fails the delivery.
+async fn send_webhook(
+    state: &AppState,
+    d: &Delivery,
+    p: &crate::behavior::WebhookPayload,
+) -> Result<String, SendError> {
+    let (_, secret) = state
+        .platform
+        .trigger(&d.tenant_id, &p.trigger_id)
+        .await
+        .map_err(|e| SendError::Transient(format!("cannot read the trigger: {e}")))?
+        .ok_or_else(|| SendError::Refused("the trigger was deleted".into()))?;
+    let body = p.body.to_string();
+    let sent = state
+        .http
+        .post(&p.url)
+        .header("content-type", "application/json")
+        .header("x-hc-event", &p.event)
+        .header("x-hc-delivery", d.id.to_string())
+        .header(
+            "x-hc-signature",
+            webhook_signature(&secret, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| SendError::Transient(e.to_string()))?;
+    let status = sent.status();
+    if status.is_success() {
+        Ok(format!("http {}", status.as_u16()))
+    } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+        Err(SendError::Transient(format!(
+            "the receiver answered {status}"
+        )))
+    } else {
+        Err(SendError::Refused(format!(
+            "the receiver answered {status}"
+        )))
     }
 }

@@ -8,8 +8,8 @@ use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
-    ApiKeyStore, AuditStore, DashboardStore, EventStore, IdempotencyStore, OperatorStore,
-    OutboxStore, PricingStore, SqlStore, TenantStore,
+    ApiKeyStore, AuditStore, BehaviorStore, DashboardStore, EventStore, IdempotencyStore,
+    OperatorStore, OutboxStore, PricingStore, SqlStore, TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -31,6 +31,7 @@ pub trait Platform:
     + PricingStore
     + OperatorStore
     + DashboardStore
+    + BehaviorStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }
@@ -86,6 +87,8 @@ pub struct AppState {
     pub recommenders: Arc<crate::api::recommendations::RecommenderCache>,
     /// The dashboard's sign-in throttles and rollup bookkeeping.
     pub dashboard: Arc<crate::dashboard::DashboardState>,
+    /// Each tenant's customer models (churn, purchases, value, segments).
+    pub customer_models: Arc<crate::behavior::CustomerModels>,
 }
 
 impl AppState {

@@ -3,11 +3,13 @@
 //! and the platform stores (tenants, API keys, audit, idempotency) defined
 //! here, the agent's conversation and memory ports, the knowledge base's
 //! articles and the pricing service's tables (rules, prices, history,
-//! approvals, competitor feed, demand models) and the operator dashboard's
-//! accounts, sessions and conversation rollups. Every query is scoped by
+//! approvals, competitor feed, demand models), the operator dashboard's
+//! accounts, sessions and conversation rollups, and the behavior engine's
+//! customer histories, models, scores and triggers. Every query is scoped by
 //! tenant. Aggregates are JSON documents in the τ-retail layout with indexed
 //! lookup columns beside them.
 
+mod behavior;
 mod bulk;
 mod conversations;
 mod dashboard;
@@ -28,6 +30,7 @@ mod secrets;
 pub mod testing;
 mod turn_writer;
 
+pub use behavior::{BehaviorStore, Firing, StoredTrigger};
 pub use dashboard::{
     Assignment, ConversationFact, ConversationFilter, ConversationNote, DAY_MS, DailyRow,
     DashboardStore, RollupRefresh,

@@ -1,5 +1,7 @@
-//! Customers: list (search by email or name), read, and the agent's
-//! long-term memory of a customer (read; erase for GDPR requests).
+//! Customers: list (search by email or name), read, the agent's long-term
+//! memory of a customer (read; erase for GDPR requests), and behavior
+//! insights (churn, expected purchases, lifetime value, segment, intent,
+//! recommendations) with on-demand batch rescoring.
 
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -20,6 +22,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/customers", get(list_customers))
         .route("/v1/customers/{user_id}", get(get_customer))
+        .route("/v1/customers/{user_id}/insights", get(get_insights))
+        .route("/v1/customers/rescore", axum::routing::post(post_rescore))
         .route(
             "/v1/customers/{user_id}/memory",
             get(get_memory).delete(delete_memory),
@@ -176,4 +180,187 @@ pub async fn delete_memory(
         user_id: id,
         deleted,
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct InsightsQuery {
+    /// Recommendations to include, 0 to 50 (default 5).
+    pub k: Option<u32>,
+}
+
+/// An amount in currency units as `Money` (decimal on the wire, cents rounded).
+fn money(v: Option<f64>) -> Option<hc_domain::Money> {
+    v.and_then(|x| hc_domain::Money::from_decimal((x * 100.0).round() / 100.0).ok())
+}
+
+/// A customer's behavior: features from their own orders, returns, support
+/// conversations and visits; churn probability, expected purchases and
+/// lifetime value (BG/NBD + Gamma-Gamma), segment, the purchase intent of
+/// their live session, and recommendations, each with the main reasons.
+/// Scores the shop's data cannot support yet are `null`, listed with the
+/// reason in `unavailable`.
+#[utoipa::path(get, path = "/v1/customers/{user_id}/insights", tag = "customers",
+    params(("user_id" = String, Path), InsightsQuery),
+    responses((status = 200, description = "`{customer_id, as_of_ms, features, churn, purchases, clv, segment, intent, recommendations, reasons, unavailable, stored_score, model}` (docs/BEHAVIOR.md)", body = serde_json::Value),
+              (status = 404, description = "user_not_found", body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_insights(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<InsightsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    use crate::api::recommendations as recs;
+    principal.require(Role::Viewer)?;
+    let k = q.k.unwrap_or(5);
+    if k > 50 {
+        return Err(ApiError::bad_request("invalid_query", "k must be 0 to 50"));
+    }
+    let id = user_id(id)?;
+    let t = &principal.key.tenant_id;
+    let now = now_ms();
+    let history = state
+        .platform
+        .customer_history(t, &id, now)
+        .await?
+        .ok_or_else(recs::customer_not_found)?;
+    let model = crate::behavior::model(&state, t).await?;
+    let s = {
+        let (m, h) = (model.clone(), history.clone());
+        tokio::task::spawn_blocking(move || m.score(&h, now))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    // The live session, if the customer has one that is still open.
+    let mut intent = serde_json::Value::Null;
+    let mut live_products: Vec<String> = Vec::new();
+    if let Some(sid) = &history.latest_session
+        && let Ok(sid) = hc_domain::SessionId::parse_stored(sid.clone())
+        && let Some(session) = state.platform.session(t, &sid).await?
+        && !session.is_closed(now)
+    {
+        let returning = state
+            .platform
+            .customer_sessions_before(t, &id, session.started_at_ms)
+            .await?
+            > 0;
+        let features = hc_behavior::live::session_features(&session, returning);
+        intent = match &state.intent {
+            Some(m) => {
+                let p = m.score(&features);
+                json!({"session_id": session.id, "probability": p, "threshold": m.model.threshold,
+                       "likely_to_buy": p >= m.model.threshold})
+            }
+            None => json!({"session_id": session.id, "probability": null,
+                           "reason": "no purchase-intent model is configured (events.intent_model)"}),
+        };
+        for e in state.platform.session_events(t, &sid, 1_000).await? {
+            if matches!(
+                e.event.kind,
+                hc_domain::EventType::ProductView | hc_domain::EventType::AddToCart
+            ) && let Some(p) = e.event.product_id
+            {
+                live_products.push(p.to_string());
+            }
+        }
+    }
+    let recommendations = if k == 0 {
+        Vec::new()
+    } else {
+        let mut purchased: Vec<String> = Vec::new();
+        for o in history.orders.iter().rev() {
+            for l in &o.lines {
+                if !purchased.contains(&l.product) {
+                    purchased.push(l.product.clone());
+                }
+            }
+        }
+        let query = recs::Query {
+            products: live_products,
+            purchased,
+            k: k as usize,
+            filters: recs::Filters::default(),
+        };
+        recs::recommend_for(&state, t, &query).await?.0
+    };
+    let p = &s.profile;
+    let stored = state.platform.customer_score(t, &id).await?;
+    Ok(Json(json!({
+        "customer_id": id,
+        "as_of_ms": now,
+        "features": {
+            "orders": p.orders,
+            "recency_days": p.recency_days,
+            "tenure_days": p.tenure_days,
+            "monetary": money(Some(p.monetary)),
+            "avg_order_value": money(p.avg_order_value),
+            "orders_last_90d": p.orders_last_90d,
+            "orders_prev_90d": p.orders_prev_90d,
+            "spend_trend": p.spend_trend,
+            "mean_days_between_orders": p.mean_days_between_orders,
+            "returned_items": p.returned_items,
+            "returned_value_share": p.returned_value_share,
+            "support_contacts": p.support_contacts,
+            "support_contacts_last_90d": p.support_contacts_last_90d,
+            "satisfaction": p.satisfaction,
+            "last_rating": p.last_rating,
+            "sessions_last_30d": p.sessions_last_30d,
+            "days_since_last_seen": p.days_since_last_seen,
+        },
+        "churn": s.churn,
+        "purchases": s.expected_purchases_90d.map(|n90| json!({
+            "next_90_days": n90,
+            "next_365_days": s.expected_purchases_365d,
+            "p_alive": s.p_alive,
+            "basis": "bg_nbd",
+        })),
+        "clv": s.clv_365d.map(|v| json!({
+            "next_365_days": money(Some(v)),
+            "expected_order_value": money(s.expected_order_value),
+            "basis": "bg_nbd+gamma_gamma",
+        })),
+        "segment": s.segment,
+        "intent": intent,
+        "recommendations": recommendations,
+        "reasons": s.reasons,
+        "unavailable": s.unavailable,
+        "stored_score": stored,
+        "model": crate::behavior::model_summary(&model),
+    })))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RescoreQuery {
+    /// Refit the models first (default true); false reuses a fresh stored model.
+    pub refit: Option<bool>,
+}
+
+/// Refits the tenant's customer models and scores every customer now
+/// (stored in `customer_scores`; churn-risk triggers fire). Admin only.
+#[utoipa::path(post, path = "/v1/customers/rescore", tag = "customers", params(RescoreQuery),
+    responses((status = 200, description = "`{customers, scored_churn, triggers_fired, fit_seconds, score_seconds, model}`", body = serde_json::Value),
+              (status = 403, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn post_rescore(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(q): Query<RescoreQuery>,
+) -> ApiResult<Json<crate::behavior::RescoreReport>> {
+    principal.require(Role::Admin)?;
+    let t = &principal.key.tenant_id;
+    let report = crate::behavior::rescore(&state, t, q.refit.unwrap_or(true)).await?;
+    state
+        .platform
+        .record_audit(&AuditRecord {
+            tenant_id: t.clone(),
+            actor: principal.actor().principal,
+            action: "customers.rescore".into(),
+            target: "customers".into(),
+            at_ms: now_ms(),
+            detail: json!({"customers": report.customers, "triggers_fired": report.triggers_fired}),
+        })
+        .await?;
+    Ok(Json(report))
 }

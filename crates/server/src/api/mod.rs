@@ -20,6 +20,7 @@ pub mod registry;
 pub mod settings;
 pub mod tools;
 pub mod tracker;
+pub mod triggers;
 pub mod widget;
 
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn v1() -> Router<AppState> {
         .merge(registry::router())
         .merge(pricing::router())
         .merge(recommendations::router())
+        .merge(triggers::router())
 }
 
 /// Pagination query shared by list endpoints.

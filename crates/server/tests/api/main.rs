@@ -4,6 +4,7 @@
 
 mod access;
 mod bad_input;
+mod behavior;
 mod cart;
 mod channels;
 mod conversations;

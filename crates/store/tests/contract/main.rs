@@ -1,6 +1,7 @@
 //! The store contract suite: every test runs against SQLite, and against
 //! PostgreSQL when `HC_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
 
+mod behavior;
 mod conversations;
 mod events;
 mod fixture;
