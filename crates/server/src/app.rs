@@ -99,7 +99,7 @@ impl AppState {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
             intent,
-            pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
+            pricing: Default::default(),
             recommenders: Default::default(),
         }
     }

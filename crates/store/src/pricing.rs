@@ -35,6 +35,10 @@ pub struct PricedItem {
     /// Days since the Unix epoch (UTC) of `day_open`.
     pub day: i64,
     pub updated_at_ms: i64,
+    /// Units sold (purchases learned by pricing, at their own time) since
+    /// `stock_since_ms`, when the rules' `stock` or `sell_by` last changed.
+    pub sold_units: i64,
+    pub stock_since_ms: i64,
 }
 
 impl PricedItem {
@@ -185,9 +189,45 @@ pub trait PricingStore: Send + Sync {
         t: &TenantId,
         item: &ItemId,
     ) -> Result<Vec<CompetitorObservation>>;
-    /// The tenant's learned demand model document.
+    /// Sets a category's rules and enrols the category's catalog items that
+    /// have no rules of their own (their rules become the JSON `null`:
+    /// "the category's"). Returns how many items were enrolled.
+    async fn put_category_rules(
+        &self,
+        t: &TenantId,
+        category: &str,
+        rules: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<u64>;
+    /// Every category's rules, by category.
+    async fn category_rules(&self, t: &TenantId) -> Result<Vec<(String, serde_json::Value)>>;
+    /// Enrols catalog items added to ruled categories since; returns how many.
+    async fn enrol_category_items(&self, t: &TenantId, at_ms: i64) -> Result<u64>;
+    /// The demand rows of `items` (every item of the tenant when `None`) and
+    /// of every category.
+    async fn demand_rows(&self, t: &TenantId, items: Option<&[ItemId]>) -> Result<DemandRows>;
+    /// One learning transaction: creates empty rows for `new` items (with
+    /// their category) unless they exist, locks the rows of `items` and of
+    /// their categories (in key order, so concurrent learners queue instead
+    /// of deadlocking), hands them to `apply`, writes back what it returns
+    /// and counts its sales against stock. Concurrent writers (threads or
+    /// processes) never lose each other's updates.
+    async fn learn_demand(
+        &self,
+        t: &TenantId,
+        items: &[ItemId],
+        new: &[(ItemId, Option<String>)],
+        apply: DemandApply,
+    ) -> Result<()>;
+    /// Moves a legacy one-document model (`pricing_models`, before migration
+    /// 0013) into rows: `rows` are inserted unless present, the document is
+    /// deleted, in one transaction.
+    async fn import_demand(&self, t: &TenantId, rows: &DemandRows) -> Result<()>;
+    /// Counts purchases against the stock of items with rules: each sale at
+    /// or after its item's `stock_since_ms` adds its units to `sold_units`.
+    async fn record_sales(&self, t: &TenantId, sales: &[Sale]) -> Result<()>;
+    /// The tenant's legacy one-document demand model, if not yet imported.
     async fn demand_model(&self, t: &TenantId) -> Result<Option<String>>;
-    async fn put_demand_model(&self, t: &TenantId, doc: &str) -> Result<()>;
 }
 
 fn item_id(raw: String) -> Result<ItemId> {
@@ -198,8 +238,8 @@ fn json(raw: String) -> Result<serde_json::Value> {
     serde_json::from_str(&raw).map_err(corrupt)
 }
 
-const ITEM_COLUMNS: &str =
-    "item_id, rules, base_cents, current_cents, day_open_cents, open_day, updated_at_ms";
+const ITEM_COLUMNS: &str = "item_id, rules, base_cents, current_cents, day_open_cents, open_day, \
+     updated_at_ms, sold_units, stock_since_ms";
 
 fn priced_item_of(r: &AnyRow) -> Result<PricedItem> {
     Ok(PricedItem {
@@ -210,7 +250,68 @@ fn priced_item_of(r: &AnyRow) -> Result<PricedItem> {
         day_open: Money::from_cents(r.try_get(4).map_err(map)?),
         day: r.try_get(5).map_err(map)?,
         updated_at_ms: r.try_get(6).map_err(map)?,
+        sold_units: r.try_get(7).map_err(map)?,
+        stock_since_ms: r.try_get(8).map_err(map)?,
     })
+}
+
+/// One stored part of a demand model: an item's (with its category) or a
+/// category's. `doc` is '' for a row created but not yet learned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemandRow {
+    pub key: String,
+    pub category: Option<String>,
+    pub doc: String,
+}
+
+/// The rows a learning batch or a repricing step works on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DemandRows {
+    pub items: Vec<DemandRow>,
+    pub categories: Vec<DemandRow>,
+}
+
+/// What a learning batch writes back, in the same transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DemandUpdate {
+    pub items: Vec<DemandRow>,
+    pub categories: Vec<DemandRow>,
+    pub sales: Vec<Sale>,
+}
+
+/// Applies a learning batch to the locked rows (pure; an `Err` rolls back).
+pub type DemandApply =
+    Box<dyn FnOnce(DemandRows) -> std::result::Result<DemandUpdate, String> + Send>;
+
+/// Rows per multi-row statement (5 parameters each: far below both backends' limits).
+const CHUNK: usize = 500;
+
+/// One purchase counted against an item's stock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sale {
+    pub item_id: ItemId,
+    pub units: i64,
+    /// The purchase's own time.
+    pub at_ms: i64,
+}
+
+/// What enrolment needs of a catalog product.
+#[derive(Deserialize)]
+struct CatalogEntry {
+    #[serde(default)]
+    category: Option<String>,
+    variants: std::collections::BTreeMap<String, CatalogVariant>,
+}
+
+#[derive(Deserialize)]
+struct CatalogVariant {
+    price: Money,
+}
+
+/// The parts of a rules document that define the stock being counted.
+fn stock_terms(rules: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+    let get = |k: &str| rules.get(k).cloned().unwrap_or(serde_json::Value::Null);
+    (get("stock"), get("sell_by"))
 }
 
 const HISTORY_COLUMNS: &str = "id, item_id, from_cents, to_cents, status, reason, at_ms";
@@ -275,7 +376,206 @@ async fn insert_history(
     history_of(&row)
 }
 
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn demand_row(r: &AnyRow, with_category: bool) -> Result<DemandRow> {
+    Ok(DemandRow {
+        key: r.try_get(0).map_err(map)?,
+        category: if with_category {
+            r.try_get(1).map_err(map)?
+        } else {
+            None
+        },
+        doc: r.try_get(if with_category { 2 } else { 1 }).map_err(map)?,
+    })
+}
+
 impl SqlStore {
+    /// Item rows by key (all when `keys` is `None`), optionally locked.
+    async fn demand_items_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        keys: Option<&[String]>,
+        lock: bool,
+    ) -> Result<Vec<DemandRow>> {
+        let suffix = if lock { self.for_update() } else { "" };
+        let Some(keys) = keys else {
+            let rows = sqlx::query(
+                "select item_id, category, doc from pricing_demand_items where tenant_id = $1",
+            )
+            .bind(t.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map)?;
+            return rows.iter().map(|r| demand_row(r, true)).collect();
+        };
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select item_id, category, doc from pricing_demand_items where tenant_id = $1 \
+                 and item_id in ({}) order by item_id{suffix}",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            let rows = q.fetch_all(&mut *conn).await.map_err(map)?;
+            for r in &rows {
+                out.push(demand_row(r, true)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Category rows by key (all when `None`), optionally locked.
+    async fn demand_categories_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        keys: Option<&[String]>,
+        lock: bool,
+    ) -> Result<Vec<DemandRow>> {
+        let suffix = if lock { self.for_update() } else { "" };
+        let Some(keys) = keys else {
+            let rows = sqlx::query(
+                "select category, doc from pricing_demand_categories where tenant_id = $1",
+            )
+            .bind(t.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map)?;
+            return rows.iter().map(|r| demand_row(r, false)).collect();
+        };
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select category, doc from pricing_demand_categories where tenant_id = $1 \
+                 and category in ({}) order by category{suffix}",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            let rows = q.fetch_all(&mut *conn).await.map_err(map)?;
+            for r in &rows {
+                out.push(demand_row(r, false)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Multi-row upsert (`replace`) or insert-unless-present of demand rows.
+    async fn write_demand(
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        items: &[DemandRow],
+        categories: &[DemandRow],
+        replace: bool,
+    ) -> Result<()> {
+        let now = hc_domain::now_ms();
+        for chunk in items.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("($1, ${}, ${}, ${}, $2)", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let action = if replace {
+                "do update set doc = excluded.doc, category = excluded.category, \
+                 updated_at_ms = excluded.updated_at_ms"
+            } else {
+                "do nothing"
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into pricing_demand_items (tenant_id, item_id, category, doc, updated_at_ms) \
+                 values {values} on conflict (tenant_id, item_id) {action}"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for r in chunk {
+                q = q
+                    .bind(r.key.as_str())
+                    .bind(r.category.clone())
+                    .bind(r.doc.as_str());
+            }
+            q.execute(&mut *conn).await.map_err(map)?;
+        }
+        for chunk in categories.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("($1, ${}, ${}, $2)", 3 + 2 * i, 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let action = if replace {
+                "do update set doc = excluded.doc, updated_at_ms = excluded.updated_at_ms"
+            } else {
+                "do nothing"
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into pricing_demand_categories (tenant_id, category, doc, updated_at_ms) \
+                 values {values} on conflict (tenant_id, category) {action}"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for r in chunk {
+                q = q.bind(r.key.as_str()).bind(r.doc.as_str());
+            }
+            q.execute(&mut *conn).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts a `null`-rules row for every catalog item of `categories`
+    /// that has no pricing row yet.
+    async fn enrol_in(
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        categories: &[String],
+        at_ms: i64,
+    ) -> Result<u64> {
+        if categories.is_empty() {
+            return Ok(0);
+        }
+        let rows = sqlx::query("select doc from products where tenant_id = $1")
+            .bind(t.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map)?;
+        let mut enrolled = 0;
+        for r in rows {
+            let doc: String = r.try_get(0).map_err(map)?;
+            let entry: CatalogEntry = serde_json::from_str(&doc).map_err(corrupt)?;
+            if !entry
+                .category
+                .as_ref()
+                .is_some_and(|c| categories.contains(c))
+            {
+                continue;
+            }
+            for (item, v) in entry.variants {
+                let done = sqlx::query(
+                    "insert into pricing_items (tenant_id, item_id, rules, base_cents, \
+                     current_cents, day_open_cents, open_day, updated_at_ms, sold_units, \
+                     stock_since_ms) values ($1, $2, 'null', $3, $3, $3, $4, $5, 0, $5) \
+                     on conflict (tenant_id, item_id) do nothing",
+                )
+                .bind(t.as_str())
+                .bind(item)
+                .bind(v.price.cents())
+                .bind(at_ms.div_euclid(DAY_MS))
+                .bind(at_ms)
+                .execute(&mut *conn)
+                .await
+                .map_err(map)?;
+                enrolled += done.rows_affected();
+            }
+        }
+        Ok(enrolled)
+    }
+
     async fn locked_item(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -375,18 +675,25 @@ impl PricingStore for SqlStore {
         at_ms: i64,
     ) -> Result<Option<PricedItem>> {
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "update pricing_items set rules = $3, updated_at_ms = $4 \
-             where tenant_id = $1 and item_id = $2",
-        )
-        .bind(t.as_str())
-        .bind(item.as_str())
-        .bind(rules.to_string())
-        .bind(at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?;
-        if updated.rows_affected() == 0 {
+        let existing = self.locked_item(&mut tx, t, item).await?;
+        if let Some(old) = &existing {
+            // The count of units sold restarts when the stock being sold changes.
+            let restart = stock_terms(&old.rules) != stock_terms(rules);
+            sqlx::query(
+                "update pricing_items set rules = $3, updated_at_ms = $4, \
+                 sold_units = case when $5 = 1 then 0 else sold_units end, \
+                 stock_since_ms = case when $5 = 1 then $4 else stock_since_ms end \
+                 where tenant_id = $1 and item_id = $2",
+            )
+            .bind(t.as_str())
+            .bind(item.as_str())
+            .bind(rules.to_string())
+            .bind(at_ms)
+            .bind(i64::from(restart))
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        } else {
             let Some(product) = Self::product_doc_of_item(&mut tx, t, item).await? else {
                 return Ok(None);
             };
@@ -396,7 +703,8 @@ impl PricingStore for SqlStore {
             let price = variant.price.cents();
             sqlx::query(
                 "insert into pricing_items (tenant_id, item_id, rules, base_cents, current_cents, \
-                 day_open_cents, open_day, updated_at_ms) values ($1, $2, $3, $4, $4, $4, $5, $6)",
+                 day_open_cents, open_day, updated_at_ms, sold_units, stock_since_ms) \
+                 values ($1, $2, $3, $4, $4, $4, $5, $6, 0, $6)",
             )
             .bind(t.as_str())
             .bind(item.as_str())
@@ -663,6 +971,148 @@ impl PricingStore for SqlStore {
             .collect()
     }
 
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, category))]
+    async fn put_category_rules(
+        &self,
+        t: &TenantId,
+        category: &str,
+        rules: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "insert into pricing_categories (tenant_id, category, rules, updated_at_ms) \
+             values ($1, $2, $3, $4) on conflict (tenant_id, category) do update set \
+             rules = excluded.rules, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(t.as_str())
+        .bind(category)
+        .bind(rules.to_string())
+        .bind(at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        let enrolled = Self::enrol_in(&mut tx, t, &[category.to_owned()], at_ms).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(enrolled)
+    }
+
+    async fn category_rules(&self, t: &TenantId) -> Result<Vec<(String, serde_json::Value)>> {
+        let rows = sqlx::query(
+            "select category, rules from pricing_categories where tenant_id = $1 order by category",
+        )
+        .bind(t.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(map)?,
+                    json(r.try_get(1).map_err(map)?)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn enrol_category_items(&self, t: &TenantId, at_ms: i64) -> Result<u64> {
+        let categories: Vec<String> = self
+            .category_rules(t)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        if categories.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let enrolled = Self::enrol_in(&mut tx, t, &categories, at_ms).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(enrolled)
+    }
+
+    async fn demand_rows(&self, t: &TenantId, items: Option<&[ItemId]>) -> Result<DemandRows> {
+        let mut conn = self.read.acquire().await.map_err(map)?;
+        let keys: Option<Vec<String>> = items.map(|i| i.iter().map(|k| k.to_string()).collect());
+        let items = self
+            .demand_items_in(&mut conn, t, keys.as_deref(), false)
+            .await?;
+        let categories = self.demand_categories_in(&mut conn, t, None, false).await?;
+        Ok(DemandRows { items, categories })
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, items = items.len()))]
+    async fn learn_demand(
+        &self,
+        t: &TenantId,
+        items: &[ItemId],
+        new: &[(ItemId, Option<String>)],
+        apply: DemandApply,
+    ) -> Result<()> {
+        let mut keys: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+        keys.sort();
+        keys.dedup();
+        let mut fresh: Vec<DemandRow> = new
+            .iter()
+            .map(|(i, c)| DemandRow {
+                key: i.to_string(),
+                category: c.clone(),
+                doc: String::new(),
+            })
+            .collect();
+        fresh.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut tx = self.begin_write().await?;
+        Self::write_demand(&mut tx, t, &fresh, &[], false).await?;
+        let rows = self.demand_items_in(&mut tx, t, Some(&keys), true).await?;
+        let mut cats: Vec<String> = rows.iter().filter_map(|r| r.category.clone()).collect();
+        cats.sort();
+        cats.dedup();
+        let empty: Vec<DemandRow> = cats
+            .iter()
+            .map(|c| DemandRow {
+                key: c.clone(),
+                category: None,
+                doc: String::new(),
+            })
+            .collect();
+        Self::write_demand(&mut tx, t, &[], &empty, false).await?;
+        let categories = self
+            .demand_categories_in(&mut tx, t, Some(&cats), true)
+            .await?;
+        let update = apply(DemandRows {
+            items: rows,
+            categories,
+        })
+        .map_err(Error::Corrupt)?;
+        Self::write_demand(&mut tx, t, &update.items, &update.categories, true).await?;
+        Self::sales_in(&mut tx, t, &update.sales).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(())
+    }
+
+    async fn import_demand(&self, t: &TenantId, rows: &DemandRows) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::write_demand(&mut tx, t, &rows.items, &rows.categories, false).await?;
+        sqlx::query("delete from pricing_models where tenant_id = $1")
+            .bind(t.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(())
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, n = sales.len()))]
+    async fn record_sales(&self, t: &TenantId, sales: &[Sale]) -> Result<()> {
+        if sales.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        Self::sales_in(&mut tx, t, sales).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(())
+    }
+
     async fn demand_model(&self, t: &TenantId) -> Result<Option<String>> {
         let row = sqlx::query("select doc from pricing_models where tenant_id = $1")
             .bind(t.as_str())
@@ -672,19 +1122,24 @@ impl PricingStore for SqlStore {
         row.map(|r| r.try_get::<String, _>(0).map_err(map))
             .transpose()
     }
+}
 
-    async fn put_demand_model(&self, t: &TenantId, doc: &str) -> Result<()> {
-        sqlx::query(
-            "insert into pricing_models (tenant_id, doc, updated_at_ms) values ($1, $2, $3) \
-             on conflict (tenant_id) do update set doc = excluded.doc, \
-             updated_at_ms = excluded.updated_at_ms",
-        )
-        .bind(t.as_str())
-        .bind(doc)
-        .bind(hc_domain::now_ms())
-        .execute(&self.write)
-        .await
-        .map_err(map)?;
+impl SqlStore {
+    /// Adds sold units to items whose stock count started at or before the sale.
+    async fn sales_in(conn: &mut sqlx::AnyConnection, t: &TenantId, sales: &[Sale]) -> Result<()> {
+        for sale in sales {
+            sqlx::query(
+                "update pricing_items set sold_units = sold_units + $3 \
+                 where tenant_id = $1 and item_id = $2 and stock_since_ms <= $4",
+            )
+            .bind(t.as_str())
+            .bind(sale.item_id.as_str())
+            .bind(sale.units)
+            .bind(sale.at_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(map)?;
+        }
         Ok(())
     }
 }
