@@ -428,37 +428,6 @@ pub async fn demand_book(state: &AppState, t: &TenantId) -> ApiResult<DemandBook
     load_book(state, t, None).await
 }
 
-/// Registers `item` in `book` (reference: its base price under rules, else
-/// its catalog price; category from the catalog). `false` when unknown.
-async fn ensure_registered(
-    state: &AppState,
-    t: &TenantId,
-    book: &mut DemandBook,
-    item: &ItemId,
-    base: Option<Money>,
-) -> ApiResult<bool> {
-    if book.item(item.as_str()).is_some() {
-        return Ok(true);
-    }
-    let product = state
-        .tools
-        .retail()
-        .store()
-        .product_of_item(t, item)
-        .await?;
-    let catalog_price = product
-        .as_ref()
-        .and_then(|p| p.variants.get(item))
-        .map(|v| v.price);
-    let Some(reference) = base.or(catalog_price) else {
-        return Ok(false);
-    };
-    let category = product.as_ref().and_then(|p| p.category.as_deref());
-    Ok(book
-        .register(item.as_str(), reference.to_decimal(), category)
-        .is_ok())
-}
-
 /// Name recorded as the policy of a price the merchant set in the catalog.
 pub const CATALOG_EDIT: &str = "catalog_edit";
 
@@ -605,7 +574,12 @@ fn step(state: &AppState, book: &DemandBook, prepared: &[Prepared]) -> Repriced 
     engine::reprice(book, &inputs, &mut step_rng(state))
 }
 
-/// One repricing step for the tenant's items with rules (or only `only`).
+/// One repricing step for the tenant's items with rules (or only `only`),
+/// in a fixed number of statements whatever the number of items: the
+/// priced items, the catalog, the recent competitor prices and the demand
+/// rows are each read once; the live changes (and the catalog edits found
+/// on the way) are written in one transaction by
+/// [`hc_store::PricingStore::apply_prices`].
 pub async fn reprice(
     state: &AppState,
     t: &TenantId,
@@ -636,12 +610,53 @@ pub async fn reprice(
             errors,
         });
     }
-    let ids: Vec<ItemId> = items.iter().map(|i| i.item_id.clone()).collect();
-    let mut book = load_book(state, t, Some(&ids)).await?;
+    let now = at_ms.div_euclid(1000);
+    let catalog: HashMap<ItemId, hc_store::CatalogPrice> = state
+        .platform
+        .catalog_prices(t)
+        .await?
+        .into_iter()
+        .map(|c| (c.item_id.clone(), c))
+        .collect();
+    let mut competitors: HashMap<ItemId, Vec<CompetitorObservation>> = HashMap::new();
+    for c in state
+        .platform
+        .competitor_prices_since(t, now - COMPETITOR_MAX_AGE_SECS)
+        .await?
+    {
+        competitors.entry(c.item_id.clone()).or_default().push(c);
+    }
+    let mut book = match only {
+        Some(_) => {
+            let ids: Vec<ItemId> = items.iter().map(|i| i.item_id.clone()).collect();
+            load_book(state, t, Some(&ids)).await?
+        }
+        None => load_book(state, t, None).await?,
+    };
+    // The catalog is what shoppers see: a price the merchant set there since
+    // pricing last did becomes the current one, recorded as a catalog edit.
+    let mut edits = Vec::new();
     let mut prepared = Vec::with_capacity(items.len());
-    for item in items {
-        let (item, catalog) = sync_with_catalog(state, t, item, at_ms).await?;
-        let (wire, rules) = match stored_rules(&item, catalog.category.as_deref(), &categories) {
+    for mut item in items {
+        let view = catalog.get(&item.item_id);
+        if let Some(shown) = view.map(|v| v.price)
+            && shown != item.current
+        {
+            edits.push(NewPriceChange {
+                item_id: item.item_id.clone(),
+                from: Some(item.current),
+                to: shown,
+                reason: serde_json::json!({ "policy": CATALOG_EDIT }),
+                at_ms,
+            });
+            if at_ms.div_euclid(86_400_000) != item.day {
+                item.day_open = item.current;
+                item.day = at_ms.div_euclid(86_400_000);
+            }
+            item.current = shown;
+        }
+        let category = view.and_then(|v| v.category.as_deref());
+        let (wire, rules) = match stored_rules(&item, category, &categories) {
             Ok(r) => r,
             Err(e) => {
                 errors.push(ItemError {
@@ -651,9 +666,13 @@ pub async fn reprice(
                 continue;
             }
         };
-        ensure_registered(state, t, &mut book, &item.item_id, Some(item.base)).await?;
-        let competitors = state.platform.competitor_prices(t, &item.item_id).await?;
-        let situation = situation(&item, &competitors, at_ms);
+        if book.item(item.item_id.as_str()).is_none() {
+            // Registered in memory (reference: the base price); learning stores it.
+            let _ = book.register(item.item_id.as_str(), item.base.to_decimal(), category);
+        }
+        let none = Vec::new();
+        let seen = competitors.get(&item.item_id).unwrap_or(&none);
+        let situation = situation(&item, seen, at_ms);
         let context = Context {
             day_of_week: day_of_week(situation.now),
             competitor_price: situation.lowest_competitor.map(Money::to_decimal),
@@ -661,7 +680,13 @@ pub async fn reprice(
         };
         let policy = wire.policy();
         let stock = if policy.uses_stock() {
-            stock_plan(&wire, &item, catalog.stock, &book, situation.now)
+            stock_plan(
+                &wire,
+                &item,
+                view.and_then(|v| v.stock),
+                &book,
+                situation.now,
+            )
         } else {
             None
         };
@@ -682,12 +707,16 @@ pub async fn reprice(
             .into_iter()
             .map(|(item_id, message)| ItemError { item_id, message }),
     );
+    let by_item: HashMap<&str, &Prepared> = prepared
+        .iter()
+        .map(|p| (p.item.item_id.as_str(), p))
+        .collect();
+    let mut live: Vec<NewPriceChange> = edits;
+    let first_live = live.len();
     let mut changes = Vec::with_capacity(out.changes.len());
+    let mut live_changes = Vec::new();
     for change in out.changes {
-        let Some(p) = prepared
-            .iter()
-            .find(|p| p.item.item_id.as_str() == change.item)
-        else {
+        let Some(p) = by_item.get(change.item.as_str()) else {
             continue;
         };
         let new = NewPriceChange {
@@ -697,26 +726,46 @@ pub async fn reprice(
             reason: serde_json::to_value(&change.reason).map_err(ApiError::internal)?,
             at_ms,
         };
-        let approval_id = match change.status {
-            Status::Pending => Some(state.platform.queue_price(t, &new).await?.id),
-            _ => match state.platform.apply_price(t, &new).await {
-                Ok(_) => None,
-                Err(hc_store::Error::Conflict(why)) => {
-                    // Moved concurrently: the item keeps the price it has now.
-                    prices.remove(&change.item);
-                    errors.push(ItemError {
-                        item_id: change.item.clone(),
-                        message: why,
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        changes.push(ChangeOut {
-            change,
-            approval_id,
+        match change.status {
+            Status::Pending => {
+                let approval_id = Some(state.platform.queue_price(t, &new).await?.id);
+                changes.push(ChangeOut {
+                    change,
+                    approval_id,
+                });
+            }
+            _ => {
+                live.push(new);
+                live_changes.push(change);
+            }
+        }
+    }
+    // Catalog edits whose item then failed still count: they are what shoppers see.
+    let outcome = state.platform.apply_prices(t, &live).await?;
+    for (i, refused) in outcome.iter().enumerate() {
+        let Some(why) = refused else { continue };
+        let item = live[i].item_id.to_string();
+        if i < first_live {
+            errors.push(ItemError {
+                item_id: item,
+                message: why.clone(),
+            });
+            continue;
+        }
+        // Moved concurrently: the item keeps the price it has now.
+        prices.remove(&item);
+        errors.push(ItemError {
+            item_id: item,
+            message: why.clone(),
         });
+    }
+    for (k, change) in live_changes.into_iter().enumerate() {
+        if outcome[first_live + k].is_none() {
+            changes.push(ChangeOut {
+                change,
+                approval_id: None,
+            });
+        }
     }
     Ok(RepriceOut {
         prices,

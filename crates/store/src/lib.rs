@@ -34,7 +34,7 @@ pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };
 pub use pricing::{
-    ApprovalStatus, CompetitorObservation, DemandApply, DemandRow, DemandRows, DemandUpdate,
-    NewPriceChange, PriceApproval, PriceHistoryEntry, PricedItem, PricingStore, Sale,
+    ApprovalStatus, CatalogPrice, CompetitorObservation, DemandApply, DemandRow, DemandRows,
+    DemandUpdate, NewPriceChange, PriceApproval, PriceHistoryEntry, PricedItem, PricingStore, Sale,
 };
 pub use secrets::SecretsKey;

@@ -17,7 +17,7 @@ use tracing::instrument;
 
 use crate::db::SqlStore;
 use crate::error::{Error, Result, corrupt, map};
-use crate::retail::{decode, put_product};
+use crate::retail::{decode, put_product, to_doc};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -223,6 +223,23 @@ pub trait PricingStore: Send + Sync {
     /// 0013) into rows: `rows` are inserted unless present, the document is
     /// deleted, in one transaction.
     async fn import_demand(&self, t: &TenantId, rows: &DemandRows) -> Result<()>;
+    /// Makes many changes live in one transaction, in order (an item may
+    /// change twice): each as [`PricingStore::apply_price`] would, refused
+    /// alone (`Some(reason)` at its index) when its item has no rules or its
+    /// current price is no longer `from`. Multi-row statements throughout.
+    async fn apply_prices(
+        &self,
+        t: &TenantId,
+        changes: &[NewPriceChange],
+    ) -> Result<Vec<Option<String>>>;
+    /// Every catalog variant's price, stock and category, in one read.
+    async fn catalog_prices(&self, t: &TenantId) -> Result<Vec<CatalogPrice>>;
+    /// Every competitor observation of the tenant at or after `since`.
+    async fn competitor_prices_since(
+        &self,
+        t: &TenantId,
+        since: i64,
+    ) -> Result<Vec<CompetitorObservation>>;
     /// Counts purchases against the stock of items with rules: each sale at
     /// or after its item's `stock_since_ms` adds its units to `sold_units`.
     async fn record_sales(&self, t: &TenantId, sales: &[Sale]) -> Result<()>;
@@ -306,6 +323,17 @@ struct CatalogEntry {
 #[derive(Deserialize)]
 struct CatalogVariant {
     price: Money,
+    #[serde(default)]
+    stock: Option<i64>,
+}
+
+/// What a repricing step needs of a catalog variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogPrice {
+    pub item_id: ItemId,
+    pub price: Money,
+    pub stock: Option<i64>,
+    pub category: Option<String>,
 }
 
 /// The parts of a rules document that define the stock being counted.
@@ -544,7 +572,16 @@ impl SqlStore {
             .fetch_all(&mut *conn)
             .await
             .map_err(map)?;
-        let mut enrolled = 0;
+        let priced: std::collections::HashSet<String> =
+            sqlx::query("select item_id from pricing_items where tenant_id = $1")
+                .bind(t.as_str())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map)?
+                .iter()
+                .map(|r| r.try_get(0).map_err(map))
+                .collect::<Result<_>>()?;
+        let mut missing: Vec<(String, i64)> = Vec::new();
         for r in rows {
             let doc: String = r.try_get(0).map_err(map)?;
             let entry: CatalogEntry = serde_json::from_str(&doc).map_err(corrupt)?;
@@ -556,22 +593,33 @@ impl SqlStore {
                 continue;
             }
             for (item, v) in entry.variants {
-                let done = sqlx::query(
-                    "insert into pricing_items (tenant_id, item_id, rules, base_cents, \
-                     current_cents, day_open_cents, open_day, updated_at_ms, sold_units, \
-                     stock_since_ms) values ($1, $2, 'null', $3, $3, $3, $4, $5, 0, $5) \
-                     on conflict (tenant_id, item_id) do nothing",
-                )
-                .bind(t.as_str())
-                .bind(item)
-                .bind(v.price.cents())
-                .bind(at_ms.div_euclid(DAY_MS))
-                .bind(at_ms)
-                .execute(&mut *conn)
-                .await
-                .map_err(map)?;
-                enrolled += done.rows_affected();
+                if !priced.contains(&item) {
+                    missing.push((item, v.price.cents()));
+                }
             }
+        }
+        let mut enrolled = 0;
+        for chunk in missing.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let (a, b) = (4 + 2 * i, 5 + 2 * i);
+                    format!("($1, ${a}, 'null', ${b}, ${b}, ${b}, $2, $3, 0, $3)")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into pricing_items (tenant_id, item_id, rules, base_cents, current_cents, \
+                 day_open_cents, open_day, updated_at_ms, sold_units, stock_since_ms) \
+                 values {values} on conflict (tenant_id, item_id) do nothing"
+            ));
+            let mut q = sqlx::query(sql)
+                .bind(t.as_str())
+                .bind(at_ms.div_euclid(DAY_MS))
+                .bind(at_ms);
+            for (item, cents) in chunk {
+                q = q.bind(item.as_str()).bind(*cents);
+            }
+            enrolled += q.execute(&mut *conn).await.map_err(map)?.rows_affected();
         }
         Ok(enrolled)
     }
@@ -1100,6 +1148,230 @@ impl PricingStore for SqlStore {
             .map_err(map)?;
         tx.commit().await.map_err(map)?;
         Ok(())
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, n = changes.len()))]
+    async fn apply_prices(
+        &self,
+        t: &TenantId,
+        changes: &[NewPriceChange],
+    ) -> Result<Vec<Option<String>>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys: Vec<String> = changes.iter().map(|c| c.item_id.to_string()).collect();
+        keys.sort();
+        keys.dedup();
+        let mut tx = self.begin_write().await?;
+        // (current, day_open, day) of every item, locked.
+        let mut rows: std::collections::HashMap<String, (i64, i64, i64)> =
+            std::collections::HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select item_id, current_cents, day_open_cents, open_day from pricing_items \
+                 where tenant_id = $1 and item_id in ({}) order by item_id{}",
+                placeholders(2, chunk.len()),
+                self.for_update()
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for r in q.fetch_all(&mut *tx).await.map_err(map)? {
+                rows.insert(
+                    r.try_get(0).map_err(map)?,
+                    (
+                        r.try_get(1).map_err(map)?,
+                        r.try_get(2).map_err(map)?,
+                        r.try_get(3).map_err(map)?,
+                    ),
+                );
+            }
+        }
+        let mut outcome = Vec::with_capacity(changes.len());
+        let mut applied: Vec<&NewPriceChange> = Vec::with_capacity(changes.len());
+        for c in changes {
+            let Some(row) = rows.get_mut(c.item_id.as_str()) else {
+                outcome.push(Some(format!("item {} has no rules", c.item_id)));
+                continue;
+            };
+            if let Some(from) = c.from
+                && from.cents() != row.0
+            {
+                outcome.push(Some(format!(
+                    "the price of item {} moved from {from} to {}",
+                    c.item_id,
+                    Money::from_cents(row.0)
+                )));
+                continue;
+            }
+            let today = c.at_ms.div_euclid(DAY_MS);
+            if today != row.2 {
+                *row = (row.0, row.0, today);
+            }
+            row.0 = c.to.cents();
+            applied.push(c);
+            outcome.push(None);
+        }
+        let touched: std::collections::HashSet<&str> =
+            applied.iter().map(|c| c.item_id.as_str()).collect();
+        let mut moved: Vec<(&String, &(i64, i64, i64))> = rows
+            .iter()
+            .filter(|(k, _)| touched.contains(k.as_str()))
+            .collect();
+        moved.sort();
+        let now = applied.first().map_or(0, |c| c.at_ms);
+        for chunk in moved.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 3 + 4 * i;
+                    format!(
+                        "(${b}, cast(${} as bigint), cast(${} as bigint), cast(${} as bigint))",
+                        b + 1,
+                        b + 2,
+                        b + 3
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "update pricing_items set current_cents = v.column2, day_open_cents = v.column3, \
+                 open_day = v.column4, updated_at_ms = $2 from (values {values}) as v \
+                 where pricing_items.tenant_id = $1 and pricing_items.item_id = v.column1"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for (k, (current, open, day)) in chunk {
+                q = q.bind(k.as_str()).bind(*current).bind(*open).bind(*day);
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        // The catalog shows the live prices: each touched product once.
+        let final_price: std::collections::HashMap<&str, i64> =
+            moved.iter().map(|(k, r)| (k.as_str(), r.0)).collect();
+        let moved_keys: Vec<&str> = final_price.keys().copied().collect();
+        let mut products: std::collections::BTreeMap<String, Product> = Default::default();
+        for chunk in moved_keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select p.product_id, p.doc from product_items i join products p \
+                 on p.tenant_id = i.tenant_id and p.product_id = i.product_id \
+                 where i.tenant_id = $1 and i.item_id in ({})",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            for r in q.fetch_all(&mut *tx).await.map_err(map)? {
+                let id: String = r.try_get(0).map_err(map)?;
+                if !products.contains_key(&id) {
+                    let doc: String = r.try_get(1).map_err(map)?;
+                    products.insert(id, decode(&doc)?);
+                }
+            }
+        }
+        let mut docs: Vec<(String, String)> = Vec::with_capacity(products.len());
+        for (id, mut p) in products {
+            for (item, v) in p.variants.iter_mut() {
+                if let Some(cents) = final_price.get(item.as_str()) {
+                    v.price = Money::from_cents(*cents);
+                }
+            }
+            docs.push((id, to_doc(&p)?));
+        }
+        for chunk in docs.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "update products set doc = v.column2, updated_at_ms = $2 from (values {values}) as v \
+                 where products.tenant_id = $1 and products.product_id = v.column1"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for (id, doc) in chunk {
+                q = q.bind(id.as_str()).bind(doc.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        for chunk in applied.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 2 + 5 * i;
+                    format!(
+                        "($1, ${b}, cast(${} as bigint), cast(${} as bigint), 'live', ${}, cast(${} as bigint))",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into price_history (tenant_id, item_id, from_cents, to_cents, status, \
+                 reason, at_ms) values {values}"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for c in chunk {
+                q = q
+                    .bind(c.item_id.as_str())
+                    .bind(c.from.map(Money::cents))
+                    .bind(c.to.cents())
+                    .bind(c.reason.to_string())
+                    .bind(c.at_ms);
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(outcome)
+    }
+
+    async fn catalog_prices(&self, t: &TenantId) -> Result<Vec<CatalogPrice>> {
+        let rows = sqlx::query("select doc from products where tenant_id = $1")
+            .bind(t.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let doc: String = r.try_get(0).map_err(map)?;
+            let entry: CatalogEntry = serde_json::from_str(&doc).map_err(corrupt)?;
+            for (item, v) in entry.variants {
+                out.push(CatalogPrice {
+                    item_id: item_id(item)?,
+                    price: v.price,
+                    stock: v.stock,
+                    category: entry.category.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn competitor_prices_since(
+        &self,
+        t: &TenantId,
+        since: i64,
+    ) -> Result<Vec<CompetitorObservation>> {
+        let rows = sqlx::query(
+            "select item_id, competitor, price_cents, observed_at from competitor_prices \
+             where tenant_id = $1 and observed_at >= $2 order by observed_at, competitor",
+        )
+        .bind(t.as_str())
+        .bind(since)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CompetitorObservation {
+                    item_id: item_id(r.try_get(0).map_err(map)?)?,
+                    competitor: r.try_get(1).map_err(map)?,
+                    price: Money::from_cents(r.try_get(2).map_err(map)?),
+                    observed_at: r.try_get(3).map_err(map)?,
+                })
+            })
+            .collect()
     }
 
     #[instrument(level = "debug", skip_all, fields(tenant = %t, n = sales.len()))]

@@ -489,20 +489,26 @@ async fn the_scheduled_step_reprices_without_a_request() {
 }
 
 /// Service-path speed: `cargo test -p hc-server --test api pricing_speed --
-/// --ignored --nocapture` (figures in docs/BENCHMARKS.md).
-#[tokio::test]
+/// --ignored --nocapture` (items: `HC_PRICING_SPEED_ITEMS`, default 20,000;
+/// figures in docs/BENCHMARKS.md). `hypercommerce bench --only
+/// pricing_reprice,pricing_learn,pricing_quote` measures the same in the
+/// release binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark"]
 async fn pricing_speed() {
-    const ITEMS: usize = 2_000;
+    let items: usize = std::env::var("HC_PRICING_SPEED_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let mut products = serde_json::Map::new();
-    for i in 0..ITEMS {
+    for i in 0..items {
         let (pid, iid) = (
             format!("{}", 3_000_000_000u64 + i as u64),
             format!("{}", 4_000_000_000u64 + i as u64),
         );
         products.insert(
             pid.clone(),
-            json!({"name": format!("Item {i}"), "product_id": pid, "variants": {
+            json!({"name": format!("Item {i}"), "product_id": pid, "category": "speed", "variants": {
                 iid.clone(): {"item_id": iid, "options": {}, "available": true, "price": 40.0 + (i % 20) as f64}
             }}),
         );
@@ -514,44 +520,79 @@ async fn pricing_speed() {
         &data,
     )
     .await;
-    let shop = TenantId::parse("shop").unwrap();
-    let rules = json!({"cost": 10.0, "min_price": 30.0, "max_price": 60.0, "max_change_pct": 10.0,
-                       "mode": "auto", "policy": null, "stock": null, "sell_by": null});
-    for i in 0..ITEMS {
-        let item = hc_domain::ItemId::parse(format!("{}", 4_000_000_000u64 + i as u64)).unwrap();
-        app.db
-            .store
-            .put_price_rules(&shop, &item, &rules, 1)
-            .await
-            .unwrap();
-    }
     let manager = app.key(Role::Manager).to_string();
-    for round in 0..2 {
+    let t = std::time::Instant::now();
+    let r = app
+        .put(
+            "/v1/pricing/categories/speed/rules",
+            &manager,
+            &json!({"cost": 10.0, "min_price": 30.0, "max_price": 60.0, "max_change_pct": 10.0}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    println!(
+        "category rules: {} items enrolled in {:?}",
+        r.body["enrolled"],
+        t.elapsed()
+    );
+    for round in 0..3 {
         let t = std::time::Instant::now();
         let out = reprice(&app, json!({})).await;
         println!(
-            "reprice round {round}: {ITEMS} items, {} changes in {:?}",
+            "reprice round {round}: {items} items, {} changes, {} errors in {:?}",
             out["changes"].as_array().unwrap().len(),
+            out["errors"].as_array().unwrap().len(),
             t.elapsed()
         );
     }
-    let events: Vec<Value> = (0..10_000)
-        .map(|i| json!({"item_id": format!("{}", 4_000_000_000u64 + (i % ITEMS) as u64),
+    let events: Vec<Value> = (0..5_000)
+        .map(|i| json!({"item_id": format!("{}", 4_000_000_000u64 + ((i * 7_919) % items) as u64),
                         "price_shown": 45.0, "purchased": i % 7 == 0, "quantity": u32::from(i % 7 == 0),
                         "at": 1_790_000_000 + i}))
         .collect();
-    for batch in [100usize, 10_000] {
+    for round in 0..4 {
         let t = std::time::Instant::now();
         let r = app
-            .post(
-                "/v1/pricing/observations",
-                &manager,
-                &json!(events[..batch]),
-            )
+            .post("/v1/pricing/observations", &manager, &json!(events))
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        println!("observations: batch of {batch} in {:?}", t.elapsed());
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "observations round {round}: 5,000 in {secs:.3} s = {:.0}/s",
+            5_000.0 / secs
+        );
     }
+    let viewer = app.key(Role::Viewer).to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let clients: Vec<_> = (0..32)
+        .map(|c| {
+            let (client, base, key) = (app.client.clone(), app.base.clone(), viewer.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while std::time::Instant::now() < deadline {
+                    let item = 4_000_000_000u64 + ((n * 31 + c) % 1_000);
+                    let r = client
+                        .get(format!("{base}/v1/pricing/quote/{item}"))
+                        .bearer_auth(&key)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(r.status().is_success());
+                    let _ = r.bytes().await;
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut quotes = 0;
+    for c in clients {
+        quotes += c.await.unwrap();
+    }
+    println!(
+        "quotes over HTTP (32 clients, 3 s, reqwest in-process): {:.0}/s",
+        quotes as f64 / 3.0
+    );
     app.finish().await;
 }
 

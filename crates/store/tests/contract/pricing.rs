@@ -379,3 +379,61 @@ async fn concurrent_learners_never_lose_an_update() {
         db.finish().await;
     }
 }
+
+/// A whole step's changes in one transaction: applied in order, each
+/// conflicting or unruled change refused alone, the catalog and the history
+/// move with the applied ones.
+#[tokio::test]
+async fn a_batch_of_changes_applies_in_order_and_refuses_only_the_stale() {
+    for db in testing::all().await {
+        let s = &db.store;
+        let t = seeded(s, "shop").await;
+        let (shirt, red) = (item("2000000001"), item("2000000002"));
+        for i in [&shirt, &red] {
+            s.put_price_rules(&t, i, &json!({"mode": "auto"}), DAY)
+                .await
+                .unwrap();
+        }
+        let change = |i: &ItemId, from: i64, to: i64| NewPriceChange {
+            item_id: i.clone(),
+            from: Some(m(from)),
+            to: m(to),
+            reason: json!({"policy": "test"}),
+            at_ms: 3 * DAY,
+        };
+        let out = s
+            .apply_prices(
+                &t,
+                &[
+                    change(&shirt, 5088, 4500),
+                    change(&shirt, 4500, 4400),
+                    change(&red, 1, 4000),
+                    change(&item("2000000003"), 4700, 4000),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(out[0], None, "{}", db.label);
+        assert_eq!(out[1], None);
+        assert!(out[2].as_deref().unwrap().contains("moved"), "{out:?}");
+        assert!(out[3].as_deref().unwrap().contains("no rules"), "{out:?}");
+        let p = s.priced_item(&t, &shirt).await.unwrap().unwrap();
+        assert_eq!((p.current, p.day_open, p.day), (m(4400), m(5088), 3));
+        let r = s.priced_item(&t, &red).await.unwrap().unwrap();
+        assert_eq!(r.current, m(4685));
+        let product = s
+            .product(&t, &hc_domain::ProductId::parse("1000000001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(product.variants[&shirt].price, m(4400), "{}", db.label);
+        assert_eq!(product.variants[&red].price, m(4685));
+        let h = s.price_history(&t, &shirt, 10).await.unwrap();
+        let tos: Vec<Money> = h.iter().map(|e| e.to).collect();
+        assert_eq!(tos, [m(4400), m(4500)], "{}", db.label);
+        assert!(s.price_history(&t, &red, 10).await.unwrap().is_empty());
+        let cat = s.catalog_prices(&t).await.unwrap();
+        assert!(cat.iter().any(|c| c.item_id == shirt && c.price == m(4400)));
+        db.finish().await;
+    }
+}
