@@ -1263,9 +1263,9 @@ impl PricingStore for SqlStore {
             }
             for r in q.fetch_all(&mut *tx).await.map_err(map)? {
                 let id: String = r.try_get(0).map_err(map)?;
-                if !products.contains_key(&id) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = products.entry(id) {
                     let doc: String = r.try_get(1).map_err(map)?;
-                    products.insert(id, decode(&doc)?);
+                    slot.insert(decode(&doc)?);
                 }
             }
         }
