@@ -52,6 +52,12 @@ pub struct BenchArgs {
     /// Customers of the `rescore` scenario (run with `--only rescore`).
     #[arg(long, default_value_t = 1_000_000)]
     pub rescore_customers: usize,
+    /// Items priced by the `pricing_*` scenarios.
+    #[arg(long, default_value_t = 100_000)]
+    pub pricing_items: usize,
+    /// Concurrent clients of `pricing_learn`.
+    #[arg(long, default_value_t = 2)]
+    pub pricing_clients: usize,
 }
 
 struct Scenario {
@@ -167,6 +173,28 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
             interval: None,
         },
     ];
+    let wants = |name: &str| args.only.iter().any(|o| o == name);
+    let pricing_items = if ["pricing_quote", "pricing_reprice", "pricing_learn"]
+        .iter()
+        .any(|n| wants(n))
+    {
+        crate::bench_pricing::setup(&store, &tenant, args.pricing_items.max(1)).await?
+    } else {
+        Vec::new()
+    };
+    if wants("pricing_quote") {
+        scenarios.push(Scenario {
+            name: "pricing_quote",
+            method: "GET",
+            requests: pricing_items
+                .iter()
+                .take(10_000)
+                .map(|i| (format!("/v1/pricing/quote/{i}"), hyper::body::Bytes::new()))
+                .collect(),
+            clients: args.concurrency,
+            interval: None,
+        });
+    }
     if args.only.is_empty() || args.only.iter().any(|o| o == "chat_message") {
         let mut chat = chat_scenario(&store, &tenant, args.conversations).await?;
         chat.interval = Some(Duration::from_secs_f64(
@@ -220,6 +248,21 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
         let state = app_state(&store, &server_settings)?;
         let r = crate::bench_behavior::rescore(&state, &store, args.rescore_customers).await?;
         results.insert("rescore".into(), r);
+    }
+    if wants("pricing_reprice") {
+        let r = crate::bench_pricing::reprice(addr, &key, pricing_items.len()).await?;
+        results.insert("pricing_reprice".into(), r);
+    }
+    if wants("pricing_learn") {
+        let r = crate::bench_pricing::learn(
+            addr,
+            &key,
+            &pricing_items,
+            args.pricing_clients.max(1),
+            args.seconds,
+        )
+        .await?;
+        results.insert("pricing_learn".into(), r);
     }
     if args.only.iter().any(|o| o == "recs") {
         results.insert("recs".into(), recs_latency(&args.recs_sessions)?);

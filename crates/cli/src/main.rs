@@ -4,6 +4,7 @@ mod bench;
 mod bench_behavior;
 mod bench_events;
 mod bench_llm;
+mod bench_pricing;
 mod commands;
 mod eval;
 mod eval_agent;

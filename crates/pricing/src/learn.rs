@@ -13,9 +13,13 @@ use std::collections::HashMap;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use hc_domain::Money;
+use rand::Rng;
+
 use crate::demand::{BayesLogit, Context, features};
 use crate::error::{Error, Result};
-use crate::guardrails::{Clip, Rules, Situation};
+use crate::guardrails::{Clip, Guarded, Rules, Situation};
+use crate::lp;
 
 /// One shopper's reaction to a shown price.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,7 +46,20 @@ pub struct ItemDemand {
     pub units: u64,
     /// Latest event time seen.
     pub last_at: i64,
+    /// Earliest event time seen (with `last_at` and `views`: the shopper rate).
+    #[serde(default = "never")]
+    pub first_at: i64,
 }
+
+fn never() -> i64 {
+    i64::MAX
+}
+
+/// Views needed before an item's shopper rate is trusted.
+pub const MIN_VIEWS_FOR_RATE: u64 = 20;
+/// The shortest span a rate is measured over, seconds (a burst of views in a
+/// few seconds does not make a rate of thousands per hour).
+pub const MIN_RATE_SPAN_SECS: i64 = 3_600;
 
 /// Prices further than this factor from the reference are quarantined.
 const PLAUSIBLE_FACTOR: f64 = 20.0;
@@ -65,6 +82,56 @@ pub struct Quote {
     /// Estimated purchase probability at the guarded price.
     pub conversion: f64,
     pub clips: Vec<Clip>,
+    /// How limited stock shaped the price (inventory-aware policies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryNote>,
+}
+
+/// Stock to sell before a deadline, counted in shoppers (views of the item):
+/// the live form of the finite-horizon problem of Ferreira et al. (2018).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockPlan {
+    /// Units left to sell.
+    pub remaining: f64,
+    /// Units at the start of the selling season (TS-fixed's rate).
+    pub initial: f64,
+    /// Expected shoppers from now until the deadline.
+    pub shoppers_left: f64,
+    /// Expected shoppers over the whole season (TS-fixed's rate).
+    pub shoppers_total: f64,
+}
+
+impl StockPlan {
+    /// Rejects non-finite or negative plans.
+    pub fn validate(&self) -> Result<()> {
+        let all = [
+            self.remaining,
+            self.initial,
+            self.shoppers_left,
+            self.shoppers_total,
+        ];
+        if all.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::invalid("stock plan", "must be finite and >= 0"));
+        }
+        Ok(())
+    }
+}
+
+/// Why an inventory-aware policy chose its price.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InventoryNote {
+    /// Units left to sell.
+    pub remaining: f64,
+    /// Expected shoppers until the deadline.
+    pub shoppers_left: f64,
+    /// Units per shopper the LP could spend (TS-update: remaining over
+    /// shoppers left; TS-fixed: the season's starting rate).
+    pub capacity_per_shopper: f64,
+    /// Expected units per shopper at the chosen price under the draw.
+    pub draw_demand: f64,
+    /// The LP left weight on no price at all: the highest allowed price is
+    /// shown to hold stock back.
+    pub shut_off: bool,
 }
 
 impl DemandBook {
@@ -96,6 +163,7 @@ impl DemandBook {
                 purchases: 0,
                 units: 0,
                 last_at: i64::MIN,
+                first_at: i64::MAX,
             },
         );
         Ok(())
@@ -103,6 +171,24 @@ impl DemandBook {
 
     pub fn item(&self, item: &str) -> Option<&ItemDemand> {
         self.items.get(item)
+    }
+
+    /// Puts back an item's stored state (the book is stored per item).
+    pub fn insert_item(&mut self, item: &str, demand: ItemDemand) {
+        self.items.insert(item.to_owned(), demand);
+    }
+
+    /// Puts back a category's stored curve.
+    pub fn insert_category(&mut self, category: &str, model: BayesLogit) {
+        self.categories.insert(category.to_owned(), model);
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = (&str, &ItemDemand)> {
+        self.items.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    pub fn categories(&self) -> impl Iterator<Item = (&str, &BayesLogit)> {
+        self.categories.iter().map(|(k, v)| (k.as_str(), v))
     }
 
     /// Learns from one observation. Unknown items, non-finite or implausible
@@ -133,6 +219,7 @@ impl DemandBook {
             entry.units += u64::from(obs.quantity);
         }
         entry.last_at = entry.last_at.max(obs.at);
+        entry.first_at = entry.first_at.min(obs.at);
         if let Some(c) = entry
             .category
             .as_ref()
@@ -156,6 +243,110 @@ impl DemandBook {
             1.0
         } else {
             e.units as f64 / e.purchases as f64
+        })
+    }
+
+    /// Shoppers (views) per second of `item`, measured over the span of its
+    /// observed events' own times (at least [`MIN_RATE_SPAN_SECS`]); `None`
+    /// before [`MIN_VIEWS_FOR_RATE`] views.
+    pub fn shopper_rate(&self, item: &str) -> Option<f64> {
+        let e = self.items.get(item)?;
+        if e.views < MIN_VIEWS_FOR_RATE || e.last_at < e.first_at {
+            return None;
+        }
+        let span = (e.last_at - e.first_at).max(MIN_RATE_SPAN_SECS);
+        Some(e.views as f64 / span as f64)
+    }
+
+    /// The inventory-aware quote of TS-update (`update`) or TS-fixed: draw a
+    /// demand curve, solve the per-period LP of Ferreira et al. over the
+    /// grid's prices *as the rules would show them* with the capacity rate
+    /// of `plan`, and offer a price with the LP's probabilities. The LP's
+    /// slack (the paper's shut-off price) is the highest allowed price.
+    #[allow(clippy::too_many_arguments)]
+    pub fn quote_with_stock(
+        &self,
+        item: &str,
+        grid: &[f64],
+        ctx: &Context,
+        rules: &Rules,
+        situation: &Situation,
+        plan: &StockPlan,
+        update: bool,
+        rng: &mut dyn RngCore,
+    ) -> Result<Quote> {
+        let e = self
+            .items
+            .get(item)
+            .ok_or_else(|| Error::invalid("item", "not registered"))?;
+        if grid.is_empty() || grid.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
+            return Err(Error::invalid("grid", "needs positive prices"));
+        }
+        plan.validate()?;
+        // Candidates as shown: each grid price through the rules, deduplicated.
+        let mut arms: Vec<(f64, Guarded)> = Vec::with_capacity(grid.len());
+        for &p in grid {
+            let g = rules.apply(p, situation)?;
+            if !arms.iter().any(|(_, a)| a.price == g.price) {
+                arms.push((p, g));
+            }
+        }
+        let per_purchase = self.units_per_purchase(item).unwrap_or(1.0);
+        let params = e.model.sample_params(rng);
+        let demand: Vec<f64> = arms
+            .iter()
+            .map(|(_, g)| {
+                let x = features(g.price.to_decimal(), e.reference, ctx);
+                BayesLogit::prob_with(&params, &x) * per_purchase
+            })
+            .collect();
+        let revenue: Vec<f64> = arms
+            .iter()
+            .zip(&demand)
+            .map(|((_, g), d)| g.price.to_decimal() * d)
+            .collect();
+        let usage: Vec<Vec<f64>> = demand.iter().map(|&d| vec![d]).collect();
+        let capacity = if plan.remaining <= 0.0 {
+            0.0
+        } else if update {
+            plan.remaining / plan.shoppers_left.max(1.0)
+        } else {
+            plan.initial / plan.shoppers_total.max(1.0)
+        };
+        let solution = lp::solve(&revenue, &usage, &[capacity])?;
+        let mut u: f64 = rng.r#gen();
+        let mut pick = None;
+        for (k, x) in solution.x.iter().enumerate() {
+            if u < *x {
+                pick = Some(k);
+                break;
+            }
+            u -= x;
+        }
+        let shut_off = pick.is_none();
+        let k = pick.unwrap_or_else(|| {
+            (0..arms.len())
+                .max_by_key(|&k| arms[k].1.price)
+                .unwrap_or(0)
+        });
+        let (proposed, guarded) = arms.swap_remove(k);
+        let draw_demand = demand[k];
+        let price: Money = guarded.price;
+        let conversion = e
+            .model
+            .predict(&features(price.to_decimal(), e.reference, ctx));
+        Ok(Quote {
+            proposed,
+            clips: guarded.clips.clone(),
+            guarded,
+            conversion,
+            inventory: Some(InventoryNote {
+                remaining: plan.remaining,
+                shoppers_left: plan.shoppers_left,
+                capacity_per_shopper: capacity,
+                draw_demand,
+                shut_off,
+            }),
         })
     }
 
@@ -195,6 +386,7 @@ impl DemandBook {
             clips: guarded.clips.clone(),
             guarded,
             conversion,
+            inventory: None,
         })
     }
 }
@@ -278,5 +470,94 @@ mod tests {
                 assert_eq!(q.clips[0].rule, crate::guardrails::Rule::MinPrice);
             }
         }
+    }
+
+    #[test]
+    fn scarce_stock_raises_the_price_the_lp_policies_choose() {
+        let mut rng = StdRng::seed_from_u64(21);
+        let mut book = DemandBook::default();
+        book.register("a", 40.0, None).unwrap();
+        // Demand falls steeply with price: 30 sells far more revenue per
+        // shopper than 50 does (about 18 vs 4).
+        for n in 0..4_000 {
+            let price = 30.0 + 20.0 * rand::Rng::r#gen::<f64>(&mut rng);
+            let truth = 1.0 / (1.0 + (-(-0.5 - 6.0 * (price / 40.0 - 1.0))).exp());
+            let bought = rand::Rng::r#gen::<f64>(&mut rng) < truth;
+            let mut o = obs("a", price, bought);
+            o.at = n;
+            book.observe(&o).unwrap();
+        }
+        assert!(book.shopper_rate("a").is_some());
+        let grid: Vec<f64> = (0..11).map(|k| 30.0 + 2.0 * k as f64).collect();
+        let rules = Rules::default();
+        let situation = Situation::default();
+        let ctx = Context::default();
+        let plan = |remaining: f64| StockPlan {
+            remaining,
+            initial: remaining,
+            shoppers_left: 1_000.0,
+            shoppers_total: 1_000.0,
+        };
+        let mean_price = |remaining: f64, update: bool, seed: u64| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut sum = 0.0;
+            let mut shut = 0;
+            for _ in 0..200 {
+                let q = book
+                    .quote_with_stock(
+                        "a",
+                        &grid,
+                        &ctx,
+                        &rules,
+                        &situation,
+                        &plan(remaining),
+                        update,
+                        &mut rng,
+                    )
+                    .unwrap();
+                let note = q.inventory.unwrap();
+                assert!(note.capacity_per_shopper <= remaining / 1_000.0 + 1e-12);
+                shut += usize::from(note.shut_off);
+                sum += q.guarded.price.to_decimal();
+            }
+            (sum / 200.0, shut)
+        };
+        for update in [true, false] {
+            // Deterministic in the seed.
+            assert_eq!(mean_price(30.0, update, 7), mean_price(30.0, update, 7));
+            let (scarce, scarce_shut) = mean_price(30.0, update, 7);
+            let (ample, ample_shut) = mean_price(1_000_000.0, update, 7);
+            assert!(ample < 34.0, "ample stock sells cheap: {ample}");
+            assert!(scarce > 42.0, "scarce stock holds out for more: {scarce}");
+            assert_eq!(ample_shut, 0);
+            assert!(scarce_shut > 0);
+        }
+        // Sold out: always the highest allowed price, never a rule broken.
+        let capped = Rules {
+            max_price: Some(hc_domain::Money::from_cents(4_500)),
+            ..Rules::default()
+        };
+        let q = book
+            .quote_with_stock(
+                "a",
+                &grid,
+                &ctx,
+                &capped,
+                &situation,
+                &plan(0.0),
+                true,
+                &mut rng,
+            )
+            .unwrap();
+        assert_eq!(q.guarded.price.cents(), 4_500);
+        assert!(q.inventory.unwrap().shut_off);
+        let bad = StockPlan {
+            remaining: f64::NAN,
+            ..plan(1.0)
+        };
+        assert!(
+            book.quote_with_stock("a", &grid, &ctx, &rules, &situation, &bad, true, &mut rng)
+                .is_err()
+        );
     }
 }

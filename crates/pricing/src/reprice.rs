@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::demand::Context;
 use crate::error::{Error, Result};
 use crate::guardrails::{Clip, Mode, Rules, Situation};
-use crate::learn::DemandBook;
+use crate::learn::{DemandBook, InventoryNote, StockPlan};
 
 /// What one item needs for a repricing step.
 #[derive(Clone, Debug)]
@@ -27,6 +27,54 @@ pub struct ItemInput<'a> {
     pub rules: &'a Rules,
     pub situation: Situation,
     pub context: Context,
+    pub policy: LivePolicy,
+    /// Stock to sell before a deadline, when known: the inventory-aware
+    /// policies need it and fall back to `ts_contextual` without it.
+    pub stock: Option<StockPlan>,
+}
+
+/// The policies of a live repricing step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LivePolicy {
+    /// Thompson sampling on the item's logistic demand curve, greedy on the
+    /// draw; blind to stock.
+    TsContextual,
+    /// The draw fed to the TS-update LP (capacity: stock left over shoppers
+    /// left until the deadline). The benchmark's default.
+    #[default]
+    TsContextualUpdate,
+    /// The draw fed to the TS-fixed LP (capacity: the season's starting stock
+    /// over its expected shoppers).
+    TsContextualFixed,
+    /// Hold the grid's single price (the base price), guarded.
+    Fixed,
+}
+
+impl LivePolicy {
+    pub const ALL: [LivePolicy; 4] = [
+        Self::TsContextual,
+        Self::TsContextualUpdate,
+        Self::TsContextualFixed,
+        Self::Fixed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TsContextual => "ts_contextual",
+            Self::TsContextualUpdate => "ts_contextual_update",
+            Self::TsContextualFixed => "ts_contextual_fixed",
+            Self::Fixed => "fixed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    pub fn uses_stock(self) -> bool {
+        matches!(self, Self::TsContextualUpdate | Self::TsContextualFixed)
+    }
 }
 
 /// Why a price changed.
@@ -39,6 +87,9 @@ pub struct Reason {
     pub estimated_conversion: f64,
     /// Every rule that moved the price.
     pub clips: Vec<Clip>,
+    /// How limited stock shaped the price (inventory-aware policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<InventoryNote>,
 }
 
 /// Where a change stands.
@@ -73,24 +124,48 @@ pub struct Repriced {
     pub errors: Vec<(String, String)>,
 }
 
-/// Name recorded as the policy of [`reprice`]'s changes.
+/// Name recorded as the policy of a stock-blind Thompson change.
 pub const POLICY: &str = "ts_contextual";
 
-/// Prices every item once: a Thompson draw from its demand curve over its
-/// grid, then its rules. An item whose rules conflict or whose curve is
-/// unknown keeps its price and is reported in `errors`.
+/// Prices every item once with its policy: a Thompson draw from its demand
+/// curve over its grid (fed to the TS-update or TS-fixed LP when the item has
+/// a stock plan), then its rules. An item whose rules conflict or whose curve
+/// is unknown keeps its price and is reported in `errors`.
 pub fn reprice(book: &DemandBook, items: &[ItemInput<'_>], rng: &mut dyn RngCore) -> Repriced {
     let mut out = Repriced::default();
     for input in items {
         let current = input.situation.current;
-        let quote = match book.quote(
-            input.item,
-            input.grid,
-            &input.context,
-            input.rules,
-            &input.situation,
-            rng,
-        ) {
+        let (policy, quoted) = match (input.policy, input.stock) {
+            (p @ (LivePolicy::TsContextualUpdate | LivePolicy::TsContextualFixed), Some(plan)) => (
+                p,
+                book.quote_with_stock(
+                    input.item,
+                    input.grid,
+                    &input.context,
+                    input.rules,
+                    &input.situation,
+                    &plan,
+                    p == LivePolicy::TsContextualUpdate,
+                    rng,
+                ),
+            ),
+            (p, _) => (
+                if p == LivePolicy::Fixed {
+                    p
+                } else {
+                    LivePolicy::TsContextual
+                },
+                book.quote(
+                    input.item,
+                    input.grid,
+                    &input.context,
+                    input.rules,
+                    &input.situation,
+                    rng,
+                ),
+            ),
+        };
+        let quote = match quoted {
             Ok(q) => q,
             Err(e) => {
                 if let Some(c) = current {
@@ -115,10 +190,11 @@ pub fn reprice(book: &DemandBook, items: &[ItemInput<'_>], rng: &mut dyn RngCore
                 from: current,
                 to,
                 reason: Reason {
-                    policy: POLICY.to_owned(),
+                    policy: policy.name().to_owned(),
                     proposed: quote.proposed,
                     estimated_conversion: quote.conversion,
                     clips: quote.clips,
+                    inventory: quote.inventory,
                 },
                 status: if quote.guarded.needs_approval {
                     Status::Pending
@@ -326,6 +402,8 @@ mod tests {
                 rules: &auto,
                 situation: at(1),
                 context: Context::default(),
+                policy: LivePolicy::TsContextual,
+                stock: None,
             },
             ItemInput {
                 item: "b",
@@ -333,6 +411,8 @@ mod tests {
                 rules: &approve,
                 situation: at(1),
                 context: Context::default(),
+                policy: LivePolicy::TsContextual,
+                stock: None,
             },
             ItemInput {
                 item: "c",
@@ -340,6 +420,8 @@ mod tests {
                 rules: &broken,
                 situation: at(4_200),
                 context: Context::default(),
+                policy: LivePolicy::TsContextual,
+                stock: None,
             },
         ];
         let out = reprice(&book(), &items, &mut rng);
@@ -391,6 +473,7 @@ mod tests {
                     from: m(900),
                     to: m(999),
                 }],
+                inventory: None,
             },
             status: Status::Pending,
             at: 0,

@@ -100,7 +100,7 @@ impl AppState {
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
             intent,
-            pricing_lock: Arc::new(tokio::sync::Mutex::new(())),
+            pricing: Default::default(),
             recommenders: Default::default(),
             dashboard: Arc::new(crate::dashboard::DashboardState::new(&config_dashboard)),
             customer_models: Default::default(),

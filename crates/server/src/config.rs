@@ -36,6 +36,9 @@ pub struct ServerConfig {
     /// Runs a pricing step (`POST /v1/pricing/reprice`) for every tenant's
     /// items with rules this often, in seconds (0 = only on request).
     pub reprice_every_secs: u64,
+    /// Seeds every pricing step's random draws (reproducible steps for tests
+    /// and demos; leave unset in production, where each step draws afresh).
+    pub pricing_seed: Option<u64>,
     /// The operator dashboard at `/dashboard` (`[server.dashboard]`).
     pub dashboard: DashboardConfig,
     /// Customer scores and triggers (`[server.behavior]`).
@@ -94,6 +97,7 @@ impl Default for ServerConfig {
             reprice_every_secs: 0,
             dashboard: DashboardConfig::default(),
             behavior: BehaviorConfig::default(),
+            pricing_seed: None,
         }
     }
 }

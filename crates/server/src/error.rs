@@ -13,6 +13,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub retry_after_secs: Option<u64>,
+    /// Machine-readable specifics (e.g. `{"field": "freeze[1].end"}`), sent as `error.details`.
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -22,7 +24,14 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after_secs: None,
+            details: None,
         }
+    }
+
+    /// Adds `error.details` to the response body.
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -128,7 +137,12 @@ impl From<hc_ledger::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = match self.details {
+            Some(details) => {
+                json!({"error": {"code": self.code, "message": self.message, "details": details}})
+            }
+            None => json!({"error": {"code": self.code, "message": self.message}}),
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())

@@ -193,7 +193,7 @@ pub async fn store(
         .append_events(tenant, events)
         .await
         .map_err(IngestError::Store)?;
-    learn_prices(state, tenant, observations, &appended);
+    learn_prices(state, tenant, observations, &appended).await;
     metrics::counter!("hc_events_accepted_total", "source" => source.as_str())
         .increment(appended.accepted);
     metrics::counter!("hc_events_duplicates_total", "source" => source.as_str())
@@ -229,12 +229,28 @@ fn pricing_observations(events: &[Event]) -> Vec<crate::pricing::PricingObservat
         .collect()
 }
 
+/// One stored batch's pricing observations, waiting to be learned.
+pub struct LearnJob {
+    tenant: TenantId,
+    observations: Vec<crate::pricing::PricingObservation>,
+}
+
+/// Batches the learning queue holds before ingestion waits for room.
+pub const LEARN_QUEUE_BATCHES: usize = 256;
+/// Most observations one learning transaction takes (queued batches of a
+/// tenant are merged up to this).
+pub const LEARN_COALESCE: usize = 20_000;
+
 /// Feeds the tenant's demand model after the batch is stored, off the
-/// request path (the event log stays the record; learning is derived from
-/// it). A batch that held duplicates (a retry) is not learned from at all,
-/// so that a resent event is never counted twice: the log tells new events
-/// from repeats only in totals.
-fn learn_prices(
+/// request path, through this process's bounded learning queue: one worker
+/// drains it, merging the queued batches of each tenant into one learning
+/// transaction. When the queue is full, ingestion waits for room before it
+/// acknowledges (backpressure), so an acknowledged event is never dropped
+/// by learning; a batch still queued when the process stops is not learned
+/// (its events stay in the log). A batch that held duplicates (a retry) is
+/// not learned from at all, so that a resent event is never counted twice:
+/// the log tells new events from repeats only in totals.
+async fn learn_prices(
     state: &AppState,
     tenant: &TenantId,
     observations: Vec<crate::pricing::PricingObservation>,
@@ -248,18 +264,67 @@ fn learn_prices(
             .increment(observations.len() as u64);
         return;
     }
-    let (state, tenant) = (state.clone(), tenant.clone());
-    tokio::spawn(async move {
-        match crate::pricing::observe(&state, &tenant, &observations).await {
+    let queue = state
+        .pricing
+        .learner
+        .get_or_init(|| async {
+            let (tx, rx) = tokio::sync::mpsc::channel(LEARN_QUEUE_BATCHES);
+            tokio::spawn(learn_worker(state.clone(), rx));
+            tx
+        })
+        .await;
+    let job = LearnJob {
+        tenant: tenant.clone(),
+        observations,
+    };
+    if queue.send(job).await.is_err() {
+        tracing::error!(%tenant, "the pricing learner has stopped");
+    }
+    metrics::gauge!("hc_pricing_learn_queue_batches")
+        .set((LEARN_QUEUE_BATCHES - queue.capacity()) as f64);
+}
+
+/// The learning worker: takes a batch, merges whatever else is queued by
+/// tenant (up to [`LEARN_COALESCE`] observations), learns each tenant's in
+/// one transaction, retrying a failed one twice.
+async fn learn_worker(state: AppState, mut rx: tokio::sync::mpsc::Receiver<LearnJob>) {
+    while let Some(first) = rx.recv().await {
+        let mut merged: Vec<LearnJob> = vec![first];
+        let mut total: usize = merged[0].observations.len();
+        while total < LEARN_COALESCE {
+            let Ok(job) = rx.try_recv() else { break };
+            total += job.observations.len();
+            match merged.iter_mut().find(|m| m.tenant == job.tenant) {
+                Some(m) => m.observations.extend(job.observations),
+                None => merged.push(job),
+            }
+        }
+        for job in merged {
+            learn_with_retries(&state, &job).await;
+        }
+        metrics::gauge!("hc_pricing_learn_queue_batches").set(rx.len() as f64);
+    }
+}
+
+async fn learn_with_retries(state: &AppState, job: &LearnJob) {
+    for attempt in 0..3u64 {
+        match crate::pricing::observe(state, &job.tenant, &job.observations).await {
             Ok(out) => {
                 metrics::counter!("hc_pricing_observations_learned_total")
                     .increment(out.accepted as u64);
                 metrics::counter!("hc_pricing_observations_quarantined_total")
                     .increment(out.quarantined.len() as u64);
+                return;
             }
-            Err(e) => tracing::warn!(%tenant, error = ?e, "pricing could not learn from events"),
+            Err(e) => {
+                tracing::warn!(tenant = %job.tenant, attempt, error = %e.message,
+                    "pricing could not learn from events");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
         }
-    });
+    }
+    metrics::counter!("hc_pricing_observations_failed_total")
+        .increment(job.observations.len() as u64);
 }
 
 /// Keeps one refused message that never became a batch (e.g. a garbage MQTT payload).

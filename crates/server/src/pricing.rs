@@ -6,25 +6,30 @@
 //! came out: `auto` changes go live (item price, catalog variant price and
 //! history in one transaction), `approve` changes wait in the approvals queue.
 //!
-//! Learning: [`observe`] is the entry point for shopper behaviour. The
-//! events pipeline (`POST /v1/events`, built separately) should call it for
-//! every `product_view` (with the price shown, `purchased: false`) and every
-//! `purchase` (price paid, quantity, `purchased: true`), with the event's own
-//! timestamp. Until that lands, `POST /v1/pricing/observations` feeds it.
-//! The tenant's book is one JSON document in the store, read-modified-written
-//! under a process-wide lock (one server process per database for learning).
+//! Learning: [`observe`] is the entry point for shopper behaviour, fed by
+//! the events pipeline through [`crate::ingest`]'s learning queue and by
+//! `POST /v1/pricing/observations`. The book is stored per item and per
+//! category; a batch reads, updates and writes back only its own items'
+//! and categories' rows in one locking transaction, so concurrent learners
+//! (in this process or others on the same database) never lose updates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 
 use axum::http::StatusCode;
 use hc_domain::{ItemId, Money, TenantId, now_ms};
 use hc_pricing::demand::Context;
-use hc_pricing::guardrails::{Mode, Rules, Situation};
-use hc_pricing::learn::{DemandBook, Observation};
+use hc_pricing::guardrails::{FreezeWindow, Mode, Rules, Situation};
+use hc_pricing::learn::{DemandBook, Observation, StockPlan};
 use hc_pricing::reprice::{
-    self as engine, Approvals, CompetitorPrice, ItemInput, PriceChange, Reason, Repriced, Status,
+    self as engine, Approvals, CompetitorPrice, ItemInput, LivePolicy, PriceChange, Reason,
+    Repriced, Status,
 };
-use hc_store::{ApprovalStatus, CompetitorObservation, NewPriceChange, PriceApproval, PricedItem};
+use hc_store::{
+    ApprovalStatus, CompetitorObservation, DemandApply, DemandRow, DemandRows, DemandUpdate,
+    NewPriceChange, PriceApproval, PricedItem, Sale,
+};
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -34,8 +39,18 @@ use crate::state::AppState;
 pub const COMPETITOR_MAX_AGE_SECS: i64 = 7 * 86_400;
 /// Candidate prices per item for the Thompson step.
 const GRID_POINTS: usize = 11;
-/// The policies an item may name.
-pub const POLICIES: [&str; 2] = [engine::POLICY, "fixed"];
+
+/// Most freeze windows one set of rules may hold.
+pub const MAX_FREEZE_WINDOWS: usize = 100;
+
+/// A period during which the price does not move (a campaign, a printed
+/// catalogue): `[start, end)`, RFC 3339 times.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireFreeze {
+    pub start: String,
+    pub end: String,
+}
 
 /// The merchant's rules for one item as sent and stored: money as decimal
 /// numbers in the store currency, percentages as percent.
@@ -68,19 +83,55 @@ pub struct WireRules {
     pub competitor_max_above_pct: Option<f64>,
     #[serde(default)]
     pub mode: Mode,
-    /// `ts_contextual` (default) or `fixed` (hold the base price, guarded).
+    /// `ts_contextual_update` (default), `ts_contextual_fixed`,
+    /// `ts_contextual` (blind to stock) or `fixed` (hold the base price, guarded).
     #[serde(default)]
     pub policy: Option<String>,
-    /// Units to sell until `sell_by` (stored for the inventory-aware policies).
+    /// Units to sell until `sell_by`, counted from when this rule is set
+    /// (without it, the catalog variant's `stock`).
     #[serde(default)]
     pub stock: Option<i64>,
-    /// RFC 3339 time.
+    /// RFC 3339 time by which the stock is to be sold; without it the
+    /// horizon is open and stock does not shape the price.
     #[serde(default)]
     pub sell_by: Option<String>,
+    /// Windows during which the price holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<WireFreeze>,
 }
 
+/// A refused rules document: `error.details.field` names the field
+/// (`freeze[1].end`) and the message says why.
 fn invalid_rules(field: &str, why: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("invalid_rules", format!("{field}: {why}"))
+        .with_details(serde_json::json!({ "field": field }))
+}
+
+fn freeze_windows(wire: &[WireFreeze]) -> ApiResult<Vec<FreezeWindow>> {
+    if wire.len() > MAX_FREEZE_WINDOWS {
+        return Err(invalid_rules(
+            "freeze",
+            format!("at most {MAX_FREEZE_WINDOWS} windows"),
+        ));
+    }
+    wire.iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let at = |field: &str, s: &str| {
+                parse_rfc3339(s).ok_or_else(|| {
+                    invalid_rules(&format!("freeze[{i}].{field}"), "must be an RFC 3339 time")
+                })
+            };
+            let (start, end) = (at("start", &w.start)?, at("end", &w.end)?);
+            if end <= start {
+                return Err(invalid_rules(
+                    &format!("freeze[{i}].end"),
+                    "must be after start",
+                ));
+            }
+            Ok(FreezeWindow { start, end })
+        })
+        .collect()
 }
 
 /// Maps an engine error about rules to the API: malformed is 400, contradictory 422.
@@ -129,15 +180,19 @@ impl WireRules {
             ));
         }
         if let Some(p) = &self.policy
-            && !POLICIES.contains(&p.as_str())
+            && LivePolicy::parse(p).is_none()
         {
+            let names: Vec<&str> = LivePolicy::ALL.iter().map(|p| p.name()).collect();
             return Err(invalid_rules(
                 "policy",
-                format!("must be one of {}", POLICIES.join(", ")),
+                format!("must be one of {}", names.join(", ")),
             ));
         }
-        if self.stock.is_some_and(|s| s < 0) {
-            return Err(invalid_rules("stock", "must be zero or more units"));
+        if self
+            .stock
+            .is_some_and(|s| !(0..=1_000_000_000).contains(&s))
+        {
+            return Err(invalid_rules("stock", "must be 0 to 1,000,000,000 units"));
         }
         if let Some(s) = &self.sell_by {
             parse_rfc3339(s).ok_or_else(|| invalid_rules("sell_by", "must be an RFC 3339 time"))?;
@@ -151,7 +206,7 @@ impl WireRules {
             max_change_step: percent("max_change_pct", self.max_change_pct)?,
             max_change_day: percent("max_change_day_pct", self.max_change_day_pct)?,
             ending_cents: self.ending_cents,
-            freeze: Vec::new(),
+            freeze: freeze_windows(&self.freeze)?,
             competitor_max_above: percent(
                 "competitor_max_above_pct",
                 self.competitor_max_above_pct,
@@ -162,8 +217,29 @@ impl WireRules {
         Ok(rules)
     }
 
-    fn fixed(&self) -> bool {
-        self.policy.as_deref() == Some("fixed")
+    /// Rules for a whole category: as for an item, but stock is per item.
+    pub fn to_category_rules(&self) -> ApiResult<Rules> {
+        if self.stock.is_some() {
+            return Err(invalid_rules(
+                "stock",
+                "is per item: set it in the item's own rules",
+            ));
+        }
+        if self.sell_by.is_some() {
+            return Err(invalid_rules(
+                "sell_by",
+                "is per item: set it in the item's own rules",
+            ));
+        }
+        self.to_rules()
+    }
+
+    /// The item's policy (`ts_contextual_update` unless named).
+    pub fn policy(&self) -> LivePolicy {
+        self.policy
+            .as_deref()
+            .and_then(LivePolicy::parse)
+            .unwrap_or_default()
     }
 }
 
@@ -178,11 +254,37 @@ fn day_of_week(unix_secs: i64) -> u8 {
     (unix_secs.div_euclid(86_400) + 3).rem_euclid(7) as u8
 }
 
-/// The stored wire rules of an item, parsed.
-pub fn stored_rules(item: &PricedItem) -> ApiResult<(WireRules, Rules)> {
-    let wire: WireRules = serde_json::from_value(item.rules.clone()).map_err(ApiError::internal)?;
+/// The rules that price an item: its own, or (when its stored rules are
+/// `null`) those of its catalog category.
+pub fn stored_rules(
+    item: &PricedItem,
+    category: Option<&str>,
+    categories: &[(String, serde_json::Value)],
+) -> ApiResult<(WireRules, Rules)> {
+    let doc = if item.rules.is_null() {
+        category
+            .and_then(|c| categories.iter().find(|(name, _)| name == c))
+            .map(|(_, r)| r)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "no_rules",
+                    "the item has no rules of its own and its category has none",
+                )
+            })?
+    } else {
+        &item.rules
+    };
+    let wire: WireRules = serde_json::from_value(doc.clone()).map_err(ApiError::internal)?;
     let rules = wire.to_rules()?;
     Ok((wire, rules))
+}
+
+/// What the catalog says about a variant besides its price.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogView {
+    pub stock: Option<i64>,
+    pub category: Option<String>,
 }
 
 fn situation(item: &PricedItem, competitors: &[CompetitorObservation], at_ms: i64) -> Situation {
@@ -226,42 +328,104 @@ fn grid(rules: &Rules, fixed: bool, base: Money) -> Vec<f64> {
         .collect()
 }
 
-async fn load_book(state: &AppState, t: &TenantId) -> ApiResult<DemandBook> {
-    match state.platform.demand_model(t).await? {
-        Some(doc) => serde_json::from_str(&doc).map_err(ApiError::internal),
-        None => Ok(DemandBook::default()),
-    }
+/// This process's pricing state: tenants whose legacy model was imported,
+/// items known to have demand rows (no catalog lookup needed), and the
+/// learning queue fed by event ingestion.
+#[derive(Default)]
+pub struct PricingRuntime {
+    imported: Mutex<HashSet<TenantId>>,
+    known: Mutex<HashSet<(TenantId, ItemId)>>,
+    pub(crate) learner: tokio::sync::OnceCell<tokio::sync::mpsc::Sender<crate::ingest::LearnJob>>,
 }
 
-/// Registers `item` in `book` (reference: its base price under rules, else
-/// its catalog price; category from the catalog). `false` when unknown.
-async fn ensure_registered(
+/// The rows of a book: one per item (with its category) and per category.
+fn book_rows(book: &DemandBook) -> Result<DemandRows, String> {
+    let items = book
+        .items()
+        .map(|(k, d)| {
+            Ok(DemandRow {
+                key: k.to_owned(),
+                category: d.category.clone(),
+                doc: serde_json::to_string(d).map_err(|e| e.to_string())?,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let categories = book
+        .categories()
+        .map(|(k, m)| {
+            Ok(DemandRow {
+                key: k.to_owned(),
+                category: None,
+                doc: serde_json::to_string(m).map_err(|e| e.to_string())?,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(DemandRows { items, categories })
+}
+
+/// A book from stored rows; an empty item row is registered from `new`
+/// (reference price and category), starting from its category's curve.
+fn book_from_rows(
+    rows: &DemandRows,
+    new: &HashMap<String, (f64, Option<String>)>,
+) -> Result<DemandBook, String> {
+    let mut book = DemandBook::default();
+    for c in rows.categories.iter().filter(|c| !c.doc.is_empty()) {
+        book.insert_category(
+            &c.key,
+            serde_json::from_str(&c.doc).map_err(|e| format!("category {}: {e}", c.key))?,
+        );
+    }
+    for r in &rows.items {
+        if r.doc.is_empty() {
+            if let Some((reference, category)) = new.get(&r.key) {
+                book.register(&r.key, *reference, category.as_deref())
+                    .map_err(|e| e.to_string())?;
+            }
+        } else {
+            book.insert_item(
+                &r.key,
+                serde_json::from_str(&r.doc).map_err(|e| format!("item {}: {e}", r.key))?,
+            );
+        }
+    }
+    Ok(book)
+}
+
+/// Moves the tenant's legacy one-document model into rows, once per process.
+async fn import_legacy(state: &AppState, t: &TenantId) -> ApiResult<()> {
+    if state.pricing.imported.lock().expect("lock").contains(t) {
+        return Ok(());
+    }
+    if let Some(doc) = state.platform.demand_model(t).await? {
+        let book: DemandBook = serde_json::from_str(&doc).map_err(ApiError::internal)?;
+        let rows = book_rows(&book).map_err(ApiError::internal)?;
+        state.platform.import_demand(t, &rows).await?;
+        tracing::info!(tenant = %t, items = rows.items.len(), "imported the legacy demand model");
+    }
+    state
+        .pricing
+        .imported
+        .lock()
+        .expect("lock")
+        .insert(t.clone());
+    Ok(())
+}
+
+/// The learned demand of `items` (all of the tenant's when `None`).
+async fn load_book(
     state: &AppState,
     t: &TenantId,
-    book: &mut DemandBook,
-    item: &ItemId,
-    base: Option<Money>,
-) -> ApiResult<bool> {
-    if book.item(item.as_str()).is_some() {
-        return Ok(true);
-    }
-    let product = state
-        .tools
-        .retail()
-        .store()
-        .product_of_item(t, item)
-        .await?;
-    let catalog_price = product
-        .as_ref()
-        .and_then(|p| p.variants.get(item))
-        .map(|v| v.price);
-    let Some(reference) = base.or(catalog_price) else {
-        return Ok(false);
-    };
-    let category = product.as_ref().and_then(|p| p.category.as_deref());
-    Ok(book
-        .register(item.as_str(), reference.to_decimal(), category)
-        .is_ok())
+    items: Option<&[ItemId]>,
+) -> ApiResult<DemandBook> {
+    import_legacy(state, t).await?;
+    let rows = state.platform.demand_rows(t, items).await?;
+    book_from_rows(&rows, &HashMap::new()).map_err(ApiError::internal)
+}
+
+/// The tenant's learned demand rows, parsed (for tests and inspection).
+pub async fn demand_book(state: &AppState, t: &TenantId) -> ApiResult<DemandBook> {
+    load_book(state, t, None).await
 }
 
 /// Name recorded as the policy of a price the merchant set in the catalog.
@@ -271,27 +435,33 @@ pub const CATALOG_EDIT: &str = "catalog_edit";
 /// price there (`PUT /v1/products/…`) since pricing last set it, that price
 /// becomes the item's current one, recorded in the history as a
 /// `catalog_edit`, before anything is decided from it.
+///
+/// Also returns the variant's catalog stock and its product's category.
 async fn sync_with_catalog(
     state: &AppState,
     t: &TenantId,
     item: PricedItem,
     at_ms: i64,
-) -> ApiResult<PricedItem> {
+) -> ApiResult<(PricedItem, CatalogView)> {
     let product = state
         .tools
         .retail()
         .store()
         .product_of_item(t, &item.item_id)
         .await?;
-    let Some(shown) = product
+    let Some((shown, stock)) = product
         .as_ref()
         .and_then(|p| p.variants.get(&item.item_id))
-        .map(|v| v.price)
+        .map(|v| (v.price, v.stock))
     else {
-        return Ok(item);
+        return Ok((item, CatalogView::default()));
+    };
+    let view = CatalogView {
+        stock,
+        category: product.as_ref().and_then(|p| p.category.clone()),
     };
     if shown == item.current {
-        return Ok(item);
+        return Ok((item, view));
     }
     let change = NewPriceChange {
         item_id: item.item_id.clone(),
@@ -301,11 +471,46 @@ async fn sync_with_catalog(
         at_ms,
     };
     state.platform.apply_price(t, &change).await?;
-    Ok(state
+    let item = state
         .platform
         .priced_item(t, &item.item_id)
         .await?
-        .unwrap_or(item))
+        .unwrap_or(item);
+    Ok((item, view))
+}
+
+/// The stock plan of an item with a deadline (`sell_by` in the future) and
+/// a stock (its `stock` rule less the units sold since, else the catalog's),
+/// in shoppers: the item's observed shopper rate times the time left.
+/// `None` (the horizon is open, or the rate is not known yet) prices the
+/// item without regard to stock.
+fn stock_plan(
+    wire: &WireRules,
+    item: &PricedItem,
+    catalog_stock: Option<i64>,
+    book: &DemandBook,
+    now: i64,
+) -> Option<StockPlan> {
+    let sell_by = wire.sell_by.as_deref().and_then(parse_rfc3339)?;
+    let left = sell_by - now;
+    if left <= 0 {
+        return None;
+    }
+    let (remaining, initial) = match wire.stock {
+        Some(s) => ((s - item.sold_units).max(0), s),
+        None => {
+            let s = catalog_stock?.max(0);
+            (s, s)
+        }
+    };
+    let rate = book.shopper_rate(item.item_id.as_str())?;
+    let season = (sell_by - item.stock_since_ms.div_euclid(1000)).max(left);
+    Some(StockPlan {
+        remaining: remaining as f64,
+        initial: initial as f64,
+        shoppers_left: rate * left as f64,
+        shoppers_total: rate * season as f64,
+    })
 }
 
 /// One change of a step as returned by the API.
@@ -336,14 +541,24 @@ pub struct RepriceOut {
 struct Prepared {
     item: PricedItem,
     rules: Rules,
-    fixed: bool,
+    policy: LivePolicy,
+    stock: Option<StockPlan>,
     grid: Vec<f64>,
     situation: Situation,
     context: Context,
 }
 
-/// The pure step, apart from the awaits (the thread RNG is not `Send`).
-fn step(book: &DemandBook, prepared: &[Prepared]) -> Repriced {
+/// The step's random source: seeded from `server.pricing_seed` when set
+/// (reproducible steps for tests and demos), else from the OS.
+fn step_rng(state: &AppState) -> rand::rngs::StdRng {
+    match state.config.pricing_seed {
+        Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+        None => rand::rngs::StdRng::from_entropy(),
+    }
+}
+
+/// The pure step, apart from the awaits.
+fn step(state: &AppState, book: &DemandBook, prepared: &[Prepared]) -> Repriced {
     let inputs: Vec<ItemInput<'_>> = prepared
         .iter()
         .map(|p| ItemInput {
@@ -352,18 +567,30 @@ fn step(book: &DemandBook, prepared: &[Prepared]) -> Repriced {
             rules: &p.rules,
             situation: p.situation,
             context: p.context,
+            policy: p.policy,
+            stock: p.stock,
         })
         .collect();
-    engine::reprice(book, &inputs, &mut rand::thread_rng())
+    engine::reprice(book, &inputs, &mut step_rng(state))
 }
 
-/// One repricing step for the tenant's items with rules (or only `only`).
+/// One repricing step for the tenant's items with rules (or only `only`),
+/// in a fixed number of statements whatever the number of items: the
+/// priced items, the catalog, the recent competitor prices and the demand
+/// rows are each read once; the live changes (and the catalog edits found
+/// on the way) are written in one transaction by
+/// [`hc_store::PricingStore::apply_prices`].
 pub async fn reprice(
     state: &AppState,
     t: &TenantId,
     only: Option<&[ItemId]>,
 ) -> ApiResult<RepriceOut> {
     let at_ms = now_ms();
+    if only.is_none() {
+        // Catalog items added to a ruled category since are priced too.
+        state.platform.enrol_category_items(t, at_ms).await?;
+    }
+    let categories = state.platform.category_rules(t).await?;
     let items = state.platform.priced_items(t, only).await?;
     let mut errors = Vec::new();
     if let Some(wanted) = only {
@@ -383,11 +610,53 @@ pub async fn reprice(
             errors,
         });
     }
-    let mut book = load_book(state, t).await?;
+    let now = at_ms.div_euclid(1000);
+    let catalog: HashMap<ItemId, hc_store::CatalogPrice> = state
+        .platform
+        .catalog_prices(t)
+        .await?
+        .into_iter()
+        .map(|c| (c.item_id.clone(), c))
+        .collect();
+    let mut competitors: HashMap<ItemId, Vec<CompetitorObservation>> = HashMap::new();
+    for c in state
+        .platform
+        .competitor_prices_since(t, now - COMPETITOR_MAX_AGE_SECS)
+        .await?
+    {
+        competitors.entry(c.item_id.clone()).or_default().push(c);
+    }
+    let mut book = match only {
+        Some(_) => {
+            let ids: Vec<ItemId> = items.iter().map(|i| i.item_id.clone()).collect();
+            load_book(state, t, Some(&ids)).await?
+        }
+        None => load_book(state, t, None).await?,
+    };
+    // The catalog is what shoppers see: a price the merchant set there since
+    // pricing last did becomes the current one, recorded as a catalog edit.
+    let mut edits = Vec::new();
     let mut prepared = Vec::with_capacity(items.len());
-    for item in items {
-        let item = sync_with_catalog(state, t, item, at_ms).await?;
-        let (wire, rules) = match stored_rules(&item) {
+    for mut item in items {
+        let view = catalog.get(&item.item_id);
+        if let Some(shown) = view.map(|v| v.price)
+            && shown != item.current
+        {
+            edits.push(NewPriceChange {
+                item_id: item.item_id.clone(),
+                from: Some(item.current),
+                to: shown,
+                reason: serde_json::json!({ "policy": CATALOG_EDIT }),
+                at_ms,
+            });
+            if at_ms.div_euclid(86_400_000) != item.day {
+                item.day_open = item.current;
+                item.day = at_ms.div_euclid(86_400_000);
+            }
+            item.current = shown;
+        }
+        let category = view.and_then(|v| v.category.as_deref());
+        let (wire, rules) = match stored_rules(&item, category, &categories) {
             Ok(r) => r,
             Err(e) => {
                 errors.push(ItemError {
@@ -397,41 +666,59 @@ pub async fn reprice(
                 continue;
             }
         };
-        ensure_registered(state, t, &mut book, &item.item_id, Some(item.base)).await?;
-        let competitors = state.platform.competitor_prices(t, &item.item_id).await?;
-        let situation = situation(&item, &competitors, at_ms);
+        if book.item(item.item_id.as_str()).is_none() {
+            // Registered in memory (reference: the base price); learning stores it.
+            let _ = book.register(item.item_id.as_str(), item.base.to_decimal(), category);
+        }
+        let none = Vec::new();
+        let seen = competitors.get(&item.item_id).unwrap_or(&none);
+        let situation = situation(&item, seen, at_ms);
         let context = Context {
             day_of_week: day_of_week(situation.now),
             competitor_price: situation.lowest_competitor.map(Money::to_decimal),
             ..Context::default()
         };
+        let policy = wire.policy();
+        let stock = if policy.uses_stock() {
+            stock_plan(
+                &wire,
+                &item,
+                view.and_then(|v| v.stock),
+                &book,
+                situation.now,
+            )
+        } else {
+            None
+        };
         prepared.push(Prepared {
-            grid: grid(&rules, wire.fixed(), item.base),
-            fixed: wire.fixed(),
+            grid: grid(&rules, policy == LivePolicy::Fixed, item.base),
+            policy,
+            stock,
             item,
             rules,
             situation,
             context,
         });
     }
-    let out = step(&book, &prepared);
+    let out = step(state, &book, &prepared);
     let mut prices = out.prices;
     errors.extend(
         out.errors
             .into_iter()
             .map(|(item_id, message)| ItemError { item_id, message }),
     );
+    let by_item: HashMap<&str, &Prepared> = prepared
+        .iter()
+        .map(|p| (p.item.item_id.as_str(), p))
+        .collect();
+    let mut live: Vec<NewPriceChange> = edits;
+    let first_live = live.len();
     let mut changes = Vec::with_capacity(out.changes.len());
-    for mut change in out.changes {
-        let Some(p) = prepared
-            .iter()
-            .find(|p| p.item.item_id.as_str() == change.item)
-        else {
+    let mut live_changes = Vec::new();
+    for change in out.changes {
+        let Some(p) = by_item.get(change.item.as_str()) else {
             continue;
         };
-        if p.fixed {
-            change.reason.policy = "fixed".into();
-        }
         let new = NewPriceChange {
             item_id: p.item.item_id.clone(),
             from: change.from,
@@ -439,26 +726,46 @@ pub async fn reprice(
             reason: serde_json::to_value(&change.reason).map_err(ApiError::internal)?,
             at_ms,
         };
-        let approval_id = match change.status {
-            Status::Pending => Some(state.platform.queue_price(t, &new).await?.id),
-            _ => match state.platform.apply_price(t, &new).await {
-                Ok(_) => None,
-                Err(hc_store::Error::Conflict(why)) => {
-                    // Moved concurrently: the item keeps the price it has now.
-                    prices.remove(&change.item);
-                    errors.push(ItemError {
-                        item_id: change.item.clone(),
-                        message: why,
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        changes.push(ChangeOut {
-            change,
-            approval_id,
+        match change.status {
+            Status::Pending => {
+                let approval_id = Some(state.platform.queue_price(t, &new).await?.id);
+                changes.push(ChangeOut {
+                    change,
+                    approval_id,
+                });
+            }
+            _ => {
+                live.push(new);
+                live_changes.push(change);
+            }
+        }
+    }
+    // Catalog edits whose item then failed still count: they are what shoppers see.
+    let outcome = state.platform.apply_prices(t, &live).await?;
+    for (i, refused) in outcome.iter().enumerate() {
+        let Some(why) = refused else { continue };
+        let item = live[i].item_id.to_string();
+        if i < first_live {
+            errors.push(ItemError {
+                item_id: item,
+                message: why.clone(),
+            });
+            continue;
+        }
+        // Moved concurrently: the item keeps the price it has now.
+        prices.remove(&item);
+        errors.push(ItemError {
+            item_id: item,
+            message: why.clone(),
         });
+    }
+    for (k, change) in live_changes.into_iter().enumerate() {
+        if outcome[first_live + k].is_none() {
+            changes.push(ChangeOut {
+                change,
+                approval_id: None,
+            });
+        }
     }
     Ok(RepriceOut {
         prices,
@@ -493,9 +800,10 @@ pub async fn decide(
         .priced_item(t, &approval.item_id)
         .await?
         .ok_or_else(|| ApiError::not_found("priced item"))?;
-    let item = sync_with_catalog(state, t, item, at_ms).await?;
+    let (item, catalog) = sync_with_catalog(state, t, item, at_ms).await?;
     if approve {
-        let (_, rules) = stored_rules(&item)?;
+        let categories = state.platform.category_rules(t).await?;
+        let (_, rules) = stored_rules(&item, catalog.category.as_deref(), &categories)?;
         let competitors = state.platform.competitor_prices(t, &item.item_id).await?;
         let situation = situation(&item, &competitors, at_ms);
         let reason: Reason =
@@ -595,58 +903,116 @@ pub struct ObserveOut {
     pub quarantined: Vec<Quarantined>,
 }
 
-/// Feeds the tenant's demand book. Events for unknown items or with
-/// implausible prices or context are quarantined (reported, not learned).
+/// Feeds the tenant's demand book: one locking transaction over the
+/// batch's items and their categories. Events for items not in the catalog
+/// or with implausible prices or context are quarantined (reported, not
+/// learned); every learned purchase counts against its item's stock.
 pub async fn observe(
     state: &AppState,
     t: &TenantId,
     events: &[PricingObservation],
 ) -> ApiResult<ObserveOut> {
-    let _guard = state.pricing_lock.lock().await;
-    let mut book = load_book(state, t).await?;
-    let mut out = ObserveOut {
-        accepted: 0,
-        quarantined: Vec::new(),
+    import_legacy(state, t).await?;
+    let distinct: BTreeSet<&ItemId> = events.iter().map(|e| &e.item_id).collect();
+    let unknown: Vec<&ItemId> = {
+        let known = state.pricing.known.lock().expect("lock");
+        distinct
+            .iter()
+            .filter(|i| !known.contains(&(t.clone(), (**i).clone())))
+            .copied()
+            .collect()
     };
-    // Items known to the book need no store round trip; new ones are looked
-    // up once per batch.
-    let mut unknown: std::collections::HashSet<&ItemId> = std::collections::HashSet::new();
-    for (index, event) in events.iter().enumerate() {
-        let known = if book.item(event.item_id.as_str()).is_some() {
-            true
-        } else if unknown.contains(&event.item_id) {
-            false
-        } else {
-            let base = state
-                .platform
-                .priced_item(t, &event.item_id)
-                .await?
-                .map(|p| p.base);
-            let ok = ensure_registered(state, t, &mut book, &event.item_id, base).await?;
-            if !ok {
-                unknown.insert(&event.item_id);
+    // Items seen for the first time by this process are looked up once.
+    let mut new: HashMap<String, (f64, Option<String>)> = HashMap::new();
+    let mut absent: HashSet<ItemId> = HashSet::new();
+    for item in unknown {
+        let base = state.platform.priced_item(t, item).await?.map(|p| p.base);
+        let product = state
+            .tools
+            .retail()
+            .store()
+            .product_of_item(t, item)
+            .await?;
+        let catalog_price = product
+            .as_ref()
+            .and_then(|p| p.variants.get(item))
+            .map(|v| v.price);
+        match base.or(catalog_price) {
+            Some(reference) if reference.is_positive() => {
+                let category = product.as_ref().and_then(|p| p.category.clone());
+                new.insert(item.to_string(), (reference.to_decimal(), category));
             }
-            ok
-        };
-        let learned = if known {
-            book.observe(&event.to_engine()).map_err(|e| e.to_string())
-        } else {
-            Err("the item is not in the catalog".to_string())
-        };
-        match learned {
-            Ok(()) => out.accepted += 1,
-            Err(reason) => out.quarantined.push(Quarantined {
-                index,
-                item_id: event.item_id.to_string(),
-                reason,
-            }),
+            _ => {
+                absent.insert(item.clone());
+            }
         }
     }
-    if out.accepted > 0 {
-        let doc = serde_json::to_string(&book).map_err(ApiError::internal)?;
-        state.platform.put_demand_model(t, &doc).await?;
+    let items: Vec<ItemId> = distinct
+        .into_iter()
+        .filter(|i| !absent.contains(*i))
+        .cloned()
+        .collect();
+    let creating: Vec<(ItemId, Option<String>)> = items
+        .iter()
+        .filter_map(|i| new.get(i.as_str()).map(|(_, c)| (i.clone(), c.clone())))
+        .collect();
+    let result = std::sync::Arc::new(Mutex::new(None));
+    let sink = result.clone();
+    let batch = events.to_vec();
+    let learn = move |rows: DemandRows| -> Result<DemandUpdate, String> {
+        let mut book = book_from_rows(&rows, &new)?;
+        let mut out = ObserveOut {
+            accepted: 0,
+            quarantined: Vec::new(),
+        };
+        let mut sales = Vec::new();
+        for (index, event) in batch.iter().enumerate() {
+            let learned = if absent.contains(&event.item_id) {
+                Err("the item is not in the catalog".to_string())
+            } else {
+                book.observe(&event.to_engine()).map_err(|e| e.to_string())
+            };
+            match learned {
+                Ok(()) => {
+                    out.accepted += 1;
+                    if event.purchased {
+                        sales.push(Sale {
+                            item_id: event.item_id.clone(),
+                            units: i64::from(event.quantity),
+                            at_ms: event.at.saturating_mul(1000),
+                        });
+                    }
+                }
+                Err(reason) => out.quarantined.push(Quarantined {
+                    index,
+                    item_id: event.item_id.to_string(),
+                    reason,
+                }),
+            }
+        }
+        let rows = book_rows(&book)?;
+        *sink.lock().expect("lock") = Some(out);
+        Ok(DemandUpdate {
+            items: rows.items,
+            categories: rows.categories,
+            sales,
+        })
+    };
+    if items.is_empty() {
+        learn(DemandRows::default()).map_err(ApiError::internal)?;
+    } else {
+        let apply: DemandApply = Box::new(learn);
+        state
+            .platform
+            .learn_demand(t, &items, &creating, apply)
+            .await?;
+        let mut known = state.pricing.known.lock().expect("lock");
+        for i in items {
+            known.insert((t.clone(), i));
+        }
     }
-    Ok(out)
+    let out = result.lock().expect("lock").take();
+    out.ok_or_else(|| ApiError::internal("the learning batch produced no result"))
 }
 
 #[cfg(test)]
@@ -689,6 +1055,7 @@ mod tests {
         assert_eq!(rules.max_change_step, Some(0.1));
         assert_eq!(rules.min_price, Some(Money::from_cents(2_500)));
         let g = grid(&rules, false, Money::from_cents(4_000));
+        assert_eq!(ok.policy(), LivePolicy::TsContextualUpdate);
         assert_eq!((g[0], g[10], g.len()), (25.0, 60.0, 11));
         assert_eq!(grid(&rules, true, Money::from_cents(4_000)), vec![40.0]);
         for (bad, code) in [

@@ -81,8 +81,8 @@ pub struct AppState {
     pub demo_tracker_key: Arc<tokio::sync::OnceCell<String>>,
     /// Wakes this process's outbox worker after an enqueue.
     pub outbox_wake: Arc<tokio::sync::Notify>,
-    /// Serialises updates of the tenants' demand models in this process.
-    pub pricing_lock: Arc<tokio::sync::Mutex<()>>,
+    /// This process's pricing caches and its learning queue.
+    pub pricing: Arc<crate::pricing::PricingRuntime>,
     /// Each tenant's session recommender, trained from its event log.
     pub recommenders: Arc<crate::api::recommendations::RecommenderCache>,
     /// The dashboard's sign-in throttles and rollup bookkeeping.

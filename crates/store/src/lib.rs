@@ -45,7 +45,7 @@ pub use platform::{
     ApiKeyStore, AuditEntry, AuditStore, IdempotencyStore, Reservation, TenantStore,
 };
 pub use pricing::{
-    ApprovalStatus, CompetitorObservation, NewPriceChange, PriceApproval, PriceHistoryEntry,
-    PricedItem, PricingStore,
+    ApprovalStatus, CatalogPrice, CompetitorObservation, DemandApply, DemandRow, DemandRows,
+    DemandUpdate, NewPriceChange, PriceApproval, PriceHistoryEntry, PricedItem, PricingStore, Sale,
 };
 pub use secrets::SecretsKey;

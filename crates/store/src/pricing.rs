@@ -17,7 +17,7 @@ use tracing::instrument;
 
 use crate::db::SqlStore;
 use crate::error::{Error, Result, corrupt, map};
-use crate::retail::{decode, put_product};
+use crate::retail::{decode, put_product, to_doc};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -35,6 +35,10 @@ pub struct PricedItem {
     /// Days since the Unix epoch (UTC) of `day_open`.
     pub day: i64,
     pub updated_at_ms: i64,
+    /// Units sold (purchases learned by pricing, at their own time) since
+    /// `stock_since_ms`, when the rules' `stock` or `sell_by` last changed.
+    pub sold_units: i64,
+    pub stock_since_ms: i64,
 }
 
 impl PricedItem {
@@ -185,9 +189,62 @@ pub trait PricingStore: Send + Sync {
         t: &TenantId,
         item: &ItemId,
     ) -> Result<Vec<CompetitorObservation>>;
-    /// The tenant's learned demand model document.
+    /// Sets a category's rules and enrols the category's catalog items that
+    /// have no rules of their own (their rules become the JSON `null`:
+    /// "the category's"). Returns how many items were enrolled.
+    async fn put_category_rules(
+        &self,
+        t: &TenantId,
+        category: &str,
+        rules: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<u64>;
+    /// Every category's rules, by category.
+    async fn category_rules(&self, t: &TenantId) -> Result<Vec<(String, serde_json::Value)>>;
+    /// Enrols catalog items added to ruled categories since; returns how many.
+    async fn enrol_category_items(&self, t: &TenantId, at_ms: i64) -> Result<u64>;
+    /// The demand rows of `items` (every item of the tenant when `None`) and
+    /// of every category.
+    async fn demand_rows(&self, t: &TenantId, items: Option<&[ItemId]>) -> Result<DemandRows>;
+    /// One learning transaction: creates empty rows for `new` items (with
+    /// their category) unless they exist, locks the rows of `items` and of
+    /// their categories (in key order, so concurrent learners queue instead
+    /// of deadlocking), hands them to `apply`, writes back what it returns
+    /// and counts its sales against stock. Concurrent writers (threads or
+    /// processes) never lose each other's updates.
+    async fn learn_demand(
+        &self,
+        t: &TenantId,
+        items: &[ItemId],
+        new: &[(ItemId, Option<String>)],
+        apply: DemandApply,
+    ) -> Result<()>;
+    /// Moves a legacy one-document model (`pricing_models`, before migration
+    /// 0013) into rows: `rows` are inserted unless present, the document is
+    /// deleted, in one transaction.
+    async fn import_demand(&self, t: &TenantId, rows: &DemandRows) -> Result<()>;
+    /// Makes many changes live in one transaction, in order (an item may
+    /// change twice): each as [`PricingStore::apply_price`] would, refused
+    /// alone (`Some(reason)` at its index) when its item has no rules or its
+    /// current price is no longer `from`. Multi-row statements throughout.
+    async fn apply_prices(
+        &self,
+        t: &TenantId,
+        changes: &[NewPriceChange],
+    ) -> Result<Vec<Option<String>>>;
+    /// Every catalog variant's price, stock and category, in one read.
+    async fn catalog_prices(&self, t: &TenantId) -> Result<Vec<CatalogPrice>>;
+    /// Every competitor observation of the tenant at or after `since`.
+    async fn competitor_prices_since(
+        &self,
+        t: &TenantId,
+        since: i64,
+    ) -> Result<Vec<CompetitorObservation>>;
+    /// Counts purchases against the stock of items with rules: each sale at
+    /// or after its item's `stock_since_ms` adds its units to `sold_units`.
+    async fn record_sales(&self, t: &TenantId, sales: &[Sale]) -> Result<()>;
+    /// The tenant's legacy one-document demand model, if not yet imported.
     async fn demand_model(&self, t: &TenantId) -> Result<Option<String>>;
-    async fn put_demand_model(&self, t: &TenantId, doc: &str) -> Result<()>;
 }
 
 fn item_id(raw: String) -> Result<ItemId> {
@@ -198,8 +255,8 @@ fn json(raw: String) -> Result<serde_json::Value> {
     serde_json::from_str(&raw).map_err(corrupt)
 }
 
-const ITEM_COLUMNS: &str =
-    "item_id, rules, base_cents, current_cents, day_open_cents, open_day, updated_at_ms";
+const ITEM_COLUMNS: &str = "item_id, rules, base_cents, current_cents, day_open_cents, open_day, \
+     updated_at_ms, sold_units, stock_since_ms";
 
 fn priced_item_of(r: &AnyRow) -> Result<PricedItem> {
     Ok(PricedItem {
@@ -210,7 +267,79 @@ fn priced_item_of(r: &AnyRow) -> Result<PricedItem> {
         day_open: Money::from_cents(r.try_get(4).map_err(map)?),
         day: r.try_get(5).map_err(map)?,
         updated_at_ms: r.try_get(6).map_err(map)?,
+        sold_units: r.try_get(7).map_err(map)?,
+        stock_since_ms: r.try_get(8).map_err(map)?,
     })
+}
+
+/// One stored part of a demand model: an item's (with its category) or a
+/// category's. `doc` is '' for a row created but not yet learned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemandRow {
+    pub key: String,
+    pub category: Option<String>,
+    pub doc: String,
+}
+
+/// The rows a learning batch or a repricing step works on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DemandRows {
+    pub items: Vec<DemandRow>,
+    pub categories: Vec<DemandRow>,
+}
+
+/// What a learning batch writes back, in the same transaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DemandUpdate {
+    pub items: Vec<DemandRow>,
+    pub categories: Vec<DemandRow>,
+    pub sales: Vec<Sale>,
+}
+
+/// Applies a learning batch to the locked rows (pure; an `Err` rolls back).
+pub type DemandApply =
+    Box<dyn FnOnce(DemandRows) -> std::result::Result<DemandUpdate, String> + Send>;
+
+/// Rows per multi-row statement (5 parameters each: far below both backends' limits).
+const CHUNK: usize = 500;
+
+/// One purchase counted against an item's stock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sale {
+    pub item_id: ItemId,
+    pub units: i64,
+    /// The purchase's own time.
+    pub at_ms: i64,
+}
+
+/// What enrolment needs of a catalog product.
+#[derive(Deserialize)]
+struct CatalogEntry {
+    #[serde(default)]
+    category: Option<String>,
+    variants: std::collections::BTreeMap<String, CatalogVariant>,
+}
+
+#[derive(Deserialize)]
+struct CatalogVariant {
+    price: Money,
+    #[serde(default)]
+    stock: Option<i64>,
+}
+
+/// What a repricing step needs of a catalog variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogPrice {
+    pub item_id: ItemId,
+    pub price: Money,
+    pub stock: Option<i64>,
+    pub category: Option<String>,
+}
+
+/// The parts of a rules document that define the stock being counted.
+fn stock_terms(rules: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+    let get = |k: &str| rules.get(k).cloned().unwrap_or(serde_json::Value::Null);
+    (get("stock"), get("sell_by"))
 }
 
 const HISTORY_COLUMNS: &str = "id, item_id, from_cents, to_cents, status, reason, at_ms";
@@ -275,7 +404,226 @@ async fn insert_history(
     history_of(&row)
 }
 
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn demand_row(r: &AnyRow, with_category: bool) -> Result<DemandRow> {
+    Ok(DemandRow {
+        key: r.try_get(0).map_err(map)?,
+        category: if with_category {
+            r.try_get(1).map_err(map)?
+        } else {
+            None
+        },
+        doc: r.try_get(if with_category { 2 } else { 1 }).map_err(map)?,
+    })
+}
+
 impl SqlStore {
+    /// Item rows by key (all when `keys` is `None`), optionally locked.
+    async fn demand_items_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        keys: Option<&[String]>,
+        lock: bool,
+    ) -> Result<Vec<DemandRow>> {
+        let suffix = if lock { self.for_update() } else { "" };
+        let Some(keys) = keys else {
+            let rows = sqlx::query(
+                "select item_id, category, doc from pricing_demand_items where tenant_id = $1",
+            )
+            .bind(t.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map)?;
+            return rows.iter().map(|r| demand_row(r, true)).collect();
+        };
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select item_id, category, doc from pricing_demand_items where tenant_id = $1 \
+                 and item_id in ({}) order by item_id{suffix}",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            let rows = q.fetch_all(&mut *conn).await.map_err(map)?;
+            for r in &rows {
+                out.push(demand_row(r, true)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Category rows by key (all when `None`), optionally locked.
+    async fn demand_categories_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        keys: Option<&[String]>,
+        lock: bool,
+    ) -> Result<Vec<DemandRow>> {
+        let suffix = if lock { self.for_update() } else { "" };
+        let Some(keys) = keys else {
+            let rows = sqlx::query(
+                "select category, doc from pricing_demand_categories where tenant_id = $1",
+            )
+            .bind(t.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map)?;
+            return rows.iter().map(|r| demand_row(r, false)).collect();
+        };
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select category, doc from pricing_demand_categories where tenant_id = $1 \
+                 and category in ({}) order by category{suffix}",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            let rows = q.fetch_all(&mut *conn).await.map_err(map)?;
+            for r in &rows {
+                out.push(demand_row(r, false)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Multi-row upsert (`replace`) or insert-unless-present of demand rows.
+    async fn write_demand(
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        items: &[DemandRow],
+        categories: &[DemandRow],
+        replace: bool,
+    ) -> Result<()> {
+        let now = hc_domain::now_ms();
+        for chunk in items.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("($1, ${}, ${}, ${}, $2)", 3 + 3 * i, 4 + 3 * i, 5 + 3 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let action = if replace {
+                "do update set doc = excluded.doc, category = excluded.category, \
+                 updated_at_ms = excluded.updated_at_ms"
+            } else {
+                "do nothing"
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into pricing_demand_items (tenant_id, item_id, category, doc, updated_at_ms) \
+                 values {values} on conflict (tenant_id, item_id) {action}"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for r in chunk {
+                q = q
+                    .bind(r.key.as_str())
+                    .bind(r.category.clone())
+                    .bind(r.doc.as_str());
+            }
+            q.execute(&mut *conn).await.map_err(map)?;
+        }
+        for chunk in categories.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("($1, ${}, ${}, $2)", 3 + 2 * i, 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let action = if replace {
+                "do update set doc = excluded.doc, updated_at_ms = excluded.updated_at_ms"
+            } else {
+                "do nothing"
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into pricing_demand_categories (tenant_id, category, doc, updated_at_ms) \
+                 values {values} on conflict (tenant_id, category) {action}"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for r in chunk {
+                q = q.bind(r.key.as_str()).bind(r.doc.as_str());
+            }
+            q.execute(&mut *conn).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts a `null`-rules row for every catalog item of `categories`
+    /// that has no pricing row yet.
+    async fn enrol_in(
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        categories: &[String],
+        at_ms: i64,
+    ) -> Result<u64> {
+        if categories.is_empty() {
+            return Ok(0);
+        }
+        let rows = sqlx::query("select doc from products where tenant_id = $1")
+            .bind(t.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(map)?;
+        let priced: std::collections::HashSet<String> =
+            sqlx::query("select item_id from pricing_items where tenant_id = $1")
+                .bind(t.as_str())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map)?
+                .iter()
+                .map(|r| r.try_get(0).map_err(map))
+                .collect::<Result<_>>()?;
+        let mut missing: Vec<(String, i64)> = Vec::new();
+        for r in rows {
+            let doc: String = r.try_get(0).map_err(map)?;
+            let entry: CatalogEntry = serde_json::from_str(&doc).map_err(corrupt)?;
+            if !entry
+                .category
+                .as_ref()
+                .is_some_and(|c| categories.contains(c))
+            {
+                continue;
+            }
+            for (item, v) in entry.variants {
+                if !priced.contains(&item) {
+                    missing.push((item, v.price.cents()));
+                }
+            }
+        }
+        let mut enrolled = 0;
+        for chunk in missing.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let (a, b) = (4 + 2 * i, 5 + 2 * i);
+                    format!("($1, ${a}, 'null', ${b}, ${b}, ${b}, $2, $3, 0, $3)")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into pricing_items (tenant_id, item_id, rules, base_cents, current_cents, \
+                 day_open_cents, open_day, updated_at_ms, sold_units, stock_since_ms) \
+                 values {values} on conflict (tenant_id, item_id) do nothing"
+            ));
+            let mut q = sqlx::query(sql)
+                .bind(t.as_str())
+                .bind(at_ms.div_euclid(DAY_MS))
+                .bind(at_ms);
+            for (item, cents) in chunk {
+                q = q.bind(item.as_str()).bind(*cents);
+            }
+            enrolled += q.execute(&mut *conn).await.map_err(map)?.rows_affected();
+        }
+        Ok(enrolled)
+    }
+
     async fn locked_item(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -375,18 +723,25 @@ impl PricingStore for SqlStore {
         at_ms: i64,
     ) -> Result<Option<PricedItem>> {
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "update pricing_items set rules = $3, updated_at_ms = $4 \
-             where tenant_id = $1 and item_id = $2",
-        )
-        .bind(t.as_str())
-        .bind(item.as_str())
-        .bind(rules.to_string())
-        .bind(at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?;
-        if updated.rows_affected() == 0 {
+        let existing = self.locked_item(&mut tx, t, item).await?;
+        if let Some(old) = &existing {
+            // The count of units sold restarts when the stock being sold changes.
+            let restart = stock_terms(&old.rules) != stock_terms(rules);
+            sqlx::query(
+                "update pricing_items set rules = $3, updated_at_ms = $4, \
+                 sold_units = case when $5 = 1 then 0 else sold_units end, \
+                 stock_since_ms = case when $5 = 1 then $4 else stock_since_ms end \
+                 where tenant_id = $1 and item_id = $2",
+            )
+            .bind(t.as_str())
+            .bind(item.as_str())
+            .bind(rules.to_string())
+            .bind(at_ms)
+            .bind(i64::from(restart))
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        } else {
             let Some(product) = Self::product_doc_of_item(&mut tx, t, item).await? else {
                 return Ok(None);
             };
@@ -396,7 +751,8 @@ impl PricingStore for SqlStore {
             let price = variant.price.cents();
             sqlx::query(
                 "insert into pricing_items (tenant_id, item_id, rules, base_cents, current_cents, \
-                 day_open_cents, open_day, updated_at_ms) values ($1, $2, $3, $4, $4, $4, $5, $6)",
+                 day_open_cents, open_day, updated_at_ms, sold_units, stock_since_ms) \
+                 values ($1, $2, $3, $4, $4, $4, $5, $6, 0, $6)",
             )
             .bind(t.as_str())
             .bind(item.as_str())
@@ -663,6 +1019,372 @@ impl PricingStore for SqlStore {
             .collect()
     }
 
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, category))]
+    async fn put_category_rules(
+        &self,
+        t: &TenantId,
+        category: &str,
+        rules: &serde_json::Value,
+        at_ms: i64,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "insert into pricing_categories (tenant_id, category, rules, updated_at_ms) \
+             values ($1, $2, $3, $4) on conflict (tenant_id, category) do update set \
+             rules = excluded.rules, updated_at_ms = excluded.updated_at_ms",
+        )
+        .bind(t.as_str())
+        .bind(category)
+        .bind(rules.to_string())
+        .bind(at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map)?;
+        let enrolled = Self::enrol_in(&mut tx, t, &[category.to_owned()], at_ms).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(enrolled)
+    }
+
+    async fn category_rules(&self, t: &TenantId) -> Result<Vec<(String, serde_json::Value)>> {
+        let rows = sqlx::query(
+            "select category, rules from pricing_categories where tenant_id = $1 order by category",
+        )
+        .bind(t.as_str())
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(map)?,
+                    json(r.try_get(1).map_err(map)?)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn enrol_category_items(&self, t: &TenantId, at_ms: i64) -> Result<u64> {
+        let categories: Vec<String> = self
+            .category_rules(t)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        if categories.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let enrolled = Self::enrol_in(&mut tx, t, &categories, at_ms).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(enrolled)
+    }
+
+    async fn demand_rows(&self, t: &TenantId, items: Option<&[ItemId]>) -> Result<DemandRows> {
+        let mut conn = self.read.acquire().await.map_err(map)?;
+        let keys: Option<Vec<String>> = items.map(|i| i.iter().map(|k| k.to_string()).collect());
+        let items = self
+            .demand_items_in(&mut conn, t, keys.as_deref(), false)
+            .await?;
+        let categories = self.demand_categories_in(&mut conn, t, None, false).await?;
+        Ok(DemandRows { items, categories })
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, items = items.len()))]
+    async fn learn_demand(
+        &self,
+        t: &TenantId,
+        items: &[ItemId],
+        new: &[(ItemId, Option<String>)],
+        apply: DemandApply,
+    ) -> Result<()> {
+        let mut keys: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+        keys.sort();
+        keys.dedup();
+        let mut fresh: Vec<DemandRow> = new
+            .iter()
+            .map(|(i, c)| DemandRow {
+                key: i.to_string(),
+                category: c.clone(),
+                doc: String::new(),
+            })
+            .collect();
+        fresh.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut tx = self.begin_write().await?;
+        Self::write_demand(&mut tx, t, &fresh, &[], false).await?;
+        let rows = self.demand_items_in(&mut tx, t, Some(&keys), true).await?;
+        let mut cats: Vec<String> = rows.iter().filter_map(|r| r.category.clone()).collect();
+        cats.sort();
+        cats.dedup();
+        let empty: Vec<DemandRow> = cats
+            .iter()
+            .map(|c| DemandRow {
+                key: c.clone(),
+                category: None,
+                doc: String::new(),
+            })
+            .collect();
+        Self::write_demand(&mut tx, t, &[], &empty, false).await?;
+        let categories = self
+            .demand_categories_in(&mut tx, t, Some(&cats), true)
+            .await?;
+        let update = apply(DemandRows {
+            items: rows,
+            categories,
+        })
+        .map_err(Error::Corrupt)?;
+        Self::write_demand(&mut tx, t, &update.items, &update.categories, true).await?;
+        Self::sales_in(&mut tx, t, &update.sales).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(())
+    }
+
+    async fn import_demand(&self, t: &TenantId, rows: &DemandRows) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::write_demand(&mut tx, t, &rows.items, &rows.categories, false).await?;
+        sqlx::query("delete from pricing_models where tenant_id = $1")
+            .bind(t.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map)?;
+        tx.commit().await.map_err(map)?;
+        Ok(())
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, n = changes.len()))]
+    async fn apply_prices(
+        &self,
+        t: &TenantId,
+        changes: &[NewPriceChange],
+    ) -> Result<Vec<Option<String>>> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut keys: Vec<String> = changes.iter().map(|c| c.item_id.to_string()).collect();
+        keys.sort();
+        keys.dedup();
+        let mut tx = self.begin_write().await?;
+        // (current, day_open, day) of every item, locked.
+        let mut rows: std::collections::HashMap<String, (i64, i64, i64)> =
+            std::collections::HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select item_id, current_cents, day_open_cents, open_day from pricing_items \
+                 where tenant_id = $1 and item_id in ({}) order by item_id{}",
+                placeholders(2, chunk.len()),
+                self.for_update()
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for r in q.fetch_all(&mut *tx).await.map_err(map)? {
+                rows.insert(
+                    r.try_get(0).map_err(map)?,
+                    (
+                        r.try_get(1).map_err(map)?,
+                        r.try_get(2).map_err(map)?,
+                        r.try_get(3).map_err(map)?,
+                    ),
+                );
+            }
+        }
+        let mut outcome = Vec::with_capacity(changes.len());
+        let mut applied: Vec<&NewPriceChange> = Vec::with_capacity(changes.len());
+        for c in changes {
+            let Some(row) = rows.get_mut(c.item_id.as_str()) else {
+                outcome.push(Some(format!("item {} has no rules", c.item_id)));
+                continue;
+            };
+            if let Some(from) = c.from
+                && from.cents() != row.0
+            {
+                outcome.push(Some(format!(
+                    "the price of item {} moved from {from} to {}",
+                    c.item_id,
+                    Money::from_cents(row.0)
+                )));
+                continue;
+            }
+            let today = c.at_ms.div_euclid(DAY_MS);
+            if today != row.2 {
+                *row = (row.0, row.0, today);
+            }
+            row.0 = c.to.cents();
+            applied.push(c);
+            outcome.push(None);
+        }
+        let touched: std::collections::HashSet<&str> =
+            applied.iter().map(|c| c.item_id.as_str()).collect();
+        let mut moved: Vec<(&String, &(i64, i64, i64))> = rows
+            .iter()
+            .filter(|(k, _)| touched.contains(k.as_str()))
+            .collect();
+        moved.sort();
+        let now = applied.first().map_or(0, |c| c.at_ms);
+        for chunk in moved.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 3 + 4 * i;
+                    format!(
+                        "(${b}, cast(${} as bigint), cast(${} as bigint), cast(${} as bigint))",
+                        b + 1,
+                        b + 2,
+                        b + 3
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "update pricing_items set current_cents = v.column2, day_open_cents = v.column3, \
+                 open_day = v.column4, updated_at_ms = $2 from (values {values}) as v \
+                 where pricing_items.tenant_id = $1 and pricing_items.item_id = v.column1"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for (k, (current, open, day)) in chunk {
+                q = q.bind(k.as_str()).bind(*current).bind(*open).bind(*day);
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        // The catalog shows the live prices: each touched product once.
+        let final_price: std::collections::HashMap<&str, i64> =
+            moved.iter().map(|(k, r)| (k.as_str(), r.0)).collect();
+        let moved_keys: Vec<&str> = final_price.keys().copied().collect();
+        let mut products: std::collections::BTreeMap<String, Product> = Default::default();
+        for chunk in moved_keys.chunks(CHUNK) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select p.product_id, p.doc from product_items i join products p \
+                 on p.tenant_id = i.tenant_id and p.product_id = i.product_id \
+                 where i.tenant_id = $1 and i.item_id in ({})",
+                placeholders(2, chunk.len())
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            for r in q.fetch_all(&mut *tx).await.map_err(map)? {
+                let id: String = r.try_get(0).map_err(map)?;
+                if let std::collections::btree_map::Entry::Vacant(slot) = products.entry(id) {
+                    let doc: String = r.try_get(1).map_err(map)?;
+                    slot.insert(decode(&doc)?);
+                }
+            }
+        }
+        let mut docs: Vec<(String, String)> = Vec::with_capacity(products.len());
+        for (id, mut p) in products {
+            for (item, v) in p.variants.iter_mut() {
+                if let Some(cents) = final_price.get(item.as_str()) {
+                    v.price = Money::from_cents(*cents);
+                }
+            }
+            docs.push((id, to_doc(&p)?));
+        }
+        for chunk in docs.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "update products set doc = v.column2, updated_at_ms = $2 from (values {values}) as v \
+                 where products.tenant_id = $1 and products.product_id = v.column1"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str()).bind(now);
+            for (id, doc) in chunk {
+                q = q.bind(id.as_str()).bind(doc.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        for chunk in applied.chunks(CHUNK) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = 2 + 5 * i;
+                    format!(
+                        "($1, ${b}, cast(${} as bigint), cast(${} as bigint), 'live', ${}, cast(${} as bigint))",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into price_history (tenant_id, item_id, from_cents, to_cents, status, \
+                 reason, at_ms) values {values}"
+            ));
+            let mut q = sqlx::query(sql).bind(t.as_str());
+            for c in chunk {
+                q = q
+                    .bind(c.item_id.as_str())
+                    .bind(c.from.map(Money::cents))
+                    .bind(c.to.cents())
+                    .bind(c.reason.to_string())
+                    .bind(c.at_ms);
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+        }
+        tx.commit().await.map_err(map)?;
+        Ok(outcome)
+    }
+
+    async fn catalog_prices(&self, t: &TenantId) -> Result<Vec<CatalogPrice>> {
+        let rows = sqlx::query("select doc from products where tenant_id = $1")
+            .bind(t.as_str())
+            .fetch_all(&self.read)
+            .await
+            .map_err(map)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let doc: String = r.try_get(0).map_err(map)?;
+            let entry: CatalogEntry = serde_json::from_str(&doc).map_err(corrupt)?;
+            for (item, v) in entry.variants {
+                out.push(CatalogPrice {
+                    item_id: item_id(item)?,
+                    price: v.price,
+                    stock: v.stock,
+                    category: entry.category.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn competitor_prices_since(
+        &self,
+        t: &TenantId,
+        since: i64,
+    ) -> Result<Vec<CompetitorObservation>> {
+        let rows = sqlx::query(
+            "select item_id, competitor, price_cents, observed_at from competitor_prices \
+             where tenant_id = $1 and observed_at >= $2 order by observed_at, competitor",
+        )
+        .bind(t.as_str())
+        .bind(since)
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?;
+        rows.iter()
+            .map(|r| {
+                Ok(CompetitorObservation {
+                    item_id: item_id(r.try_get(0).map_err(map)?)?,
+                    competitor: r.try_get(1).map_err(map)?,
+                    price: Money::from_cents(r.try_get(2).map_err(map)?),
+                    observed_at: r.try_get(3).map_err(map)?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, n = sales.len()))]
+    async fn record_sales(&self, t: &TenantId, sales: &[Sale]) -> Result<()> {
+        if sales.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        Self::sales_in(&mut tx, t, sales).await?;
+        tx.commit().await.map_err(map)?;
+        Ok(())
+    }
+
     async fn demand_model(&self, t: &TenantId) -> Result<Option<String>> {
         let row = sqlx::query("select doc from pricing_models where tenant_id = $1")
             .bind(t.as_str())
@@ -672,19 +1394,24 @@ impl PricingStore for SqlStore {
         row.map(|r| r.try_get::<String, _>(0).map_err(map))
             .transpose()
     }
+}
 
-    async fn put_demand_model(&self, t: &TenantId, doc: &str) -> Result<()> {
-        sqlx::query(
-            "insert into pricing_models (tenant_id, doc, updated_at_ms) values ($1, $2, $3) \
-             on conflict (tenant_id) do update set doc = excluded.doc, \
-             updated_at_ms = excluded.updated_at_ms",
-        )
-        .bind(t.as_str())
-        .bind(doc)
-        .bind(hc_domain::now_ms())
-        .execute(&self.write)
-        .await
-        .map_err(map)?;
+impl SqlStore {
+    /// Adds sold units to items whose stock count started at or before the sale.
+    async fn sales_in(conn: &mut sqlx::AnyConnection, t: &TenantId, sales: &[Sale]) -> Result<()> {
+        for sale in sales {
+            sqlx::query(
+                "update pricing_items set sold_units = sold_units + $3 \
+                 where tenant_id = $1 and item_id = $2 and stock_since_ms <= $4",
+            )
+            .bind(t.as_str())
+            .bind(sale.item_id.as_str())
+            .bind(sale.units)
+            .bind(sale.at_ms)
+            .execute(&mut *conn)
+            .await
+            .map_err(map)?;
+        }
         Ok(())
     }
 }

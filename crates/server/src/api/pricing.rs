@@ -29,7 +29,12 @@ pub fn router() -> Router<AppState> {
             "/v1/pricing/items/{item_id}/rules",
             get(get_rules).put(put_rules),
         )
+        .route(
+            "/v1/pricing/categories/{category}/rules",
+            get(get_category_rules).put(put_category_rules),
+        )
         .route("/v1/pricing/items/{item_id}", get(get_price))
+        .route("/v1/pricing/quote/{item_id}", get(quote))
         .route("/v1/pricing/items/{item_id}/history", get(get_history))
         .route("/v1/pricing/reprice", post(reprice))
         .route("/v1/pricing/approvals", get(list_approvals))
@@ -82,14 +87,7 @@ pub async fn put_rules(
 ) -> ApiResult<Json<Value>> {
     principal.require(Role::Manager)?;
     let id = item_id(id)?;
-    if !raw.is_object() {
-        return Err(ApiError::bad_request(
-            "invalid_rules",
-            "the rules must be a JSON object",
-        ));
-    }
-    let wire: WireRules = serde_json::from_value(raw)
-        .map_err(|e| ApiError::bad_request("invalid_rules", e.to_string()))?;
+    let wire = wire_rules(raw)?;
     wire.to_rules()?;
     let doc = serde_json::to_value(&wire).map_err(ApiError::internal)?;
     let t = &principal.key.tenant_id;
@@ -114,10 +112,95 @@ pub async fn put_rules(
     })))
 }
 
-/// An item's pricing rules.
+fn wire_rules(raw: Value) -> ApiResult<WireRules> {
+    if !raw.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_rules",
+            "the rules must be a JSON object",
+        ));
+    }
+    serde_json::from_value(raw).map_err(|e| ApiError::bad_request("invalid_rules", e.to_string()))
+}
+
+fn category_name(raw: String) -> ApiResult<String> {
+    let c = raw.trim();
+    if c.is_empty() || c.chars().count() > 100 || c.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_id",
+            "a category is 1 to 100 printable characters",
+        ));
+    }
+    Ok(c.to_owned())
+}
+
+/// Sets a category's pricing rules: every catalog item of the category
+/// (its product's `category`) without rules of its own is priced by them,
+/// including items added to the category later. An item's own rules
+/// replace the category's entirely. `stock` and `sell_by` are per item.
+#[utoipa::path(put, path = "/v1/pricing/categories/{category}/rules", tag = "pricing",
+    params(("category" = String, Path)),
+    request_body(content = serde_json::Value, description = "The item rules' fields except `stock` and `sell_by`"),
+    responses((status = 200, body = serde_json::Value, description = "`{category, rules, enrolled}`: `enrolled` items were priced by no rules before"),
+              (status = 400, body = crate::openapi::ErrorBody, description = "`invalid_rules` with `details.field`; nothing stored"),
+              (status = 422, body = crate::openapi::ErrorBody, description = "`conflicting_rules`; nothing stored")),
+    security(("api_key" = [])))]
+pub async fn put_category_rules(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(category): Path<String>,
+    JsonBody(raw): JsonBody<Value>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Role::Manager)?;
+    let category = category_name(category)?;
+    let wire = wire_rules(raw)?;
+    wire.to_category_rules()?;
+    let doc = serde_json::to_value(&wire).map_err(ApiError::internal)?;
+    let enrolled = state
+        .platform
+        .put_category_rules(&principal.key.tenant_id, &category, &doc, now_ms())
+        .await?;
+    audit(
+        &state,
+        &principal,
+        "pricing.category_rules.put",
+        format!("category:{category}"),
+        doc.clone(),
+    )
+    .await?;
+    Ok(Json(
+        json!({"category": category, "rules": doc, "enrolled": enrolled}),
+    ))
+}
+
+/// A category's pricing rules.
+#[utoipa::path(get, path = "/v1/pricing/categories/{category}/rules", tag = "pricing",
+    params(("category" = String, Path)),
+    responses((status = 200, body = serde_json::Value, description = "`{category, rules}`"),
+              (status = 404, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn get_category_rules(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(category): Path<String>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Role::Viewer)?;
+    let category = category_name(category)?;
+    let rules = state
+        .platform
+        .category_rules(&principal.key.tenant_id)
+        .await?
+        .into_iter()
+        .find(|(c, _)| *c == category)
+        .ok_or_else(|| ApiError::not_found("category rules"))?
+        .1;
+    Ok(Json(json!({"category": category, "rules": rules})))
+}
+
+/// An item's pricing rules (`rules: null` and `source: "category"` when its
+/// category's rules price it).
 #[utoipa::path(get, path = "/v1/pricing/items/{item_id}/rules", tag = "pricing",
     params(("item_id" = String, Path)),
-    responses((status = 200, body = serde_json::Value, description = "`{item_id, rules}`"),
+    responses((status = 200, body = serde_json::Value, description = "`{item_id, rules, source: \"item\"|\"category\"}`"),
               (status = 404, body = crate::openapi::ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_rules(
@@ -132,7 +215,14 @@ pub async fn get_rules(
         .priced_item(&principal.key.tenant_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("pricing rules"))?;
-    Ok(Json(json!({"item_id": item.item_id, "rules": item.rules})))
+    let source = if item.rules.is_null() {
+        "category"
+    } else {
+        "item"
+    };
+    Ok(Json(
+        json!({"item_id": item.item_id, "rules": item.rules, "source": source}),
+    ))
 }
 
 /// An item's current and base price, its last change with its reason, and
@@ -170,6 +260,36 @@ pub async fn get_price(
         "last_change": last.first(),
         "pending_approval": pending,
     })))
+}
+
+/// The price a shopper sees now: the item's live catalog price, which the
+/// repricing steps set (the same the catalog, the agent and the tracker
+/// show). One primary-key read; no pricing decision is made per request.
+#[utoipa::path(get, path = "/v1/pricing/quote/{item_id}", tag = "pricing",
+    params(("item_id" = String, Path)),
+    responses((status = 200, body = serde_json::Value, description = "`{item_id, price, available}`"),
+              (status = 404, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn quote(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    principal.require(Role::Viewer)?;
+    let id = item_id(id)?;
+    let product = state
+        .tools
+        .retail()
+        .store()
+        .product_of_item(&principal.key.tenant_id, &id)
+        .await?;
+    let variant = product
+        .as_ref()
+        .and_then(|p| p.variants.get(&id))
+        .ok_or_else(|| ApiError::not_found("item"))?;
+    Ok(Json(
+        json!({"item_id": id, "price": variant.price, "available": variant.available}),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -5,7 +5,10 @@
 
 use hc_commerce::ports::CatalogStore;
 use hc_domain::{ItemId, Money};
-use hc_store::{ApprovalStatus, CompetitorObservation, NewPriceChange, PricingStore, testing};
+use hc_store::{
+    ApprovalStatus, CompetitorObservation, DemandApply, DemandRow, DemandRows, DemandUpdate,
+    NewPriceChange, PricingStore, Sale, testing,
+};
 use serde_json::json;
 
 use crate::fixture::seeded;
@@ -244,15 +247,193 @@ async fn competitor_prices_and_demand_models_are_per_tenant() {
         );
 
         assert_eq!(s.demand_model(&t).await.unwrap(), None);
-        s.put_demand_model(&t, "{\"items\":{}}").await.unwrap();
-        s.put_demand_model(&t, "{\"items\":{\"a\":1}}")
+        // A learning batch creates the rows, and sees them on the next one.
+        s.learn_demand(
+            &t,
+            &[shirt.clone()],
+            &[(shirt.clone(), Some("tees".into()))],
+            counting(None),
+        )
+        .await
+        .unwrap();
+        let rows = s.demand_rows(&t, None).await.unwrap();
+        assert_eq!(rows.items.len(), 1, "{}", db.label);
+        assert_eq!(
+            (
+                rows.items[0].category.as_deref(),
+                rows.items[0].doc.as_str()
+            ),
+            (Some("tees"), "1")
+        );
+        assert_eq!(rows.categories[0].doc, "1");
+        assert_eq!(
+            s.demand_rows(&other, None).await.unwrap(),
+            DemandRows::default()
+        );
+        // Importing a legacy document never overwrites a learned row.
+        let legacy = DemandRows {
+            items: vec![
+                DemandRow {
+                    key: shirt.to_string(),
+                    category: None,
+                    doc: "99".into(),
+                },
+                DemandRow {
+                    key: "2000000002".into(),
+                    category: None,
+                    doc: "7".into(),
+                },
+            ],
+            categories: vec![],
+        };
+        s.import_demand(&t, &legacy).await.unwrap();
+        let rows = s
+            .demand_rows(&t, Some(&[shirt.clone(), item("2000000002")]))
             .await
             .unwrap();
-        assert_eq!(
-            s.demand_model(&t).await.unwrap().as_deref(),
-            Some("{\"items\":{\"a\":1}}")
-        );
-        assert_eq!(s.demand_model(&other).await.unwrap(), None);
+        let docs: Vec<&str> = rows.items.iter().map(|r| r.doc.as_str()).collect();
+        assert_eq!(docs, ["1", "7"], "{}", db.label);
+        // A failing batch changes nothing.
+        let err = s
+            .learn_demand(&t, &[shirt.clone()], &[], Box::new(|_| Err("no".into())))
+            .await;
+        assert!(err.is_err());
+        let rows = s.demand_rows(&t, Some(&[shirt.clone()])).await.unwrap();
+        assert_eq!(rows.items[0].doc, "1");
+        db.finish().await;
+    }
+}
+
+/// A batch that adds one to every row's counter (and records one sale when asked).
+fn counting(sale: Option<Sale>) -> DemandApply {
+    Box::new(move |rows: DemandRows| {
+        let bump = |r: &DemandRow| DemandRow {
+            doc: (r.doc.parse::<u64>().unwrap_or(0) + 1).to_string(),
+            ..r.clone()
+        };
+        Ok(DemandUpdate {
+            items: rows.items.iter().map(bump).collect(),
+            categories: rows.categories.iter().map(bump).collect(),
+            sales: sale.into_iter().collect(),
+        })
+    })
+}
+
+/// Two stores on one database (as two server processes would have) learn
+/// concurrently about the same item and category: no update is lost, and
+/// every sale is counted against the stock.
+#[tokio::test]
+async fn concurrent_learners_never_lose_an_update() {
+    for db in testing::all().await {
+        let second = db.second_handle().await;
+        let t = seeded(&db.store, "shop").await;
+        let shirt = item("2000000001");
+        let red = item("2000000002");
+        db.store
+            .put_price_rules(&t, &shirt, &json!({"stock": 500}), 0)
+            .await
+            .unwrap();
+        const BATCHES: usize = 40;
+        let writer = |store: hc_store::SqlStore, first: ItemId, other: ItemId| {
+            let t = t.clone();
+            let shirt = shirt.clone();
+            tokio::spawn(async move {
+                for n in 0..BATCHES {
+                    // Both writers create and touch both items, in opposite orders.
+                    let items = if n % 2 == 0 {
+                        vec![first.clone(), other.clone()]
+                    } else {
+                        vec![other.clone(), first.clone()]
+                    };
+                    let new: Vec<(ItemId, Option<String>)> = items
+                        .iter()
+                        .map(|i| (i.clone(), Some("tees".into())))
+                        .collect();
+                    let sale = Sale {
+                        item_id: shirt.clone(),
+                        units: 1,
+                        at_ms: 10,
+                    };
+                    store
+                        .learn_demand(&t, &items, &new, counting(Some(sale)))
+                        .await
+                        .unwrap();
+                }
+            })
+        };
+        let a = writer(db.store.clone(), shirt.clone(), red.clone());
+        let b = writer(second.store.clone(), red.clone(), shirt.clone());
+        a.await.unwrap();
+        b.await.unwrap();
+        let rows = db.store.demand_rows(&t, None).await.unwrap();
+        let total = (2 * BATCHES).to_string();
+        assert_eq!(rows.items.len(), 2, "{}", db.label);
+        for r in &rows.items {
+            assert_eq!(r.doc, total, "{} {}", db.label, r.key);
+        }
+        assert_eq!(rows.categories.len(), 1);
+        assert_eq!(rows.categories[0].doc, total, "{}", db.label);
+        let p = db.store.priced_item(&t, &shirt).await.unwrap().unwrap();
+        assert_eq!(p.sold_units, 2 * BATCHES as i64, "{}", db.label);
+        second.finish().await;
+        db.finish().await;
+    }
+}
+
+/// A whole step's changes in one transaction: applied in order, each
+/// conflicting or unruled change refused alone, the catalog and the history
+/// move with the applied ones.
+#[tokio::test]
+async fn a_batch_of_changes_applies_in_order_and_refuses_only_the_stale() {
+    for db in testing::all().await {
+        let s = &db.store;
+        let t = seeded(s, "shop").await;
+        let (shirt, red) = (item("2000000001"), item("2000000002"));
+        for i in [&shirt, &red] {
+            s.put_price_rules(&t, i, &json!({"mode": "auto"}), DAY)
+                .await
+                .unwrap();
+        }
+        let change = |i: &ItemId, from: i64, to: i64| NewPriceChange {
+            item_id: i.clone(),
+            from: Some(m(from)),
+            to: m(to),
+            reason: json!({"policy": "test"}),
+            at_ms: 3 * DAY,
+        };
+        let out = s
+            .apply_prices(
+                &t,
+                &[
+                    change(&shirt, 5088, 4500),
+                    change(&shirt, 4500, 4400),
+                    change(&red, 1, 4000),
+                    change(&item("2000000003"), 4700, 4000),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(out[0], None, "{}", db.label);
+        assert_eq!(out[1], None);
+        assert!(out[2].as_deref().unwrap().contains("moved"), "{out:?}");
+        assert!(out[3].as_deref().unwrap().contains("no rules"), "{out:?}");
+        let p = s.priced_item(&t, &shirt).await.unwrap().unwrap();
+        assert_eq!((p.current, p.day_open, p.day), (m(4400), m(5088), 3));
+        let r = s.priced_item(&t, &red).await.unwrap().unwrap();
+        assert_eq!(r.current, m(4685));
+        let product = s
+            .product(&t, &hc_domain::ProductId::parse("1000000001").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(product.variants[&shirt].price, m(4400), "{}", db.label);
+        assert_eq!(product.variants[&red].price, m(4685));
+        let h = s.price_history(&t, &shirt, 10).await.unwrap();
+        let tos: Vec<Money> = h.iter().map(|e| e.to).collect();
+        assert_eq!(tos, [m(4400), m(4500)], "{}", db.label);
+        assert!(s.price_history(&t, &red, 10).await.unwrap().is_empty());
+        let cat = s.catalog_prices(&t).await.unwrap();
+        assert!(cat.iter().any(|c| c.item_id == shirt && c.price == m(4400)));
         db.finish().await;
     }
 }
