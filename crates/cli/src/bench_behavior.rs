@@ -46,7 +46,7 @@ fn product(i: usize, rng: &mut StdRng) -> Result<Product> {
                 item_id,
                 options: Options::default(),
                 // One product in ten is sold out.
-                available: i % 10 != 0,
+                available: !i.is_multiple_of(10),
                 price: Money::from_cents(rng.gen_range(500..50_000)),
                 cost: None,
                 stock: None,

@@ -133,7 +133,7 @@ fn observations(items: &[String], first: u64, base_at: i64) -> String {
         }
         let item = &items[(n as usize * 7919) % items.len()];
         let price = 20.0 + (n % 400) as f64 / 10.0;
-        let bought = n % 9 == 0;
+        let bought = n.is_multiple_of(9);
         out.push_str(&format!(
             r#"{{"item_id":"{item}","price_shown":{price},"purchased":{bought},"quantity":{},"at":{}}}"#,
             u8::from(bought),

@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(ok.condition, TriggerCondition::ChurnRisk { threshold: 0.7 });
         let cart = parse(
             serde_json::json!({"name": "cart", "webhook_url": "http://127.0.0.1:9/x",
-            "condition": {"kind": "cart_abandoned", "min_cart_value": "20.00", "min_intent": 0.5}}),
+            "condition": {"kind": "cart_abandoned", "min_cart_value": 20.00, "min_intent": 0.5}}),
         )
         .unwrap();
         assert!(matches!(

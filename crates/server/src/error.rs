@@ -14,7 +14,8 @@ pub struct ApiError {
     pub message: String,
     pub retry_after_secs: Option<u64>,
     /// Machine-readable specifics (e.g. `{"field": "freeze[1].end"}`), sent as `error.details`.
-    pub details: Option<serde_json::Value>,
+    /// Boxed: errors travel in every `Result` of the router and stay small.
+    pub details: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -30,7 +31,7 @@ impl ApiError {
 
     /// Adds `error.details` to the response body.
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

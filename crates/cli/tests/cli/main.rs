@@ -486,9 +486,9 @@ fn eval_agent_scores_scenarios_by_final_state_and_replies() {
 
 /// The held-out batches (docs/EVALUATION.md, "Held-out scenarios") parse as
 /// scenario files, no scenario name appears twice across the development set
-/// and the three batches, every order and customer they expect exists in the
+/// and the four batches, every order and customer they expect exists in the
 /// τ-retail database, and an expected order is the expected customer's.
-/// Batches 2 and 3 also share no expected record with the earlier files. The
+/// Batches 2, 3 and 4 also share no expected record with the earlier files. The
 /// database checks are skipped when `../shared/data` is absent.
 #[test]
 fn heldout_scenarios_reference_real_tau_records() {
@@ -500,20 +500,34 @@ fn heldout_scenarios_reference_real_tau_records() {
     let batch1 = read("tau_scenarios_heldout.json");
     let batch2 = read("tau_scenarios_heldout2.json");
     let batch3 = read("tau_scenarios_heldout3.json");
+    let batch4 = read("tau_scenarios_heldout4.json");
     let list = |file: &Value| file["scenarios"].as_array().unwrap().clone();
-    let (dev, batch1, batch2, batch3) = (list(&dev), list(&batch1), list(&batch2), list(&batch3));
+    let (dev, batch1, batch2, batch3, batch4) = (
+        list(&dev),
+        list(&batch1),
+        list(&batch2),
+        list(&batch3),
+        list(&batch4),
+    );
     assert!(batch1.len() >= 40, "{}", batch1.len());
     assert!(batch2.len() >= 60, "{}", batch2.len());
     assert!(batch3.len() >= 70, "{}", batch3.len());
+    assert!(batch4.len() >= 70, "{}", batch4.len());
     let mut names = std::collections::BTreeSet::new();
-    for s in dev.iter().chain(&batch1).chain(&batch2).chain(&batch3) {
+    for s in dev
+        .iter()
+        .chain(&batch1)
+        .chain(&batch2)
+        .chain(&batch3)
+        .chain(&batch4)
+    {
         let name = s["name"].as_str().unwrap();
         assert!(names.insert(name), "{name} is used twice");
     }
-    for s in batch1.iter().chain(&batch2).chain(&batch3) {
+    for s in batch1.iter().chain(&batch2).chain(&batch3).chain(&batch4) {
         assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
     }
-    for (prefix, batch) in [("h2_", &batch2), ("h3_", &batch3)] {
+    for (prefix, batch) in [("h2_", &batch2), ("h3_", &batch3), ("h4_", &batch4)] {
         for s in batch {
             assert!(
                 s["name"].as_str().unwrap().starts_with(prefix),
@@ -550,7 +564,7 @@ fn heldout_scenarios_reference_real_tau_records() {
     };
     let mut earlier: std::collections::BTreeSet<String> =
         dev.iter().chain(&batch1).flat_map(expected_ids).collect();
-    for batch in [&batch2, &batch3] {
+    for batch in [&batch2, &batch3, &batch4] {
         for s in batch {
             for id in expected_ids(s) {
                 assert!(
@@ -572,7 +586,7 @@ fn heldout_scenarios_reference_real_tau_records() {
         return;
     };
     let db: Value = serde_json::from_str(&text).unwrap();
-    for s in batch1.iter().chain(&batch2).chain(&batch3) {
+    for s in batch1.iter().chain(&batch2).chain(&batch3).chain(&batch4) {
         let name = &s["name"];
         let expect = &s["expect"];
         // One customer per conversation: every expected record is theirs.

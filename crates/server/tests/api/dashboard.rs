@@ -151,7 +151,10 @@ impl Dash {
             self.cookie = c;
             let home = self.get("/dashboard/conversations").await;
             self.csrf = hidden(&home.body, "_csrf").unwrap_or_default();
-            assert!(!self.csrf.is_empty(), "{} {}", home.status, home.body);
+            // A session that expires at once (the expiry test) has no page to read.
+            if home.status == 200 {
+                assert!(!self.csrf.is_empty(), "{}", home.body);
+            }
         }
         r
     }
@@ -433,7 +436,8 @@ async fn script_laden_input_is_refused_next_to_the_field_and_escaped() {
         "{}",
         r.body
     );
-    assert!(r.body.contains("&lt;script&gt;"));
+    // askama escapes `<` as `&#60;`; either form is escaped output.
+    assert!(r.body.contains("&lt;script&gt;") || r.body.contains("&#60;script&#62;"));
     assert!(!r.body.contains(evil));
     let keys = app.get("/v1/keys", app.key(Role::Owner)).await;
     assert!(!keys.body.to_string().contains("alert"));
@@ -491,7 +495,13 @@ async fn script_laden_input_is_refused_next_to_the_field_and_escaped() {
     )
     .await;
     let p = d.get(&format!("/dashboard/conversations/{cid}")).await;
-    assert!(p.body.contains("&lt;img src=x onerror=alert(1)&gt; hello"));
+    assert!(
+        p.body.contains("&lt;img src=x onerror=alert(1)&gt; hello")
+            || p.body
+                .contains("&#60;img src=x onerror=alert(1)&#62; hello"),
+        "{}",
+        p.body
+    );
     assert!(!p.body.contains("<img src=x"));
     app.finish().await;
 }
@@ -631,12 +641,12 @@ async fn a_manager_approves_price_changes_in_bulk() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("Approved 2000000001"), "{}", r.body);
     assert!(r.body.contains("approval not found"));
-    let q = app.get("/v1/pricing/approvals", manager).await;
+    let q = app.get("/v1/pricing/approvals?status=all", manager).await;
     let status = q.body["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["id"].to_string() == id)
+        .find(|a| a["id"].as_i64() == id.parse::<i64>().ok())
         .unwrap()["status"]
         .clone();
     assert_eq!(status, "approved");

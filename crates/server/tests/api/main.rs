@@ -8,6 +8,7 @@ mod behavior;
 mod cart;
 mod channels;
 mod conversations;
+mod dashboard;
 mod events;
 mod fakes;
 mod helpers;

@@ -46,6 +46,7 @@ create table conversation_facts (
     escalation_reason text,
     revenue_cents bigint not null,
     orders bigint not null,
+    created_at_ms bigint not null,
     updated_at_ms bigint not null,
     primary key (tenant_id, conversation_id)
 );

@@ -46,6 +46,7 @@ create table conversation_facts (
     escalation_reason text,
     revenue_cents integer not null,
     orders integer not null,
+    created_at_ms integer not null,
     updated_at_ms integer not null,
     primary key (tenant_id, conversation_id)
 );

@@ -250,7 +250,7 @@ async fn competitor_prices_and_demand_models_are_per_tenant() {
         // A learning batch creates the rows, and sees them on the next one.
         s.learn_demand(
             &t,
-            &[shirt.clone()],
+            std::slice::from_ref(&shirt),
             &[(shirt.clone(), Some("tees".into()))],
             counting(None),
         )
@@ -295,10 +295,18 @@ async fn competitor_prices_and_demand_models_are_per_tenant() {
         assert_eq!(docs, ["1", "7"], "{}", db.label);
         // A failing batch changes nothing.
         let err = s
-            .learn_demand(&t, &[shirt.clone()], &[], Box::new(|_| Err("no".into())))
+            .learn_demand(
+                &t,
+                std::slice::from_ref(&shirt),
+                &[],
+                Box::new(|_| Err("no".into())),
+            )
             .await;
         assert!(err.is_err());
-        let rows = s.demand_rows(&t, Some(&[shirt.clone()])).await.unwrap();
+        let rows = s
+            .demand_rows(&t, Some(std::slice::from_ref(&shirt)))
+            .await
+            .unwrap();
         assert_eq!(rows.items[0].doc, "1");
         db.finish().await;
     }
