@@ -432,34 +432,8 @@ impl SqlStore {
         keys: Option<&[String]>,
         lock: bool,
     ) -> Result<Vec<DemandRow>> {
-        let suffix = if lock { self.for_update() } else { "" };
-        let Some(keys) = keys else {
-            let rows = sqlx::query(
-                "select item_id, category, doc from pricing_demand_items where tenant_id = $1",
-            )
-            .bind(t.as_str())
-            .fetch_all(&mut *conn)
+        self.demand_rows_in(conn, t, "pricing_demand_items", "item_id", keys, lock)
             .await
-            .map_err(map)?;
-            return rows.iter().map(|r| demand_row(r, true)).collect();
-        };
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(CHUNK) {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "select item_id, category, doc from pricing_demand_items where tenant_id = $1 \
-                 and item_id in ({}) order by item_id{suffix}",
-                placeholders(2, chunk.len())
-            ));
-            let mut q = sqlx::query(sql).bind(t.as_str());
-            for k in chunk {
-                q = q.bind(k.as_str());
-            }
-            let rows = q.fetch_all(&mut *conn).await.map_err(map)?;
-            for r in &rows {
-                out.push(demand_row(r, true)?);
-            }
-        }
-        Ok(out)
     }
 
     /// Category rows by key (all when `None`), optionally locked.
@@ -470,22 +444,44 @@ impl SqlStore {
         keys: Option<&[String]>,
         lock: bool,
     ) -> Result<Vec<DemandRow>> {
+        self.demand_rows_in(conn, t, "pricing_demand_categories", "category", keys, lock)
+            .await
+    }
+
+    /// The rows of one demand table (`key` its key column; item rows also
+    /// carry their category), by key in key order, optionally locked.
+    async fn demand_rows_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        t: &TenantId,
+        table: &'static str,
+        key: &'static str,
+        keys: Option<&[String]>,
+        lock: bool,
+    ) -> Result<Vec<DemandRow>> {
+        let with_category = key == "item_id";
+        let columns = if with_category {
+            "item_id, category, doc"
+        } else {
+            "category, doc"
+        };
         let suffix = if lock { self.for_update() } else { "" };
         let Some(keys) = keys else {
-            let rows = sqlx::query(
-                "select category, doc from pricing_demand_categories where tenant_id = $1",
-            )
-            .bind(t.as_str())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(map)?;
-            return rows.iter().map(|r| demand_row(r, false)).collect();
+            let sql = sqlx::AssertSqlSafe(format!(
+                "select {columns} from {table} where tenant_id = $1"
+            ));
+            let rows = sqlx::query(sql)
+                .bind(t.as_str())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(map)?;
+            return rows.iter().map(|r| demand_row(r, with_category)).collect();
         };
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
             let sql = sqlx::AssertSqlSafe(format!(
-                "select category, doc from pricing_demand_categories where tenant_id = $1 \
-                 and category in ({}) order by category{suffix}",
+                "select {columns} from {table} where tenant_id = $1 \
+                 and {key} in ({}) order by {key}{suffix}",
                 placeholders(2, chunk.len())
             ));
             let mut q = sqlx::query(sql).bind(t.as_str());
@@ -494,7 +490,7 @@ impl SqlStore {
             }
             let rows = q.fetch_all(&mut *conn).await.map_err(map)?;
             for r in &rows {
-                out.push(demand_row(r, false)?);
+                out.push(demand_row(r, with_category)?);
             }
         }
         Ok(out)
