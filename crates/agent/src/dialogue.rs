@@ -6,7 +6,7 @@
 use hc_domain::{Address, EscalationSettings, ItemId, OrderId, PaymentMethodId};
 use serde_json::{Value, json};
 
-use crate::gate::{Gate, KNOWLEDGE_TOOL, address_arguments, fingerprint};
+use crate::gate::{Gate, KNOWLEDGE_TOOL, LOYALTY_TOOL, address_arguments, fingerprint};
 use crate::nlu::entities::{AddressParts, PaymentHint, phrase_score};
 use crate::nlu::intents::Intent;
 use crate::nlu::{Nlu, Understanding};
@@ -185,6 +185,7 @@ fn goal_for(intent: Intent) -> Option<GoalKind> {
         Intent::ModifyPayment => GoalKind::ModifyPayment,
         Intent::ChangeDefaultAddress => GoalKind::ChangeDefaultAddress,
         Intent::Buy => GoalKind::Buy,
+        Intent::Loyalty => GoalKind::Loyalty,
         _ => return None,
     })
 }
@@ -201,6 +202,7 @@ fn intent_for(kind: GoalKind) -> Option<Intent> {
         GoalKind::ModifyPayment => Intent::ModifyPayment,
         GoalKind::ChangeDefaultAddress => Intent::ChangeDefaultAddress,
         GoalKind::Buy => Intent::Buy,
+        GoalKind::Loyalty => Intent::Loyalty,
     })
 }
 
@@ -241,7 +243,7 @@ fn goal_words(kind: GoalKind) -> &'static [&'static str] {
         ],
         GoalKind::ModifyPayment => &["change the payment", "change my payment", "payment change"],
         GoalKind::Buy => &["buy", "purchase"],
-        GoalKind::OrderStatus | GoalKind::Track => &[],
+        GoalKind::OrderStatus | GoalKind::Track | GoalKind::Loyalty => &[],
     }
 }
 
@@ -410,6 +412,61 @@ fn item_labels(order: &Value) -> String {
         .map(item_label)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// "You have 1,240 points, worth $12.40 off an order (gold tier). 200 of
+/// them expire on 2026-12-31." from a `loyalty_balance` result; only what
+/// the tool returned.
+fn loyalty_summary(b: &Value) -> String {
+    if b["program"] == false && b["points"].as_u64().unwrap_or(0) == 0 {
+        return "This shop doesn't run a points program yet, so there are no points on your account.".into();
+    }
+    let points = b["points"].as_u64().unwrap_or(0);
+    let mut s = format!(
+        "You have {} point{}",
+        thousands(points),
+        if points == 1 { "" } else { "s" }
+    );
+    if let (Some(worth), true) = (b["worth"].as_f64(), points > 0) {
+        s.push_str(&format!(", worth ${worth:.2} off an order"));
+    }
+    if let Some(tier) = b["tier"].as_str() {
+        s.push_str(&format!(" ({tier} tier)"));
+    }
+    s.push('.');
+    if let (Some(at), Some(n)) = (
+        b["next_expiry"]["at"].as_i64(),
+        b["next_expiry"]["points"].as_u64(),
+    ) && let Some(day) = time::OffsetDateTime::from_unix_timestamp(at).ok()
+    {
+        s.push_str(&format!(
+            " {} of them expire on {}-{:02}-{:02}.",
+            thousands(n),
+            day.year(),
+            u8::from(day.month()),
+            day.day()
+        ));
+    }
+    if let Some(pct) = b["max_order_share_pct"].as_f64()
+        && points > 0
+        && pct < 100.0
+    {
+        s.push_str(&format!(" Points can pay up to {pct}% of an order."));
+    }
+    s
+}
+
+/// 1240 → "1,240".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn order_summary(order: &Value) -> String {
@@ -1718,6 +1775,13 @@ impl Dialogue<'_, '_> {
         let Some(goal) = self.gate.state.goal.clone() else {
             return self.small_talk(text, u).await;
         };
+        if goal.kind == GoalKind::Loyalty && !self.gate.has_loyalty() {
+            self.gate.state.goal = None;
+            return turn(format!(
+                "This shop doesn't have a points program I can look up. {}",
+                self.voice.anything_else()
+            ));
+        }
         if self.gate.state.customer.is_none() {
             return turn(format!(
                 "I can help you {}. First, I need to verify your identity: what's your email address? (Or your first and last name and zip code.)",
@@ -1746,7 +1810,10 @@ impl Dialogue<'_, '_> {
         // A status or tracking answer finishes its goal, so that what the
         // customer asked next (queued) is taken up.
         let answered = self.gate.state.goal.is_none()
-            && matches!(goal.kind, GoalKind::OrderStatus | GoalKind::Track);
+            && matches!(
+                goal.kind,
+                GoalKind::OrderStatus | GoalKind::Track | GoalKind::Loyalty
+            );
         if !answered {
             self.gate.state.goal = Some(goal);
         }
@@ -2326,6 +2393,26 @@ impl Dialogue<'_, '_> {
                 )
             }
             GoalKind::Buy => self.collect_purchase(goal, u, customer).await,
+            GoalKind::Loyalty => {
+                self.gate.state.goal = None;
+                let uid = customer["user_id"].as_str().unwrap_or_default().to_string();
+                match self
+                    .gate
+                    .call(LOYALTY_TOOL, json!({"user_id": uid}), self.confidence)
+                    .await
+                {
+                    Ok(b) => turn(format!(
+                        "{}\n{}",
+                        loyalty_summary(&b),
+                        self.voice.anything_else()
+                    )),
+                    Err(_) => turn(format!(
+                        "{} I can't reach the points ledger right now. {}",
+                        self.voice.sorry(),
+                        self.voice.anything_else()
+                    )),
+                }
+            }
             GoalKind::ChangeDefaultAddress => {
                 let country = customer["address"]["country"]
                     .as_str()

@@ -26,7 +26,7 @@ use crate::memory::Memory;
 use crate::nlu::Nlu;
 use crate::nlu::Understanding;
 use crate::nlu::intents::Intent;
-use crate::ports::{ConversationStore, KnowledgeSearch, TenantSettingsSource};
+use crate::ports::{ConversationStore, KnowledgeSearch, LoyaltyPoints, TenantSettingsSource};
 use crate::ports::{MemoryStore, TurnWrite};
 use crate::replies::Voice;
 use crate::state::DialogueState;
@@ -92,6 +92,8 @@ pub struct Agent {
     events: tokio::sync::broadcast::Sender<AgentEvent>,
     /// The merchant's articles, for `search_knowledge_base`; none by default.
     knowledge: Option<Arc<dyn KnowledgeSearch>>,
+    /// The loyalty ledger, for `loyalty_balance`; none by default.
+    loyalty: Option<Arc<dyn LoyaltyPoints>>,
     /// Long-term customer memory, when configured ([`Agent::with_memory`]).
     memory: Option<Arc<Memory>>,
     /// Per-tenant voice and escalation thresholds ([`Agent::with_settings`]).
@@ -171,6 +173,7 @@ impl Agent {
             locks: Arc::default(),
             events: tokio::sync::broadcast::channel(1024).0,
             knowledge: None,
+            loyalty: None,
             memory: None,
             settings: None,
         }
@@ -237,6 +240,12 @@ impl Agent {
 
     pub fn brain(&self) -> &Brain {
         &self.brain
+    }
+
+    /// Gives the agent the customers' loyalty points (`loyalty_balance`).
+    pub fn with_loyalty(mut self, loyalty: Arc<dyn LoyaltyPoints>) -> Self {
+        self.loyalty = Some(loyalty);
+        self
     }
 
     /// Gives the agent the merchant's knowledge base: policy questions are
@@ -468,6 +477,7 @@ impl Agent {
         };
         let mut gate = Gate::new(&self.tools, actor, &mut state)
             .with_knowledge(self.knowledge.as_deref())
+            .with_loyalty(self.loyalty.as_deref())
             .with_memory(self.memory.as_deref());
         let mut usage = None;
         let mut brain = "offline";

@@ -15,6 +15,9 @@
 //! when the agent has a knowledge base: public information, so it needs no
 //! authentication.
 //!
+//! [`LOYALTY_TOOL`] (`loyalty_balance`) reads the authenticated customer's
+//! own points when the agent has a loyalty ledger.
+//!
 //! Long-term memory is read through [`Gate::recall`] under the same rule as
 //! account data: only the authenticated customer's own facts.
 
@@ -24,11 +27,36 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::memory::Memory;
-use crate::ports::KnowledgeSearch;
+use crate::ports::{KnowledgeSearch, LoyaltyPoints};
 use crate::state::DialogueState;
 
 /// The knowledge-base tool's name.
 pub const KNOWLEDGE_TOOL: &str = "search_knowledge_base";
+/// The loyalty-balance tool's name.
+pub const LOYALTY_TOOL: &str = "loyalty_balance";
+
+/// [`LOYALTY_TOOL`]'s name, description and JSON schema.
+pub fn loyalty_tool_spec() -> crate::llm::ToolSpec {
+    crate::llm::ToolSpec {
+        name: LOYALTY_TOOL.to_string(),
+        description: "The authenticated customer's loyalty points at this shop: spendable points, what they are worth as a discount, the currency, their tier, the next points to expire (unix time), and the program's rules (the largest share of an order points may pay).".to_string(),
+        parameters: json!({
+            "type": "object",
+            "properties": {
+                "user_id": {"type": "string", "description": "The customer's user id."}
+            },
+            "required": ["user_id"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoyaltyArgs {
+    user_id: UserId,
+}
+
 /// Hits returned when the caller does not say.
 const KNOWLEDGE_DEFAULT_HITS: usize = 3;
 
@@ -66,7 +94,8 @@ const ORDER_TOOLS: [&str; 8] = [
     "exchange_delivered_order_items",
     "return_delivered_order_items",
 ];
-const USER_TOOLS: [&str; 7] = [
+const USER_TOOLS: [&str; 8] = [
+    LOYALTY_TOOL,
     "get_user_details",
     "modify_user_address",
     "place_order",
@@ -95,6 +124,7 @@ fn refusal(code: &str, message: &str) -> ToolError {
 pub struct Gate<'a> {
     tools: &'a Tools,
     knowledge: Option<&'a dyn KnowledgeSearch>,
+    loyalty: Option<&'a dyn LoyaltyPoints>,
     actor: Actor,
     pub(crate) state: &'a mut DialogueState,
     pub(crate) calls: Vec<ToolCallRecord>,
@@ -110,6 +140,7 @@ impl<'a> Gate<'a> {
         Self {
             tools,
             knowledge: None,
+            loyalty: None,
             actor,
             state,
             calls: Vec::new(),
@@ -133,6 +164,17 @@ impl<'a> Gate<'a> {
     /// Whether [`KNOWLEDGE_TOOL`] is available.
     pub fn has_knowledge(&self) -> bool {
         self.knowledge.is_some()
+    }
+
+    /// Makes [`LOYALTY_TOOL`] available through this gate.
+    pub fn with_loyalty(mut self, loyalty: Option<&'a dyn LoyaltyPoints>) -> Self {
+        self.loyalty = loyalty;
+        self
+    }
+
+    /// Whether [`LOYALTY_TOOL`] is available.
+    pub fn has_loyalty(&self) -> bool {
+        self.loyalty.is_some()
     }
 
     /// Gives the brain read access to long-term memory (see [`Gate::recall`]).
@@ -216,6 +258,17 @@ impl<'a> Gate<'a> {
     async fn run(&mut self, name: &str, arguments: &Value) -> Result<Value, ToolError> {
         if name == KNOWLEDGE_TOOL {
             return self.search_knowledge(arguments).await;
+        }
+        if name == LOYALTY_TOOL {
+            let Some(loyalty) = self.loyalty else {
+                return Err(refusal(
+                    "unknown_tool",
+                    "this shop has no loyalty program here",
+                ));
+            };
+            let args = LoyaltyArgs::deserialize(arguments)
+                .map_err(|e| refusal("invalid_arguments", &e.to_string()))?;
+            return loyalty.balance(&self.actor.tenant, &args.user_id).await;
         }
         let out = self
             .tools

@@ -11,6 +11,7 @@ use hc_domain::{
     Channel, Conversation, ConversationId, ConversationStatus, CustomerFact, KnowledgeHit, Message,
     TenantId, TenantSettings, ToolError, UserId,
 };
+use serde_json::Value;
 
 /// One durable turn: the conversation as it now is and what goes with it.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +109,16 @@ pub trait KnowledgeSearch: Send + Sync {
         query: &str,
         limit: usize,
     ) -> Result<Vec<KnowledgeHit>, ToolError>;
+}
+
+/// The customer's loyalty points at this merchant, behind the
+/// `loyalty_balance` tool. The server implements it over the loyalty ledger.
+#[async_trait]
+pub trait LoyaltyPoints: Send + Sync {
+    /// `{points, worth, currency, tier, next_expiry, program}` for the
+    /// customer (their own account at this merchant; zero points when they
+    /// have none). The error is recorded as the tool call's error.
+    async fn balance(&self, tenant: &TenantId, user: &UserId) -> Result<Value, ToolError>;
 }
 
 /// Long-term memory: facts about customers, scoped by tenant. Implementations

@@ -21,12 +21,17 @@ pub enum GoalKind {
     ModifyPayment,
     ChangeDefaultAddress,
     Buy,
+    /// The customer's loyalty points.
+    Loyalty,
 }
 
 impl GoalKind {
     /// Whether the goal needs a specific order.
     pub fn needs_order(self) -> bool {
-        !matches!(self, GoalKind::ChangeDefaultAddress | GoalKind::Buy)
+        !matches!(
+            self,
+            GoalKind::ChangeDefaultAddress | GoalKind::Buy | GoalKind::Loyalty
+        )
     }
 
     pub fn describe(self) -> &'static str {
@@ -41,6 +46,7 @@ impl GoalKind {
             GoalKind::ModifyPayment => "change an order's payment method",
             GoalKind::ChangeDefaultAddress => "change their default address",
             GoalKind::Buy => "buy a product",
+            GoalKind::Loyalty => "check their loyalty points",
         }
     }
 }

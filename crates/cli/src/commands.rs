@@ -168,7 +168,8 @@ pub fn app_state(store: &SqlStore, settings: &Settings) -> Result<AppState> {
     Ok(state
         .with_ledger(ledger)
         .with_loyalty(loyalty, keys)
-        .with_expiry_sweep(settings.ledger.expiry_sweep_secs))
+        .with_expiry_sweep(settings.ledger.expiry_sweep_secs)
+        .with_reputation_every(settings.ledger.reputation_every_secs))
 }
 
 async fn shutdown_signal() {

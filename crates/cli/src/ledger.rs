@@ -35,8 +35,12 @@ pub enum LedgerCommand {
         #[arg(long)]
         keys_dir: Option<PathBuf>,
     },
-    /// Verify a signed checkpoint or a tlog-proof bundle offline. Exits non-zero
-    /// with the reason when it does not verify.
+    /// Verify offline, against the log's public key: a signed checkpoint, a
+    /// tlog-proof bundle, a customer's receipt for a loyalty fact, or a
+    /// proof that a balance is at least a threshold. Exits non-zero with the
+    /// reason when it does not verify.
+    #[command(group(clap::ArgGroup::new("what").required(true)
+        .args(["checkpoint", "proof", "receipt", "threshold_proof"])))]
     Verify {
         /// A verifier key (`name+keyid+base64`) or a file of them; repeatable.
         #[arg(long = "key", required = true)]
@@ -45,7 +49,7 @@ pub enum LedgerCommand {
         #[arg(long)]
         origin: Option<String>,
         /// A signed checkpoint file.
-        #[arg(long, conflicts_with = "proof", required_unless_present = "proof")]
+        #[arg(long)]
         checkpoint: Option<PathBuf>,
         /// A proof bundle file (`c2sp.org/tlog-proof@v1`).
         #[arg(long)]
@@ -53,6 +57,14 @@ pub enum LedgerCommand {
         /// The entry the bundle proves (default: the bundle's `extra`).
         #[arg(long, requires = "proof")]
         entry: Option<PathBuf>,
+        /// A receipt file (`hc-loyalty-receipt/1`, from
+        /// `POST /v1/loyalty/customers/{id}/receipts`).
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        /// A threshold-proof file (`hc-loyalty-threshold/1`, from
+        /// `POST /v1/loyalty/customers/{id}/threshold-proofs`).
+        #[arg(long)]
+        threshold_proof: Option<PathBuf>,
     },
     /// Re-read the whole log, re-hash every entry and check the tree against
     /// every signed checkpoint. Exits non-zero naming the first tampered entry.
@@ -99,10 +111,32 @@ pub fn run(settings: &Settings, cmd: LedgerCommand) -> Result<()> {
             checkpoint,
             proof,
             entry,
+            receipt,
+            threshold_proof,
         } => {
             let verifiers = parse_keys(&keys)?;
             let origin = origin.as_deref();
-            if let Some(path) = checkpoint {
+            if let Some(path) = receipt {
+                let v = hc_ledger::FactReceipt::parse(&read_text(&path)?)
+                    .and_then(|r| r.verify(&verifiers, origin))
+                    .context("receipt does NOT verify")?;
+                println!(
+                    "{}",
+                    json!({"verified": "receipt", "fact": v.fact, "index": v.index,
+                           "origin": v.checkpoint.origin, "tree_size": v.checkpoint.size})
+                );
+            } else if let Some(path) = threshold_proof {
+                let proofs = hc_ledger::Bulletproofs::default();
+                let v = hc_ledger::ThresholdProof::parse(&read_text(&path)?)
+                    .and_then(|p| p.verify(&proofs, &verifiers, origin))
+                    .context("threshold proof does NOT verify")?;
+                println!(
+                    "{}",
+                    json!({"verified": "balance_at_least", "threshold": v.threshold,
+                           "committed_at": v.at, "index": v.index,
+                           "origin": v.checkpoint.origin, "tree_size": v.checkpoint.size})
+                );
+            } else if let Some(path) = checkpoint {
                 let note = read_text(&path)?;
                 let cp = hc_ledger::verify_checkpoint(&note, &verifiers, origin)
                     .context("checkpoint does NOT verify")?;

@@ -33,6 +33,9 @@ pub struct LedgerConfig {
     /// Seconds between sweeps that expire overdue loyalty points (0: none;
     /// a spend always expires its account's overdue points first).
     pub expiry_sweep_secs: u64,
+    /// Seconds between measurements of deployed agents' outcomes, each
+    /// writing their reputation entries (0: only on request).
+    pub reputation_every_secs: u64,
 }
 
 impl Default for LedgerConfig {
@@ -45,6 +48,7 @@ impl Default for LedgerConfig {
             max_entry_bytes: MAX_ENTRY_BYTES,
             checkpoint_interval_ms: 1_000,
             expiry_sweep_secs: 3_600,
+            reputation_every_secs: 86_400,
         }
     }
 }

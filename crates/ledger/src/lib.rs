@@ -3,7 +3,7 @@
 //! and checkpoints (`note`, `checkpoint`), keys and rotation (`keys`), the
 //! signed ledger that never signs two inconsistent checkpoints (`ledger`),
 //! tlog-tiles (`tiles`), configuration and on-disk layout (`config`), tlog-proof bundles (`proof`) and the offline audit
-//! (`audit`), loyalty points, merchant networks and the agent registry recorded on the log (`loyalty`), and per-customer pseudonym keys (`customer_keys`). Pure library: no HTTP, SQL or async runtime.
+//! (`audit`), loyalty points, merchant networks and the agent registry recorded on the log (`loyalty`), per-customer pseudonym keys (`customer_keys`), and receipts and Bulletproofs threshold proofs that reveal no identity (`privacy`). Pure library: no HTTP, SQL or async runtime.
 
 pub mod audit;
 pub mod checkpoint;
@@ -16,6 +16,7 @@ pub mod log;
 pub mod loyalty;
 pub mod merkle;
 pub mod note;
+pub mod privacy;
 pub mod proof;
 pub mod tiles;
 
@@ -30,6 +31,7 @@ pub use log::{Log, LogOptions, MAX_ENTRY_BYTES, Recovery};
 pub use loyalty::{AccountId, Balances, Loyalty, LoyaltyOp, Program, Pseudonymizer, Receipt};
 pub use merkle::{Hash, Tree, hash_leaf, verify_consistency, verify_inclusion};
 pub use note::{NoteSigner, NoteVerifier};
+pub use privacy::{Bulletproofs, FactReceipt, RangeProofs, ThresholdProof};
 pub use proof::{ProofBundle, VerifiedProof};
 pub use tiles::{TileKind, TilePath};
 

@@ -219,7 +219,10 @@ fn spawn_repricer(state: AppState) {
 /// Every `expiry_sweep_secs`, writes the expiry of overdue loyalty points.
 fn spawn_expiry_sweeper(loyalty: Arc<crate::state::LoyaltyApi>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(loyalty.expiry_sweep_secs));
+        let secs = loyalty
+            .expiry_sweep_secs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let mut tick = tokio::time::interval(Duration::from_secs(secs));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -258,9 +261,21 @@ impl Application {
             spawn_repricer(state.clone());
         }
         if let Some(l) = &state.loyalty
-            && l.expiry_sweep_secs > 0
+            && l.expiry_sweep_secs
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
         {
             spawn_expiry_sweeper(l.clone());
+        }
+        if let Some(l) = &state.loyalty
+            && l.reputation_every_secs
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+        {
+            let secs = l
+                .reputation_every_secs
+                .load(std::sync::atomic::Ordering::Relaxed);
+            crate::reputation::spawn(state.clone(), secs);
         }
         crate::dashboard::spawn_rollup(state.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);

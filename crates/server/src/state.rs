@@ -1,6 +1,7 @@
 //! Shared application state, built once at startup and passed explicitly.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use hc_agent::ports::MemoryStore;
@@ -49,7 +50,11 @@ pub struct LoyaltyApi {
     pub loyalty: hc_ledger::Loyalty,
     pub keys: hc_ledger::CustomerKeys,
     /// Seconds between expiry sweeps (0: none; spends still expire first).
-    pub expiry_sweep_secs: u64,
+    pub expiry_sweep_secs: AtomicU64,
+    /// Seconds between agent reputation measurements (0: on request only).
+    pub reputation_every_secs: AtomicU64,
+    /// Range proofs for "balance at least" proofs.
+    pub proofs: hc_ledger::Bulletproofs,
 }
 
 /// Everything a handler may use. Cheap to clone.
@@ -99,22 +104,33 @@ impl AppState {
         loyalty: hc_ledger::Loyalty,
         keys: hc_ledger::CustomerKeys,
     ) -> Self {
-        self.loyalty = Some(Arc::new(LoyaltyApi {
+        let api = Arc::new(LoyaltyApi {
             loyalty,
             keys,
-            expiry_sweep_secs: 0,
-        }));
+            expiry_sweep_secs: AtomicU64::new(0),
+            reputation_every_secs: AtomicU64::new(0),
+            proofs: hc_ledger::Bulletproofs::default(),
+        });
+        self.agent = self
+            .agent
+            .with_loyalty(Arc::new(crate::loyalty_port::AgentLoyalty(api.clone())));
+        self.loyalty = Some(api);
+        self
+    }
+
+    /// Measures deployed agents' reputations every `secs` seconds (after
+    /// `with_loyalty`).
+    pub fn with_reputation_every(self, secs: u64) -> Self {
+        if let Some(l) = &self.loyalty {
+            l.reputation_every_secs.store(secs, Ordering::Relaxed);
+        }
         self
     }
 
     /// Expires overdue points every `secs` seconds (after `with_loyalty`).
-    pub fn with_expiry_sweep(mut self, secs: u64) -> Self {
-        if let Some(l) = self.loyalty.take() {
-            let l = Arc::into_inner(l).expect("set up before the state is shared");
-            self.loyalty = Some(Arc::new(LoyaltyApi {
-                expiry_sweep_secs: secs,
-                ..l
-            }));
+    pub fn with_expiry_sweep(self, secs: u64) -> Self {
+        if let Some(l) = &self.loyalty {
+            l.expiry_sweep_secs.store(secs, Ordering::Relaxed);
         }
         self
     }

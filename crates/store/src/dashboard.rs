@@ -138,6 +138,17 @@ pub struct DailyRow {
     pub orders: i64,
 }
 
+/// What the conversations created in a time window came to (the measured
+/// outcomes behind an agent's reputation).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcomes {
+    pub conversations: i64,
+    pub resolved_by_ai: i64,
+    pub escalated: i64,
+    pub rating_sum: i64,
+    pub rating_n: i64,
+}
+
 /// Which conversations a search returns; every field optional.
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
@@ -203,6 +214,9 @@ pub trait DashboardStore: Send + Sync {
     ) -> Result<Vec<(String, i64)>>;
     /// Conversations waiting for a human now (escalated).
     async fn waiting_for_human(&self, t: &TenantId) -> Result<i64>;
+    /// Sums over the conversations created in `[from_ms, to_ms)`, as of the
+    /// last rollup refresh.
+    async fn outcomes(&self, t: &TenantId, from_ms: i64, to_ms: i64) -> Result<Outcomes>;
     /// Facts matching `filter`, most recently updated first; cursor `<updated_at_ms>:<id>`.
     async fn search_conversations(
         &self,
@@ -527,6 +541,33 @@ impl DashboardStore for SqlStore {
         .map_err(map)?
         .try_get::<i64, _>(0)
         .map_err(map)
+    }
+
+    async fn outcomes(&self, t: &TenantId, from_ms: i64, to_ms: i64) -> Result<Outcomes> {
+        // The day bounds let the (tenant_id, day) index narrow the scan.
+        let row = sqlx::query(
+            "select cast(count(*) as bigint), cast(coalesce(sum(by_ai), 0) as bigint), \
+             cast(coalesce(sum(escalated), 0) as bigint), cast(coalesce(sum(rating), 0) as bigint), \
+             cast(count(rating) as bigint) \
+             from conversation_facts where tenant_id = $1 and day >= $2 and day <= $3 \
+             and created_at_ms >= $4 and created_at_ms < $5",
+        )
+        .bind(t.as_str())
+        .bind(from_ms.div_euclid(DAY_MS))
+        .bind(to_ms.div_euclid(DAY_MS))
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_one(&self.read)
+        .await
+        .map_err(map)?;
+        let n = |i: usize| row.try_get::<i64, _>(i).map_err(map);
+        Ok(Outcomes {
+            conversations: n(0)?,
+            resolved_by_ai: n(1)?,
+            escalated: n(2)?,
+            rating_sum: n(3)?,
+            rating_n: n(4)?,
+        })
     }
 
     async fn search_conversations(

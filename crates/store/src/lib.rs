@@ -33,7 +33,7 @@ mod turn_writer;
 pub use behavior::{BehaviorStore, Firing, StoredTrigger};
 pub use dashboard::{
     Assignment, ConversationFact, ConversationFilter, ConversationNote, DAY_MS, DailyRow,
-    DashboardStore, RollupRefresh,
+    DashboardStore, Outcomes, RollupRefresh,
 };
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
 pub use error::{Error, Result};

@@ -49,6 +49,7 @@ pub struct LlmFailure {
 /// when the gate has one, and `extra`.
 pub fn tool_specs(gate: &Gate<'_>, extra: &[ToolSpec]) -> Vec<ToolSpec> {
     let knowledge = gate.has_knowledge().then(crate::gate::knowledge_tool_spec);
+    let loyalty = gate.has_loyalty().then(crate::gate::loyalty_tool_spec);
     gate.tools()
         .specs()
         .iter()
@@ -58,6 +59,7 @@ pub fn tool_specs(gate: &Gate<'_>, extra: &[ToolSpec]) -> Vec<ToolSpec> {
             parameters: s.parameters.clone(),
         })
         .chain(knowledge)
+        .chain(loyalty)
         .chain(extra.iter().cloned())
         .collect()
 }

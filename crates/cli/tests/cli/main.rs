@@ -486,9 +486,9 @@ fn eval_agent_scores_scenarios_by_final_state_and_replies() {
 
 /// The held-out batches (docs/EVALUATION.md, "Held-out scenarios") parse as
 /// scenario files, no scenario name appears twice across the development set
-/// and the four batches, every order and customer they expect exists in the
+/// and the five batches, every order and customer they expect exists in the
 /// τ-retail database, and an expected order is the expected customer's.
-/// Batches 2, 3 and 4 also share no expected record with the earlier files. The
+/// Batches 2 to 5 also share no expected record with the earlier files. The
 /// database checks are skipped when `../shared/data` is absent.
 #[test]
 fn heldout_scenarios_reference_real_tau_records() {
@@ -501,18 +501,21 @@ fn heldout_scenarios_reference_real_tau_records() {
     let batch2 = read("tau_scenarios_heldout2.json");
     let batch3 = read("tau_scenarios_heldout3.json");
     let batch4 = read("tau_scenarios_heldout4.json");
+    let batch5 = read("tau_scenarios_heldout5.json");
     let list = |file: &Value| file["scenarios"].as_array().unwrap().clone();
-    let (dev, batch1, batch2, batch3, batch4) = (
+    let (dev, batch1, batch2, batch3, batch4, batch5) = (
         list(&dev),
         list(&batch1),
         list(&batch2),
         list(&batch3),
         list(&batch4),
+        list(&batch5),
     );
     assert!(batch1.len() >= 40, "{}", batch1.len());
     assert!(batch2.len() >= 60, "{}", batch2.len());
     assert!(batch3.len() >= 70, "{}", batch3.len());
     assert!(batch4.len() >= 70, "{}", batch4.len());
+    assert!(batch5.len() >= 70, "{}", batch5.len());
     let mut names = std::collections::BTreeSet::new();
     for s in dev
         .iter()
@@ -520,14 +523,26 @@ fn heldout_scenarios_reference_real_tau_records() {
         .chain(&batch2)
         .chain(&batch3)
         .chain(&batch4)
+        .chain(&batch5)
     {
         let name = s["name"].as_str().unwrap();
         assert!(names.insert(name), "{name} is used twice");
     }
-    for s in batch1.iter().chain(&batch2).chain(&batch3).chain(&batch4) {
+    for s in batch1
+        .iter()
+        .chain(&batch2)
+        .chain(&batch3)
+        .chain(&batch4)
+        .chain(&batch5)
+    {
         assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
     }
-    for (prefix, batch) in [("h2_", &batch2), ("h3_", &batch3), ("h4_", &batch4)] {
+    for (prefix, batch) in [
+        ("h2_", &batch2),
+        ("h3_", &batch3),
+        ("h4_", &batch4),
+        ("h5_", &batch5),
+    ] {
         for s in batch {
             assert!(
                 s["name"].as_str().unwrap().starts_with(prefix),
@@ -536,7 +551,7 @@ fn heldout_scenarios_reference_real_tau_records() {
             );
             assert!(
                 s["expect"]["changed_only"].is_array(),
-                "{}: batches 2 and 3 always check that nothing else changed",
+                "{}: batches 2 to 5 always check that nothing else changed",
                 s["name"]
             );
         }
@@ -564,7 +579,7 @@ fn heldout_scenarios_reference_real_tau_records() {
     };
     let mut earlier: std::collections::BTreeSet<String> =
         dev.iter().chain(&batch1).flat_map(expected_ids).collect();
-    for batch in [&batch2, &batch3, &batch4] {
+    for batch in [&batch2, &batch3, &batch4, &batch5] {
         for s in batch {
             for id in expected_ids(s) {
                 assert!(
@@ -586,7 +601,13 @@ fn heldout_scenarios_reference_real_tau_records() {
         return;
     };
     let db: Value = serde_json::from_str(&text).unwrap();
-    for s in batch1.iter().chain(&batch2).chain(&batch3).chain(&batch4) {
+    for s in batch1
+        .iter()
+        .chain(&batch2)
+        .chain(&batch3)
+        .chain(&batch4)
+        .chain(&batch5)
+    {
         let name = &s["name"];
         let expect = &s["expect"];
         // One customer per conversation: every expected record is theirs.
@@ -840,6 +861,83 @@ fn ledger_keygen_verify_and_audit_work_offline_and_audit_names_a_tampered_entry(
         err.contains("AUDIT FAILED") && err.contains("entry 23"),
         "{err}"
     );
+}
+
+#[test]
+fn ledger_verify_checks_receipts_and_threshold_proofs_offline_and_rejects_forgeries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, vkey, err) = run(
+        dir.path(),
+        &["ledger", "keygen", "--origin", "shop.example/ledger"],
+    );
+    assert!(ok, "{err}");
+    let vkey = vkey.trim().to_string();
+    let cfg = hc_ledger::LedgerConfig {
+        origin: "shop.example/ledger".into(),
+        ..Default::default()
+    };
+    let (receipt, proof) = {
+        let (ledger, _, _) = cfg.open(dir.path()).unwrap();
+        let loyalty = hc_ledger::Loyalty::open(std::sync::Arc::new(ledger)).unwrap();
+        let alice = hc_ledger::Pseudonymizer::new([3; 32]).account("shop", "alice");
+        let earn = loyalty
+            .submit("e-1", hc_ledger::LoyaltyOp::earn(alice.clone(), 640))
+            .unwrap();
+        let receipt = loyalty.receipt(&alice, earn.index).unwrap();
+        let proof = loyalty
+            .prove_balance_at_least(&hc_ledger::Bulletproofs::default(), &alice, 600)
+            .unwrap();
+        (receipt, proof)
+    };
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let r = write("receipt.json", receipt.to_json());
+    let (ok, out, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &vkey, "--receipt", &r],
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["verified"], "receipt");
+    assert_eq!(v["fact"]["points"], 640);
+    let t = write("threshold.json", proof.to_json());
+    let (ok, out, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &vkey, "--threshold-proof", &t],
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["verified"].as_str(), v["threshold"].as_u64()),
+        (Some("balance_at_least"), Some(600))
+    );
+
+    // Forgeries: a raised threshold, an inflated fact.
+    let mut raised = proof.clone();
+    raised.threshold = 641;
+    let t = write("raised.json", raised.to_json());
+    let (ok, _, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &vkey, "--threshold-proof", &t],
+    );
+    assert!(
+        !ok && err.contains("threshold proof does NOT verify"),
+        "{err}"
+    );
+    let mut inflated = receipt.clone();
+    inflated.fact = inflated.fact.replace("640", "6400");
+    let r = write("inflated.json", inflated.to_json());
+    let (ok, _, err) = run(
+        dir.path(),
+        &["ledger", "verify", "--key", &vkey, "--receipt", &r],
+    );
+    assert!(!ok && err.contains("receipt does NOT verify"), "{err}");
+    // Exactly one thing to verify.
+    let (ok, _, err) = run(dir.path(), &["ledger", "verify", "--key", &vkey]);
+    assert!(!ok && err.contains("required"), "{err}");
 }
 
 #[tokio::test]

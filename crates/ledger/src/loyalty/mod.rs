@@ -13,8 +13,12 @@ use std::sync::{Arc, Mutex};
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
+use crate::privacy::{self, Blinding, FactReceipt, RangeProofs, ThresholdProof};
 
 pub mod ops;
 pub mod program;
@@ -347,4 +351,168 @@ impl Loyalty {
     pub fn snapshot(&self) -> Balances {
         self.lock().clone()
     }
+
+    /// A receipt for the loyalty entry at `index`, which must concern
+    /// `account`: the entry's fact without the account (what happened, how
+    /// many points, at which merchant, when) is committed to with a fresh
+    /// salt in a new `attest` entry, and the customer gets the fact, the
+    /// salt and that entry's proof bundle. Anyone can verify the receipt;
+    /// the log shows only the commitment.
+    pub fn receipt(&self, account: &AccountId, index: u64) -> Result<FactReceipt> {
+        let not_found = || Error::NotFound(format!("loyalty entry {index} of this account"));
+        if index >= self.ledger.log().size() {
+            return Err(not_found());
+        }
+        let data = self.ledger.log().entry(index)?;
+        if !data.starts_with(EVENT_PREFIX) {
+            return Err(not_found());
+        }
+        let (op, at) = decode_entry(&data)?;
+        let fact = fact_of(&op, account, at.unwrap_or(0), self.ledger.origin())
+            .ok_or_else(not_found)?
+            .to_string();
+        let salt = privacy::random_salt();
+        let commitment = privacy::fact_commitment(&salt, &fact);
+        let idem = format!("~attest/{commitment}");
+        let (receipt, _) = self.submit_checked(&idem, LoyaltyOp::Attest { commitment })?;
+        Ok(FactReceipt {
+            format: privacy::RECEIPT_FORMAT.to_string(),
+            fact,
+            salt: hex::encode(salt),
+            proof: self.ledger.proof_bundle(receipt.index)?,
+        })
+    }
+
+    /// A proof that `account` holds at least `threshold` points now
+    /// (points past their expiry do not count), without revealing the
+    /// balance: a Pedersen commitment to the balance goes on the log in a
+    /// `balance_commitment` entry (no account in it) and a range proof
+    /// shows that the committed value minus `threshold` is not negative.
+    pub fn prove_balance_at_least(
+        &self,
+        proofs: &dyn RangeProofs,
+        account: &AccountId,
+        threshold: u64,
+    ) -> Result<ThresholdProof> {
+        let blinding = Blinding::random();
+        let (balance, commitment) = {
+            let st = self.lock();
+            let at = (self.clock)().max(st.last_at());
+            let balance = st.balance(account) - st.due(account, at);
+            if balance < threshold {
+                return Err(Error::InsufficientBalance {
+                    balance,
+                    requested: threshold,
+                });
+            }
+            (balance, proofs.commit(balance, &blinding))
+        };
+        let hex_commitment = hex::encode(commitment);
+        let range = proofs.prove_at_least(balance, &blinding, threshold, &commitment)?;
+        let (receipt, _) = self.submit_checked(
+            &format!("~balance/{hex_commitment}"),
+            LoyaltyOp::BalanceCommitment {
+                commitment: hex_commitment.clone(),
+            },
+        )?;
+        Ok(ThresholdProof {
+            format: privacy::THRESHOLD_FORMAT.to_string(),
+            threshold,
+            commitment: hex_commitment,
+            range_proof: B64.encode(range),
+            proof: self.ledger.proof_bundle(receipt.index)?,
+        })
+    }
+}
+
+/// Decodes a loyalty entry into its operation and time (none for version
+/// 1 entries).
+pub(crate) fn decode_entry(data: &[u8]) -> Result<(LoyaltyOp, Option<u64>)> {
+    if !data.starts_with(EVENT_PREFIX) {
+        return Err(Error::invalid("entry", "not a loyalty entry"));
+    }
+    let ev: Event = serde_json::from_slice(data)
+        .map_err(|e| Error::invalid("entry", format!("malformed loyalty entry: {e}")))?;
+    Ok((ev.op, ev.at))
+}
+
+/// One entry of an account's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// The entry's log index (ask for a receipt with it).
+    pub index: u64,
+    /// The operation from the account's side, as a receipt states it.
+    pub fact: serde_json::Value,
+}
+
+impl Loyalty {
+    /// The account's entries, newest first, at most `limit`, skipping the
+    /// `offset` newest.
+    pub fn history(
+        &self,
+        account: &AccountId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<HistoryEntry>> {
+        let indices: Vec<u64> = self.read(|s| {
+            s.entries_of(account)
+                .iter()
+                .rev()
+                .skip(offset)
+                .take(limit)
+                .copied()
+                .collect()
+        });
+        let mut out = Vec::with_capacity(indices.len());
+        for index in indices {
+            let (op, at) = decode_entry(&self.ledger.log().entry(index)?)?;
+            if let Some(fact) = fact_of(&op, account, at.unwrap_or(0), self.ledger.origin()) {
+                out.push(HistoryEntry { index, fact });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a receipt states about `account`'s entry: the operation from the
+/// account's side, without any account id.
+fn fact_of(op: &LoyaltyOp, account: &AccountId, at: u64, log: &str) -> Option<serde_json::Value> {
+    let fact = match op {
+        LoyaltyOp::Earn {
+            account: a,
+            points,
+            merchant,
+            network,
+            ..
+        } if a == account => serde_json::json!({
+            "op": "earn", "points": points, "merchant": merchant, "network": network,
+        }),
+        LoyaltyOp::Redeem {
+            account: a,
+            points,
+            merchant,
+            discount_cents,
+            ..
+        } if a == account => serde_json::json!({
+            "op": "redeem", "points": points, "merchant": merchant,
+            "discount_cents": discount_cents,
+        }),
+        LoyaltyOp::Transfer { from, points, .. } if from == account => {
+            serde_json::json!({"op": "transfer_out", "points": points})
+        }
+        LoyaltyOp::Transfer { to, points, .. } if to == account => {
+            serde_json::json!({"op": "transfer_in", "points": points})
+        }
+        LoyaltyOp::Expire { account: a, points } if a == account => {
+            serde_json::json!({"op": "expire", "points": points})
+        }
+        LoyaltyOp::Forfeit { account: a, points } if a == account => {
+            serde_json::json!({"op": "forfeit", "points": points})
+        }
+        _ => return None,
+    };
+    let mut fact = fact;
+    fact["at"] = at.into();
+    fact["log"] = log.into();
+    Some(fact)
 }

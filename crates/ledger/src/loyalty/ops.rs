@@ -126,7 +126,9 @@ pub enum LoyaltyOp {
         period_end: u64,
         conversations: u64,
         resolved: u64,
-        satisfaction_permille: u32,
+        /// None when no customer rated a conversation in the period.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        satisfaction_permille: Option<u32>,
         /// Derived.
         #[serde(default)]
         reputation_permille: u32,
@@ -135,6 +137,14 @@ pub enum LoyaltyOp {
         agent: String,
         from: String,
         to: String,
+    },
+    /// A merchant's conversations are served by `agent` from now on (none:
+    /// by no registered agent); its measured outcomes feed the agent's
+    /// reputation.
+    AgentDeploy {
+        merchant: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
     },
     /// A merchant's split of sales attributed to an agent.
     RevenueShare {
@@ -154,6 +164,29 @@ pub enum LoyaltyOp {
         currency: String,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         settlements: Vec<Settlement>,
+    },
+    /// A payment made against an obligation (`from` paid `to`), recorded
+    /// by the party paid. Never more than is outstanding.
+    SettlementPaid {
+        from: String,
+        to: String,
+        cents: u64,
+        currency: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        network: Option<String>,
+        /// The payment's reference (a bank or payout id), 1–100 printable
+        /// characters.
+        reference: String,
+    },
+    /// A salted SHA-256 commitment to a loyalty fact (a customer's
+    /// receipt); the fact and salt stay with the customer.
+    Attest {
+        commitment: String,
+    },
+    /// A Pedersen commitment (compressed Ristretto, hex) to an account's
+    /// balance, for proofs that the balance is at least a threshold.
+    BalanceCommitment {
+        commitment: String,
     },
 }
 
@@ -218,6 +251,18 @@ impl LoyaltyOp {
             _ => {}
         }
         op
+    }
+
+    /// The accounts the operation touches.
+    pub fn accounts(&self) -> Vec<&AccountId> {
+        match self {
+            Self::Earn { account, .. }
+            | Self::Redeem { account, .. }
+            | Self::Expire { account, .. }
+            | Self::Forfeit { account, .. } => vec![account],
+            Self::Transfer { from, to, .. } => vec![from, to],
+            _ => Vec::new(),
+        }
     }
 
     /// The account points are taken from, if any.

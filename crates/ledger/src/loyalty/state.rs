@@ -121,7 +121,13 @@ pub struct Balances {
     programs: BTreeMap<String, Program>,
     networks: BTreeMap<String, Network>,
     obligations: BTreeMap<SettlementKey, u64>,
+    /// Payments recorded against `obligations`.
+    paid: BTreeMap<SettlementKey, u64>,
+    /// Each account's entries (log indices, in order).
+    entries: BTreeMap<AccountId, Vec<u64>>,
     agents: BTreeMap<String, AgentRecord>,
+    /// Merchant → (the agent serving its conversations, since when).
+    deployments: BTreeMap<String, (String, u64)>,
     shares: BTreeMap<(String, String), Share>,
 }
 
@@ -136,14 +142,19 @@ fn check_points(points: u64) -> Result<()> {
 }
 
 fn check_hash(h: &str) -> Result<()> {
+    check_hex32("config_hash", h)
+}
+
+/// 32 bytes as 64 lowercase hex characters.
+fn check_hex32(field: &'static str, h: &str) -> Result<()> {
     if h.len() != 64
         || !h
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     {
         return Err(Error::invalid(
-            "config_hash",
-            "must be 64 lowercase hex characters (SHA-256)",
+            field,
+            "must be 64 lowercase hex characters (32 bytes)",
         ));
     }
     Ok(())
@@ -255,6 +266,21 @@ impl Balances {
         self.agents.get(agent)
     }
 
+    /// The registered agent serving `merchant`'s conversations, and since
+    /// when (unix seconds).
+    pub fn deployment(&self, merchant: &str) -> Option<(&str, u64)> {
+        self.deployments
+            .get(merchant)
+            .map(|(a, at)| (a.as_str(), *at))
+    }
+
+    /// Every deployment: (merchant, agent, since).
+    pub fn deployments(&self) -> impl Iterator<Item = (&str, &str, u64)> {
+        self.deployments
+            .iter()
+            .map(|(m, (a, at))| (m.as_str(), a.as_str(), *at))
+    }
+
     pub fn share(&self, merchant: &str, agent: &str) -> Option<&Share> {
         self.shares.get(&(merchant.to_string(), agent.to_string()))
     }
@@ -262,6 +288,16 @@ impl Balances {
     /// Gross obligations (never netted on the log).
     pub fn obligations(&self) -> impl Iterator<Item = (&SettlementKey, u64)> {
         self.obligations.iter().map(|(k, v)| (k, *v))
+    }
+
+    /// Payments recorded against each obligation.
+    pub fn paid(&self) -> impl Iterator<Item = (&SettlementKey, u64)> {
+        self.paid.iter().map(|(k, v)| (k, *v))
+    }
+
+    /// What is still owed under `key` (obligations minus payments).
+    pub fn outstanding_obligation(&self, key: &SettlementKey) -> u64 {
+        self.obligations.get(key).copied().unwrap_or(0) - self.paid.get(key).copied().unwrap_or(0)
     }
 
     /// The operation an idempotency key applied, with its log index.
@@ -415,11 +451,13 @@ impl Balances {
                         "conversations must be ≥ 1 and resolved ≤ conversations",
                     ));
                 }
-                if *satisfaction_permille > 1000 {
+                if satisfaction_permille.is_some_and(|s| s > 1000) {
                     return Err(Error::invalid("reputation", "satisfaction is 0..=1000"));
                 }
                 let resolution = (*resolved * 1000 / *conversations) as u32;
-                let score = (resolution * 6 + *satisfaction_permille * 4) / 10;
+                // Without ratings, the resolution rate alone.
+                let score =
+                    satisfaction_permille.map_or(resolution, |s| (resolution * 6 + s * 4) / 10);
                 *reputation_permille = match rec.reputation_permille {
                     None => score,
                     Some(prev) => (prev * 7 + score * 3) / 10,
@@ -694,6 +732,18 @@ impl Balances {
                 }
                 Ok(())
             }
+            LoyaltyOp::AgentDeploy { merchant, agent } => {
+                check_id("merchant", merchant)?;
+                if let Some(a) = agent {
+                    self.agent_rec(a)?;
+                }
+                if self.deployments.get(merchant).map(|(a, _)| a) == agent.as_ref() {
+                    return Err(Error::Conflict(format!(
+                        "{merchant:?} already has this deployment"
+                    )));
+                }
+                Ok(())
+            }
             LoyaltyOp::RevenueShare {
                 merchant,
                 agent,
@@ -728,12 +778,56 @@ impl Balances {
             }
             // Everything an attributed sale needs is checked by `complete`.
             LoyaltyOp::AgentSale { .. } => Ok(()),
+            LoyaltyOp::SettlementPaid {
+                from,
+                to,
+                cents,
+                currency,
+                network,
+                reference,
+            } => {
+                if reference.is_empty()
+                    || reference.chars().count() > 100
+                    || reference.chars().any(char::is_control)
+                {
+                    return Err(Error::invalid(
+                        "reference",
+                        "must be 1 to 100 characters without control characters",
+                    ));
+                }
+                let key = SettlementKey {
+                    network: network.clone(),
+                    currency: currency.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                };
+                let owed = self.outstanding_obligation(&key);
+                if *cents == 0 || *cents > owed {
+                    return Err(Error::invalid(
+                        "cents",
+                        format!(
+                            "must be 1..={owed}: what {from:?} still owes {to:?} in {currency}"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
+            LoyaltyOp::Attest { commitment } => check_hex32("commitment", commitment),
+            LoyaltyOp::BalanceCommitment { commitment } => check_hex32("commitment", commitment),
         }
+    }
+
+    /// The log indices of the account's entries, oldest first.
+    pub fn entries_of(&self, account: &AccountId) -> &[u64] {
+        self.entries.get(account).map_or(&[], Vec::as_slice)
     }
 
     /// Applies a checked operation at `at`.
     pub(crate) fn apply(&mut self, index: u64, idem: String, op: LoyaltyOp, at: u64) {
         self.last_at = self.last_at.max(at);
+        for a in op.accounts() {
+            self.entries.entry(a.clone()).or_default().push(index);
+        }
         match &op {
             LoyaltyOp::Earn {
                 account,
@@ -893,6 +987,14 @@ impl Balances {
             LoyaltyOp::AgentTransfer { agent, to, .. } => {
                 self.agents.get_mut(agent).expect("checked").owner = to.clone();
             }
+            LoyaltyOp::AgentDeploy { merchant, agent } => match agent {
+                Some(a) => {
+                    self.deployments.insert(merchant.clone(), (a.clone(), at));
+                }
+                None => {
+                    self.deployments.remove(merchant);
+                }
+            },
             LoyaltyOp::RevenueShare {
                 merchant,
                 agent,
@@ -923,6 +1025,23 @@ impl Balances {
                 *total = total.saturating_add(*amount_cents);
                 self.settle(settlements);
             }
+            LoyaltyOp::SettlementPaid {
+                from,
+                to,
+                cents,
+                currency,
+                network,
+                ..
+            } => {
+                let key = SettlementKey {
+                    network: network.clone(),
+                    currency: currency.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                };
+                *self.paid.entry(key).or_default() += cents;
+            }
+            LoyaltyOp::Attest { .. } | LoyaltyOp::BalanceCommitment { .. } => {}
         }
         self.applied.insert(idem, (index, op));
     }

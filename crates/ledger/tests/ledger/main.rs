@@ -8,6 +8,7 @@ mod fixture;
 mod loyalty;
 mod network;
 mod parsers;
+mod privacy;
 mod signing;
 mod tiles;
 mod vectors;

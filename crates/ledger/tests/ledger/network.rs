@@ -320,6 +320,91 @@ fn points_earned_at_one_member_redeem_at_another_and_settle_at_the_network_rate(
 }
 
 #[test]
+fn settlement_payments_never_exceed_what_is_owed_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicU64::new(T0));
+    let l = open(dir.path(), &clock);
+    network_setup(&l);
+    let a = account("card-1");
+    l.submit("e1", purchase(&a, "shop-a", 40_000, Some("coalition")))
+        .unwrap();
+    l.submit("r1", redeem_at(&a, "shop-b", 400)).unwrap();
+    // shop-a owes shop-b 200 cents.
+    let paid = |cents: u64, network: Option<&str>, reference: &str| LoyaltyOp::SettlementPaid {
+        from: "shop-a".into(),
+        to: "shop-b".into(),
+        cents,
+        currency: "USD".into(),
+        network: network.map(str::to_string),
+        reference: reference.into(),
+    };
+    l.submit("pay1", paid(150, Some("coalition"), "wire-1"))
+        .unwrap();
+    let size = l.ledger().log().size();
+    for (key, op) in [
+        ("pay2", paid(51, Some("coalition"), "wire-2")),
+        ("pay3", paid(10, None, "wire-3")),
+        ("pay4", paid(0, Some("coalition"), "wire-4")),
+        ("pay5", paid(10, Some("coalition"), "")),
+        ("pay6", paid(10, Some("coalition"), "line\nbreak")),
+    ] {
+        assert!(l.submit(key, op).is_err(), "{key}");
+    }
+    assert_eq!(l.ledger().log().size(), size, "refusals write nothing");
+    l.submit("pay7", paid(50, Some("coalition"), "wire-7"))
+        .unwrap();
+    let key = SettlementKey {
+        network: Some("coalition".into()),
+        currency: "USD".into(),
+        from: "shop-a".into(),
+        to: "shop-b".into(),
+    };
+    assert_eq!(l.read(|s| s.outstanding_obligation(&key)), 0);
+    assert!(
+        l.submit("pay8", paid(1, Some("coalition"), "wire-8"))
+            .is_err()
+    );
+    assert_eq!(replayed(&l), l.snapshot());
+}
+
+#[test]
+fn a_deployment_names_a_registered_agent_and_is_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(AtomicU64::new(T0));
+    let l = open(dir.path(), &clock);
+    let deploy = |agent: Option<&str>| LoyaltyOp::AgentDeploy {
+        merchant: "shop-a".into(),
+        agent: agent.map(str::to_string),
+    };
+    assert!(matches!(
+        l.submit("d0", deploy(Some("ava"))),
+        Err(Error::NotFound(_))
+    ));
+    l.submit(
+        "reg",
+        LoyaltyOp::AgentRegister {
+            agent: "ava".into(),
+            owner: "dev-co".into(),
+            config_hash: "ab".repeat(32),
+        },
+    )
+    .unwrap();
+    l.submit("d1", deploy(Some("ava"))).unwrap();
+    assert_eq!(
+        l.read(|s| s.deployment("shop-a").map(|(a, t)| (a.to_string(), t))),
+        Some(("ava".into(), T0))
+    );
+    assert!(matches!(
+        l.submit("d2", deploy(Some("ava"))),
+        Err(Error::Conflict(_))
+    ));
+    clock.store(T0 + DAY, Ordering::SeqCst);
+    l.submit("d3", deploy(None)).unwrap();
+    assert!(l.read(|s| s.deployment("shop-a").is_none()));
+    assert_eq!(replayed(&l), l.snapshot());
+}
+
+#[test]
 fn agents_are_registered_rated_transferred_and_share_revenue() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(AtomicU64::new(T0));
@@ -342,7 +427,7 @@ fn agents_are_registered_rated_transferred_and_share_revenue() {
         period_end: end,
         conversations: conv,
         resolved: res,
-        satisfaction_permille: sat,
+        satisfaction_permille: Some(sat),
         reputation_permille: 0,
     };
     // 80% resolved, 0.9 satisfaction: 0.6×800 + 0.4×900 = 840.

@@ -7,7 +7,6 @@
 //! `idempotency_key` is scoped to the tenant: resending it returns the
 //! original receipt.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -42,10 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/loyalty/networks/{network}/admit", post(admit_merchant))
         .route("/v1/loyalty/networks/{network}/join", post(join_network))
         .route("/v1/loyalty/networks/{network}/leave", post(leave_network))
-        .route(
-            "/v1/loyalty/networks/{network}/settlements",
-            get(get_settlements),
-        )
 }
 
 /// An earn: `points` as given (goodwill, manual), or computed by the
@@ -193,7 +188,11 @@ pub(crate) fn tenant(principal: &Principal) -> String {
 }
 
 /// The pseudonym scope: the tenant, or a network it belongs to.
-fn scope(api: &LoyaltyApi, principal: &Principal, network: Option<&str>) -> ApiResult<String> {
+pub(crate) fn scope(
+    api: &LoyaltyApi,
+    principal: &Principal,
+    network: Option<&str>,
+) -> ApiResult<String> {
     let me = tenant(principal);
     match network {
         None => Ok(me),
@@ -212,7 +211,7 @@ fn scope(api: &LoyaltyApi, principal: &Principal, network: Option<&str>) -> ApiR
     }
 }
 
-fn check_customer(customer: &str) -> ApiResult<()> {
+pub(crate) fn check_customer(customer: &str) -> ApiResult<()> {
     if customer.is_empty() || customer.len() > 128 || customer.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "invalid_customer",
@@ -315,7 +314,7 @@ fn receipt(
     out
 }
 
-fn cents(m: Money, what: &'static str) -> ApiResult<u64> {
+pub(crate) fn cents(m: Money, what: &'static str) -> ApiResult<u64> {
     u64::try_from(m.cents())
         .ok()
         .filter(|c| *c > 0)
@@ -644,7 +643,7 @@ pub struct NetworkOut {
     pub admitted: Vec<String>,
 }
 
-fn network_out(api: &LoyaltyApi, network: &str) -> ApiResult<NetworkOut> {
+pub(crate) fn network_out(api: &LoyaltyApi, network: &str) -> ApiResult<NetworkOut> {
     api.loyalty
         .read(|s| {
             s.network(network).map(|n| NetworkOut {
@@ -771,109 +770,4 @@ pub async fn leave_network(
     Path(network): Path<String>,
 ) -> ApiResult<Json<NetworkOut>> {
     membership(&state, &principal, network, false).await
-}
-
-/// A net position between two merchants.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Position {
-    pub counterparty: String,
-    pub currency: String,
-    /// What the counterparty owes this merchant.
-    #[schema(value_type = f64)]
-    pub receivable: Money,
-    /// What this merchant owes the counterparty.
-    #[schema(value_type = f64)]
-    pub payable: Money,
-    /// receivable − payable.
-    #[schema(value_type = f64)]
-    pub net: Money,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SettlementsOut {
-    pub network: String,
-    /// The caller's positions against each member it has dealt with.
-    pub positions: Vec<Position>,
-    /// Gross obligations between every pair (the operator only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub all: Option<Vec<Obligation>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Obligation {
-    pub from: String,
-    pub to: String,
-    pub currency: String,
-    #[schema(value_type = f64)]
-    pub amount: Money,
-}
-
-fn money(cents: u64) -> Money {
-    Money::from_cents(cents.min(i64::MAX as u64) as i64)
-}
-
-/// Settlement balances in the network (viewer role of a member or of the
-/// operator): cross-merchant redemptions and agent revenue shares paid to
-/// the operator, netted per counterparty.
-#[utoipa::path(get, path = "/v1/loyalty/networks/{network}/settlements", tag = "loyalty",
-    params(("network" = String, Path)),
-    responses((status = 200, body = SettlementsOut), (status = 403, body = crate::openapi::ErrorBody)),
-    security(("api_key" = [])))]
-pub async fn get_settlements(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(network): Path<String>,
-) -> ApiResult<Json<SettlementsOut>> {
-    principal.require(Role::Viewer)?;
-    let api = loyalty(&state)?;
-    let me = tenant(&principal);
-    let net = network_out(&api, &network)?;
-    let operator = net.operator == me;
-    let involved = api.loyalty.read(|s| {
-        s.obligations()
-            .any(|(k, _)| k.network.as_deref() == Some(&network) && (k.from == me || k.to == me))
-    });
-    if !operator && !net.members.contains(&me) && !involved {
-        return Err(ApiError::forbidden(
-            "only the network's members and operator see its settlements",
-        ));
-    }
-    let rows: Vec<(String, String, String, u64)> = api.loyalty.read(|s| {
-        s.obligations()
-            .filter(|(k, _)| k.network.as_deref() == Some(network.as_str()))
-            .map(|(k, v)| (k.from.clone(), k.to.clone(), k.currency.clone(), v))
-            .collect()
-    });
-    let mut pos: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
-    for (from, to, currency, cents) in &rows {
-        if to == &me {
-            pos.entry((from.clone(), currency.clone())).or_default().0 += cents;
-        }
-        if from == &me {
-            pos.entry((to.clone(), currency.clone())).or_default().1 += cents;
-        }
-    }
-    Ok(Json(SettlementsOut {
-        network,
-        positions: pos
-            .into_iter()
-            .map(|((counterparty, currency), (rec, pay))| Position {
-                counterparty,
-                currency,
-                receivable: money(rec),
-                payable: money(pay),
-                net: money(rec) - money(pay),
-            })
-            .collect(),
-        all: operator.then(|| {
-            rows.into_iter()
-                .map(|(from, to, currency, cents)| Obligation {
-                    from,
-                    to,
-                    currency,
-                    amount: money(cents),
-                })
-                .collect()
-        }),
-    }))
 }

@@ -13,11 +13,13 @@ pub mod keys;
 pub mod knowledge;
 pub mod ledger;
 pub mod loyalty;
+pub mod loyalty_proofs;
 pub mod orders;
 pub mod pricing;
 pub mod recommendations;
 pub mod registry;
 pub mod settings;
+pub mod settlements;
 pub mod tools;
 pub mod tracker;
 pub mod triggers;
@@ -41,7 +43,9 @@ pub fn v1() -> Router<AppState> {
         .merge(audit::router())
         .merge(settings::router())
         .merge(loyalty::router())
+        .merge(loyalty_proofs::router())
         .merge(registry::router())
+        .merge(settlements::router())
         .merge(pricing::router())
         .merge(recommendations::router())
         .merge(triggers::router())

@@ -36,6 +36,93 @@ pub fn router() -> Router<AppState> {
             put(put_revenue_share),
         )
         .route("/v1/registry/agents/{agent}/sales", post(record_sale))
+        .route(
+            "/v1/registry/deployment",
+            get(get_deployment).put(put_deployment),
+        )
+        .route("/v1/registry/measure", post(measure_now))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentIn {
+    /// The registered agent that serves this merchant's conversations
+    /// (null: none).
+    pub agent_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeploymentOut {
+    pub merchant: String,
+    pub agent_id: Option<String>,
+    /// Unix seconds the deployment was recorded at.
+    pub since: Option<u64>,
+}
+
+fn deployment_out(state: &AppState, merchant: String) -> ApiResult<DeploymentOut> {
+    let d = loyalty(state)?.loyalty.read(|s| {
+        s.deployment(&merchant)
+            .map(|(a, since)| (a.to_string(), since))
+    });
+    Ok(DeploymentOut {
+        merchant,
+        agent_id: d.as_ref().map(|(a, _)| a.clone()),
+        since: d.map(|(_, since)| since),
+    })
+}
+
+/// Which registered agent serves this merchant's conversations (viewer role).
+#[utoipa::path(get, path = "/v1/registry/deployment", tag = "registry",
+    responses((status = 200, body = DeploymentOut)),
+    security(("api_key" = [])))]
+pub async fn get_deployment(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<DeploymentOut>> {
+    principal.require(Role::Viewer)?;
+    Ok(Json(deployment_out(&state, tenant(&principal))?))
+}
+
+/// Records on the ledger that a registered agent (any owner's) serves this
+/// merchant's conversations from now on (admin role); its measured
+/// outcomes here then feed that agent's reputation.
+#[utoipa::path(put, path = "/v1/registry/deployment", tag = "registry", request_body = DeploymentIn,
+    responses((status = 200, body = DeploymentOut), (status = 404, body = crate::openapi::ErrorBody),
+              (status = 409, body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn put_deployment(
+    State(state): State<AppState>,
+    principal: Principal,
+    JsonBody(body): JsonBody<DeploymentIn>,
+) -> ApiResult<Json<DeploymentOut>> {
+    principal.require(Role::Admin)?;
+    let op = LoyaltyOp::AgentDeploy {
+        merchant: tenant(&principal),
+        agent: body.agent_id,
+    };
+    submit(&loyalty(&state)?, admin_key(&principal, "deploy"), op).await?;
+    Ok(Json(deployment_out(&state, tenant(&principal))?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeasuredOut {
+    /// One entry per agent that served conversations since its last period.
+    pub reported: Vec<crate::reputation::Measured>,
+}
+
+/// Measures every deployed agent's outcomes now instead of waiting for the
+/// next scheduled run (owner role), and writes their reputation entries.
+#[utoipa::path(post, path = "/v1/registry/measure", tag = "registry",
+    responses((status = 200, body = MeasuredOut)),
+    security(("api_key" = [])))]
+pub async fn measure_now(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<MeasuredOut>> {
+    principal.require(Role::Owner)?;
+    Ok(Json(MeasuredOut {
+        reported: crate::reputation::measure(&state).await?,
+    }))
 }
 
 /// An agent's configuration: only its SHA-256 goes on the log.
@@ -213,7 +300,7 @@ pub async fn report_outcomes(
         period_end: body.period_end,
         conversations: body.conversations,
         resolved: body.resolved,
-        satisfaction_permille: (body.satisfaction * 1000.0).round() as u32,
+        satisfaction_permille: Some((body.satisfaction * 1000.0).round() as u32),
         reputation_permille: 0,
     };
     submit(&loyalty(&state)?, admin_key(&principal, "reputation"), op).await?;

@@ -16,6 +16,7 @@ mod knowledge;
 mod ledger;
 mod llm;
 mod loyalty;
+mod loyalty_proofs;
 mod memory;
 mod oracle;
 mod platform;
