@@ -456,6 +456,19 @@ fn loyalty_summary(b: &Value) -> String {
     s
 }
 
+/// The customer wants to pay with loyalty points: "use my points",
+/// "with my reward points", "redeem my points".
+fn wants_points(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let points = ["points", "rewards", "loyalty"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let pay = ["use", "using", "redeem", "apply", "with my", "pay"]
+        .iter()
+        .any(|w| lower.contains(w));
+    points && pay
+}
+
 /// 1240 → "1,240".
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -2569,21 +2582,50 @@ impl Dialogue<'_, '_> {
             ));
         };
         let unit = variant["price"].as_f64().unwrap_or(0.0);
+        let total = unit * f64::from(quantity);
         let mut labelled = variant.clone();
         labelled["name"] = json!(name);
         let a = &customer["address"];
-        self.propose(
+        let mut args = json!({"user_id": customer["user_id"], "items": [{"item_id": item, "quantity": quantity}], "payment_method_id": method});
+        let label = method_label(customer, method.as_str());
+        let mut paid = format!("paid with your {label}");
+        let mut note = String::new();
+        if self.gate.has_loyalty() && wants_points(&format!("{} {}", goal.context, u.text)) {
+            let b = self
+                .gate
+                .call(
+                    LOYALTY_TOOL,
+                    json!({"user_id": customer["user_id"], "order_total": total}),
+                    self.confidence,
+                )
+                .await
+                .unwrap_or_default();
+            match (b["usable_points"].as_u64(), b["usable_discount"].as_f64()) {
+                (Some(n), Some(off)) if n > 0 => {
+                    args["loyalty_points"] = json!(n);
+                    paid = format!(
+                        "using {} points (${off:.2} off), the remaining ${:.2} paid with your {label}",
+                        thousands(n),
+                        total - off
+                    );
+                }
+                _ => note = "You have no points that can be used on this order. ".into(),
+            }
+        }
+        let proposal = self.propose(
             "place_order",
-            json!({"user_id": customer["user_id"], "items": [{"item_id": item, "quantity": quantity}], "payment_method_id": method}),
+            args,
             format!(
-                "order {quantity} × {} at ${unit:.2} each (total ${:.2}), paid with your {}, shipped to {}, {}",
+                "order {quantity} × {} at ${unit:.2} each (total ${total:.2}), {paid}, shipped to {}, {}",
                 item_label(&labelled),
-                unit * f64::from(quantity),
-                method_label(customer, method.as_str()),
                 a["address1"].as_str().unwrap_or(""),
                 a["city"].as_str().unwrap_or("")
             ),
-        )
+        );
+        Turn {
+            reply: format!("{note}{}", proposal.reply),
+            ..proposal
+        }
     }
 
     fn not_possible(&mut self, goal: &mut Goal, why: &str, suggest_return: bool) -> Turn {
@@ -3151,6 +3193,30 @@ mod tests {
             cancel_reason(Some(&allowed), text, &nlu.understand(text)),
             None
         );
+    }
+
+    #[test]
+    fn paying_with_points_is_told_from_talking_about_points() {
+        assert!(wants_points("buy the 1L bottle and use my points"));
+        assert!(wants_points("can I pay with my reward points?"));
+        assert!(wants_points("redeem my loyalty points on it"));
+        assert!(!wants_points("I want to buy a water bottle"));
+        assert!(!wants_points("how many points do I have"));
+    }
+
+    #[test]
+    fn a_points_answer_says_only_what_the_ledger_returned() {
+        let b = json!({"points": 1240, "worth": 12.4, "tier": "gold", "program": true,
+                       "next_expiry": {"at": 1_798_675_200, "points": 200},
+                       "max_order_share_pct": 50.0});
+        assert_eq!(
+            loyalty_summary(&b),
+            "You have 1,240 points, worth $12.40 off an order (gold tier). 200 of them expire on 2026-12-31. Points can pay up to 50% of an order."
+        );
+        let none = json!({"points": 0, "program": false});
+        assert!(loyalty_summary(&none).contains("doesn't run a points program"));
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
     }
 
     #[test]

@@ -43,7 +43,8 @@ pub fn loyalty_tool_spec() -> crate::llm::ToolSpec {
         parameters: json!({
             "type": "object",
             "properties": {
-                "user_id": {"type": "string", "description": "The customer's user id."}
+                "user_id": {"type": "string", "description": "The customer's user id."},
+                "order_total": {"type": "number", "description": "An order's total: also returns usable_points and usable_discount, the points that may pay part of it (pass them as place_order's loyalty_points)."}
             },
             "required": ["user_id"],
             "additionalProperties": false
@@ -55,6 +56,8 @@ pub fn loyalty_tool_spec() -> crate::llm::ToolSpec {
 #[serde(deny_unknown_fields)]
 struct LoyaltyArgs {
     user_id: UserId,
+    #[serde(default)]
+    order_total: Option<hc_domain::Money>,
 }
 
 /// Hits returned when the caller does not say.
@@ -268,7 +271,9 @@ impl<'a> Gate<'a> {
             };
             let args = LoyaltyArgs::deserialize(arguments)
                 .map_err(|e| refusal("invalid_arguments", &e.to_string()))?;
-            return loyalty.balance(&self.actor.tenant, &args.user_id).await;
+            return loyalty
+                .balance(&self.actor.tenant, &args.user_id, args.order_total)
+                .await;
         }
         let out = self
             .tools

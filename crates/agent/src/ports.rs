@@ -115,10 +115,17 @@ pub trait KnowledgeSearch: Send + Sync {
 /// `loyalty_balance` tool. The server implements it over the loyalty ledger.
 #[async_trait]
 pub trait LoyaltyPoints: Send + Sync {
-    /// `{points, worth, currency, tier, next_expiry, program}` for the
-    /// customer (their own account at this merchant; zero points when they
-    /// have none). The error is recorded as the tool call's error.
-    async fn balance(&self, tenant: &TenantId, user: &UserId) -> Result<Value, ToolError>;
+    /// `{points, worth, currency, tier, next_expiry, program,
+    /// max_order_share_pct}` for the customer (their own account at this
+    /// merchant; zero points when they have none), and with `order_total`
+    /// also `usable_points` and `usable_discount` on such an order. The
+    /// error is recorded as the tool call's error.
+    async fn balance(
+        &self,
+        tenant: &TenantId,
+        user: &UserId,
+        order_total: Option<hc_domain::Money>,
+    ) -> Result<Value, ToolError>;
 }
 
 /// Long-term memory: facts about customers, scoped by tenant. Implementations

@@ -61,6 +61,8 @@ pub enum Error {
     SamePaymentMethod(PaymentMethodId),
     #[error("refunds go to the original payment method or a gift card, not {0}")]
     RefundMethodNotAllowed(PaymentMethodId),
+    #[error("loyalty points: {0}")]
+    Loyalty(String),
     #[error("invalid expression: {0}")]
     InvalidExpression(String),
     #[error("invalid arguments: {0}")]
@@ -97,6 +99,7 @@ impl Error {
             Error::SamePaymentMethod(_) => "same_payment_method",
             Error::RefundMethodNotAllowed(_) => "refund_method_not_allowed",
             Error::InvalidExpression(_) => "invalid_expression",
+            Error::Loyalty(_) => "loyalty_refused",
             Error::InvalidArguments(_) => "invalid_arguments",
             Error::UnknownTool(_) => "unknown_tool",
             Error::AlreadyExists(_) => "already_exists",

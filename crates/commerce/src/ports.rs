@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use hc_domain::{
-    AuditRecord, Customer, ItemId, Order, OrderId, OrderStatus, Product, ProductId, TenantId,
-    TenantSettings, UserId,
+    AuditRecord, Customer, ItemId, Money, Order, OrderId, OrderStatus, Product, ProductId,
+    TenantId, TenantSettings, UserId,
 };
 
 /// A storage failure, free of any driver type.
@@ -156,6 +156,33 @@ pub trait RetailTx: Send {
 pub trait RetailStore: CatalogStore + CustomerStore + OrderStore + UnitOfWork {}
 
 impl<T: CatalogStore + CustomerStore + OrderStore + UnitOfWork> RetailStore for T {}
+
+/// Loyalty points as part payment of an order. The server implements it
+/// over the loyalty ledger (the customer id there is the user id).
+#[async_trait]
+pub trait LoyaltyWallet: Send + Sync {
+    /// Burns `points` of the customer's points at this merchant as a
+    /// discount on an order of `order_total`, once per `key` (a repeat
+    /// returns the first discount). The program's point value and its cap on
+    /// an order's share apply. `Err` is the reason, for the customer.
+    async fn redeem(
+        &self,
+        t: &TenantId,
+        user: &UserId,
+        points: u64,
+        order_total: Money,
+        key: &str,
+    ) -> std::result::Result<Money, String>;
+    /// Gives back `points` burned for an order that was cancelled or never
+    /// placed, once per `key`.
+    async fn restore(
+        &self,
+        t: &TenantId,
+        user: &UserId,
+        points: u64,
+        key: &str,
+    ) -> std::result::Result<(), String>;
+}
 
 /// The merchant's settings, read by the retail actions for their per-tenant
 /// policy (cancel reasons, refunds to gift cards). The server implements it

@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use hc_domain::{
-    Address, AuditRecord, Customer, ItemId, Money, Order, OrderId, OrderItem, OrderStatus, Payment,
-    PaymentMethodId, Product, ProductId, TenantId, TenantSettings, TransactionType, UserId, now_ms,
+    Address, AuditRecord, Customer, ItemId, LoyaltyPayment, Money, Order, OrderId, OrderItem,
+    OrderStatus, Payment, PaymentMethodId, Product, ProductId, TenantId, TenantSettings,
+    TransactionType, UserId, now_ms,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tracing::instrument;
 
 use crate::error::{Error, Result};
-use crate::ports::{Actor, Page, PageRequest, PolicySource, RetailStore, RetailTx};
+use crate::ports::{Actor, LoyaltyWallet, Page, PageRequest, PolicySource, RetailStore, RetailTx};
 use crate::rules::{self, Products};
 use crate::text::fold;
 
@@ -124,6 +125,8 @@ pub struct Retail {
     /// Where the tenants' settings come from; shared by every clone so the
     /// composition root can wire it once after the tools are built.
     policies: Arc<OnceLock<Arc<dyn PolicySource>>>,
+    /// Loyalty points as part payment; wired once by the composition root.
+    wallet: Arc<OnceLock<Arc<dyn LoyaltyWallet>>>,
 }
 
 /// A suggested product and why.
@@ -160,7 +163,15 @@ impl Retail {
             store,
             policy: Arc::new(policy),
             policies: Arc::default(),
+            wallet: Arc::default(),
         }
+    }
+
+    /// Lets every clone of this service take loyalty points as part payment
+    /// of new orders (and give them back when such an order is cancelled).
+    /// Only the first call takes effect; returns whether this one did.
+    pub fn use_loyalty_wallet(&self, wallet: Arc<dyn LoyaltyWallet>) -> bool {
+        self.wallet.set(wallet).is_ok()
     }
 
     /// Makes every clone of this service honour each tenant's settings read
@@ -477,6 +488,21 @@ impl Retail {
             detail,
         )
         .await?;
+        if let (Some(paid), Some(wallet)) = (&order.loyalty, self.wallet.get()) {
+            // After the commit: a cancel that did not happen gives nothing
+            // back. Keyed by the order, so a repeat restores once.
+            let key = format!("order/{order_id}/cancelled");
+            if let Err(e) = wallet
+                .restore(&actor.tenant, &order.user_id, paid.points, &key)
+                .await
+            {
+                tracing::error!(order = %order_id, error = %e, "points of a cancelled order not restored");
+                return Err(Error::Loyalty(format!(
+                    "the order is cancelled, but its {} points could not be given back yet: {e}",
+                    paid.points
+                )));
+            }
+        }
         Ok(order)
     }
 
@@ -655,6 +681,7 @@ impl Retail {
         lines: &[OrderLine],
         method: &PaymentMethodId,
         address: Option<Address>,
+        loyalty_points: Option<u64>,
     ) -> Result<Order> {
         const MAX_UNITS: u32 = 100;
         if lines.is_empty() {
@@ -670,12 +697,12 @@ impl Retail {
         }
         let mut tx = self.store.begin(&actor.tenant).await?;
         let customer = Self::load_customer(tx.as_mut(), user_id).await?;
-        Self::place_order_in(
+        self.place_order_in(
             tx,
             actor,
             customer,
             lines,
-            method,
+            (method, loyalty_points),
             address,
             "tool.place_order",
         )
@@ -683,15 +710,19 @@ impl Retail {
     }
 
     /// Places an order inside `tx` for `customer` (saved with the order) and commits.
+    /// `pay`: the saved method, and the loyalty points paying part of the
+    /// total (burned before the order is written, given back if it is not).
     async fn place_order_in(
+        &self,
         mut tx: Box<dyn RetailTx>,
         actor: &Actor,
         mut customer: Customer,
         lines: &[OrderLine],
-        method: &PaymentMethodId,
+        pay: (&PaymentMethodId, Option<u64>),
         address: Option<Address>,
         action: &str,
     ) -> Result<Order> {
+        let (method, points) = pay;
         let user_id = &customer.user_id.clone();
         let mut items = Vec::new();
         for line in lines {
@@ -713,42 +744,86 @@ impl Retail {
                 });
             }
         }
-        let total = items.iter().map(|i| i.price).sum();
+        let total: Money = items.iter().map(|i| i.price).sum();
         let payment_method = customer
             .payment_methods
             .get(method)
-            .ok_or_else(|| Error::PaymentMethodNotFound(method.clone()))?;
-        if let hc_domain::PaymentMethod::GiftCard { id, balance } = payment_method
-            && *balance < total
-        {
-            return Err(Error::InsufficientGiftCardBalance {
-                id: id.clone(),
-                balance: balance.to_string(),
-                needed: total.to_string(),
-            });
-        }
+            .ok_or_else(|| Error::PaymentMethodNotFound(method.clone()))?
+            .clone();
         let order_id = Self::fresh_order_id(tx.as_mut()).await?;
-        let payment = Payment {
-            transaction_type: TransactionType::Payment,
-            amount: total,
-            payment_method_id: method.clone(),
+        let wallet = match points {
+            None | Some(0) => None,
+            Some(p) => Some((
+                p,
+                self.wallet.get().ok_or_else(|| {
+                    Error::Loyalty("this shop takes no loyalty points here".into())
+                })?,
+            )),
         };
-        let address = address.unwrap_or_else(|| customer.address.clone());
-        let order = Order::pending(
-            order_id.clone(),
-            user_id.clone(),
-            address,
-            items,
-            payment,
-            Some(now_ms()),
-        );
-        customer.credit_gift_card(method, -total);
-        customer.orders.push(order_id.clone());
-        tx.put_order(&order).await?;
-        tx.put_customer(&customer).await?;
-        let detail = json!({"lines": lines, "payment_method_id": method, "total": total});
-        Self::finish(tx, actor, action, format!("order:{order_id}"), detail).await?;
-        Ok(order)
+        // Points are burned first (once per order id); from here on a
+        // failure gives them back.
+        let loyalty = match wallet {
+            None => None,
+            Some((p, w)) => {
+                let key = format!("order/{order_id}");
+                let discount = w
+                    .redeem(&actor.tenant, user_id, p, total, &key)
+                    .await
+                    .map_err(Error::Loyalty)?;
+                Some((
+                    LoyaltyPayment {
+                        points: p,
+                        discount,
+                    },
+                    w,
+                ))
+            }
+        };
+        let charged = total - loyalty.as_ref().map_or(Money::ZERO, |(l, _)| l.discount);
+        let paid_with_points = loyalty.as_ref().map(|(l, _)| l.clone());
+        let id = order_id.clone();
+        let placed = async move {
+            if let hc_domain::PaymentMethod::GiftCard { id, balance } = &payment_method
+                && *balance < charged
+            {
+                return Err(Error::InsufficientGiftCardBalance {
+                    id: id.clone(),
+                    balance: balance.to_string(),
+                    needed: charged.to_string(),
+                });
+            }
+            let payment = Payment {
+                transaction_type: TransactionType::Payment,
+                amount: charged,
+                payment_method_id: method.clone(),
+            };
+            let address = address.unwrap_or_else(|| customer.address.clone());
+            let mut order = Order::pending(
+                id.clone(),
+                user_id.clone(),
+                address,
+                items,
+                payment,
+                Some(now_ms()),
+            );
+            order.loyalty = paid_with_points;
+            customer.credit_gift_card(method, -charged);
+            customer.orders.push(id.clone());
+            tx.put_order(&order).await?;
+            tx.put_customer(&customer).await?;
+            let detail = json!({"lines": lines, "payment_method_id": method, "total": total,
+                                "charged": charged, "loyalty": order.loyalty});
+            Self::finish(tx, actor, action, format!("order:{id}"), detail).await?;
+            Ok(order)
+        }
+        .await;
+        if let (Err(_), Some((l, w))) = (&placed, &loyalty) {
+            let key = format!("order/{order_id}/not-placed");
+            if let Err(e) = w.restore(&actor.tenant, user_id, l.points, &key).await {
+                tracing::error!(order = %order_id, error = %e, "points of an order not placed not restored");
+            }
+        }
+        placed
     }
 
     /// The customer's cart with names, prices and availability.
@@ -843,6 +918,7 @@ impl Retail {
         actor: &Actor,
         user_id: &UserId,
         method: &PaymentMethodId,
+        loyalty_points: Option<u64>,
     ) -> Result<Order> {
         let mut tx = self.store.begin(&actor.tenant).await?;
         let mut customer = Self::load_customer(tx.as_mut(), user_id).await?;
@@ -856,12 +932,12 @@ impl Retail {
                 quantity: l.quantity,
             })
             .collect();
-        Self::place_order_in(
+        self.place_order_in(
             tx,
             actor,
             customer,
             &lines,
-            method,
+            (method, loyalty_points),
             None,
             "tool.checkout_cart",
         )

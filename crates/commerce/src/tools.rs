@@ -132,6 +132,11 @@ const NEW_ITEM_IDS: P = P::StrList(
     "New item ids, position by position: each a variant of the same product as the old item.",
 );
 
+const LOYALTY_POINTS: P = P::Int(
+    "loyalty_points",
+    "Loyalty points to pay part of the order with (see loyalty_balance; the shop caps the share of an order points may pay). Given back if the order is cancelled.",
+);
+
 /// The registry of tools over a [`Retail`] service.
 #[derive(Clone)]
 pub struct Tools {
@@ -350,16 +355,16 @@ fn all_specs() -> Vec<ToolSpec> {
         spec(
             "checkout_cart",
             Write,
-            "Order everything in the customer's cart, paid in full with one of their saved payment methods, shipped to their default address; empties the cart.",
-            &[USER_ID, PAYMENT],
-            &[],
+            "Order everything in the customer's cart, paid with one of their saved payment methods (less the loyalty points used, if any), shipped to their default address; empties the cart.",
+            &[USER_ID, PAYMENT, LOYALTY_POINTS],
+            &["loyalty_points"],
         ),
         spec(
             "place_order",
             Write,
-            "Place a new pending order for a customer, paid in full with one of their saved payment methods, shipped to their default address.",
-            &[USER_ID, P::Lines, PAYMENT],
-            &[],
+            "Place a new pending order for a customer, paid with one of their saved payment methods (less the loyalty points used, if any), shipped to their default address.",
+            &[USER_ID, P::Lines, PAYMENT, LOYALTY_POINTS],
+            &["loyalty_points"],
         ),
     ]
 }
@@ -504,6 +509,8 @@ struct CartArgs {
 struct CheckoutArgs {
     user_id: UserId,
     payment_method_id: PaymentMethodId,
+    #[serde(default)]
+    loyalty_points: Option<u64>,
 }
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -511,6 +518,8 @@ struct PlaceOrderArgs {
     user_id: UserId,
     items: Vec<OrderLine>,
     payment_method_id: PaymentMethodId,
+    #[serde(default)]
+    loyalty_points: Option<u64>,
 }
 
 const MAX_TEXT: usize = 4096;
@@ -743,15 +752,22 @@ impl Tools {
             "checkout_cart" => {
                 let a: CheckoutArgs = args(arguments)?;
                 to_value(
-                    r.checkout_cart(actor, &a.user_id, &a.payment_method_id)
+                    r.checkout_cart(actor, &a.user_id, &a.payment_method_id, a.loyalty_points)
                         .await?,
                 )
             }
             "place_order" => {
                 let a: PlaceOrderArgs = args(arguments)?;
                 to_value(
-                    r.place_order(actor, &a.user_id, &a.items, &a.payment_method_id, None)
-                        .await?,
+                    r.place_order(
+                        actor,
+                        &a.user_id,
+                        &a.items,
+                        &a.payment_method_id,
+                        None,
+                        a.loyalty_points,
+                    )
+                    .await?,
                 )
             }
             other => Err(Error::UnknownTool(other.chars().take(64).collect())),

@@ -37,8 +37,8 @@ pub use memory::{CustomerFact, FactKind, merge_fact};
 pub use money::Money;
 pub use platform::{ApiKeyRecord, AuditRecord, Operator, Role, Tenant};
 pub use retail::{
-    Address, CartLine, Customer, Fulfillment, Order, OrderItem, OrderStatus, Payment,
-    PaymentMethod, PersonName, Product, RetailDb, TransactionType, Variant,
+    Address, CartLine, Customer, Fulfillment, LoyaltyPayment, Order, OrderItem, OrderStatus,
+    Payment, PaymentMethod, PersonName, Product, RetailDb, TransactionType, Variant,
 };
 pub use session::{PageStats, SESSION_GAP_MS, Session};
 pub use settings::{EscalationSettings, TenantSettings, Tone};

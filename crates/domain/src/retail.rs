@@ -236,6 +236,15 @@ pub struct Payment {
     pub payment_method_id: PaymentMethodId,
 }
 
+/// Loyalty points that paid part of an order (burned on the loyalty ledger
+/// with the order id as the idempotency key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoyaltyPayment {
+    pub points: u64,
+    pub discount: Money,
+}
+
 /// An order, with the fields retail actions write omitted until they are set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -264,6 +273,9 @@ pub struct Order {
     /// When the order was placed (ms since epoch); τ data has no timestamps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at_ms: Option<i64>,
+    /// Points that paid part of the order; the payment is the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loyalty: Option<LoyaltyPayment>,
 }
 
 impl Order {
@@ -292,6 +304,7 @@ impl Order {
             return_items: None,
             return_payment_method_id: None,
             created_at_ms,
+            loyalty: None,
         }
     }
 

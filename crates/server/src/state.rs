@@ -114,6 +114,9 @@ impl AppState {
         self.agent = self
             .agent
             .with_loyalty(Arc::new(crate::loyalty_port::AgentLoyalty(api.clone())));
+        self.tools
+            .retail()
+            .use_loyalty_wallet(Arc::new(crate::loyalty_port::LedgerWallet(api.clone())));
         self.loyalty = Some(api);
         self
     }

@@ -37,6 +37,14 @@ async fn earn(app: &TestApp, customer: &str, points: u64, key: &str) -> u64 {
     r.body["log_index"].as_u64().unwrap()
 }
 
+async fn balance(app: &TestApp) -> u64 {
+    app.get("/v1/loyalty/balance/zoe_muller_1", app.key(Role::Viewer))
+        .await
+        .body["balance"]
+        .as_u64()
+        .unwrap()
+}
+
 async fn tree_size(app: &TestApp) -> u64 {
     let r = app
         .client
@@ -409,4 +417,67 @@ async fn the_agent_tells_an_identified_customer_their_points_and_nobody_else_the
     );
     // Sam's balance never reaches Zoe's conversation.
     assert!(!text.contains(" 7 point"), "{text}");
+}
+
+#[tokio::test]
+async fn points_pay_part_of_an_order_bought_in_chat_and_come_back_when_it_is_cancelled() {
+    let (app, _dir) = app().await;
+    let program = json!({"currency": "USD", "earn": {"points": 1, "cents": 100},
+                         "redeem": {"points": 100, "cents": 100}, "max_redeem_bp": 5000});
+    let r = app
+        .put("/v1/loyalty/program", app.key(Role::Owner), &program)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    earn(&app, "zoe_muller_1", 1240, "o-1").await;
+
+    // More points than the program allows on the order: refused, nothing burned.
+    let r = app
+        .tool(
+            "place_order",
+            &json!({"user_id": "zoe_muller_1", "items": [{"item_id": "2000000012", "quantity": 1}],
+                    "payment_method_id": "credit_card_1", "loyalty_points": 2616}),
+        )
+        .await;
+    assert_eq!(r.body["error"]["code"], "loyalty_refused", "{}", r.body);
+    assert_eq!(balance(&app).await, 1240);
+
+    let c = open(&app).await;
+    say(
+        &app,
+        &c,
+        "I'd like to buy a water bottle, the 1L one, and use my points",
+    )
+    .await;
+    say(&app, &c, "zoe.muller@example.com").await;
+    let t = say(&app, &c, "with my visa").await;
+    let text = t["reply"]["text"].as_str().unwrap().to_string();
+    assert!(
+        text.contains("1,240 points ($12.40 off)") && text.contains("$39.90"),
+        "{text}"
+    );
+    let t = say(&app, &c, "yes").await;
+    let placed = t["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "place_order")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(placed["arguments"]["loyalty_points"], 1240, "{t}");
+    let order = placed["output"].clone();
+    assert_eq!(order["payment_history"][0]["amount"], 39.9, "{order}");
+    assert_eq!(order["loyalty"]["points"], 1240);
+    assert_eq!(order["loyalty"]["discount"], 12.4);
+    assert_eq!(balance(&app).await, 0);
+
+    // Cancelling the order refunds what was charged and gives the points back.
+    let r = app
+        .tool(
+            "cancel_pending_order",
+            &json!({"order_id": order["order_id"], "reason": "no longer needed"}),
+        )
+        .await;
+    assert!(r.body["error"].is_null(), "{}", r.body);
+    assert_eq!(r.body["output"]["payment_history"][1]["amount"], 39.9);
+    assert_eq!(balance(&app).await, 1240);
 }
