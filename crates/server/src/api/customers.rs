@@ -234,7 +234,9 @@ pub async fn get_insights(
         return Err(ApiError::bad_request("invalid_query", "k must be 0 to 50"));
     }
     let id = user_id(id)?;
-    Ok(Json(insights(&state, &principal.key.tenant_id, &id, k).await?))
+    Ok(Json(
+        insights(&state, &principal.key.tenant_id, &id, k).await?,
+    ))
 }
 
 /// The body of `GET /v1/customers/{id}/insights` for `id` of tenant `t`

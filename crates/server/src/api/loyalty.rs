@@ -489,7 +489,12 @@ pub async fn get_balance(
     principal.require(Role::Viewer)?;
     let api = loyalty(&state)?;
     let scope = scope(&api, &principal, q.network.as_deref())?;
-    Ok(Json(balance(&api, &tenant(&principal), &scope, &customer_id)?))
+    Ok(Json(balance(
+        &api,
+        &tenant(&principal),
+        &scope,
+        &customer_id,
+    )?))
 }
 
 /// `customer_id`'s balance at merchant `me` (pseudonym scope `scope`), its

@@ -424,7 +424,13 @@ async fn insights_view(state: &AppState, t: &TenantId, id: &UserId) -> InsightsV
             .as_array()
             .into_iter()
             .flatten()
-            .map(|r| (s(r, "about"), s(r, "effect").replace('_', " "), s(r, "text")))
+            .map(|r| {
+                (
+                    s(r, "about"),
+                    s(r, "effect").replace('_', " "),
+                    s(r, "text"),
+                )
+            })
             .collect(),
         unavailable: v["unavailable"]
             .as_array()
@@ -536,12 +542,19 @@ async fn show(
     let insights = insights_view(state, t, &id).await;
     let loyalty = loyalty_view(state, t, &id)?;
     let a = &c.address;
-    let address = [&a.address1, &a.address2, &a.city, &a.state, &a.zip, &a.country]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let address = [
+        &a.address1,
+        &a.address2,
+        &a.city,
+        &a.state,
+        &a.zip,
+        &a.country,
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .map(|p| p.as_str())
+    .collect::<Vec<_>>()
+    .join(", ");
     render_status(
         status,
         &CustomerPage {
@@ -583,7 +596,15 @@ pub async fn customer_page(
 ) -> DashResult<Response> {
     require(&signed, Role::Viewer)?;
     let id = user_id(id)?;
-    show(&state, &signed, id, StatusCode::OK, erased_notice(&done), None).await
+    show(
+        &state,
+        &signed,
+        id,
+        StatusCode::OK,
+        erased_notice(&done),
+        None,
+    )
+    .await
 }
 
 /// Everything held about the customer, as one JSON document: profile,
@@ -660,7 +681,10 @@ pub async fn export_json(
             detail: counts,
         })
         .await?;
-    let name = id.as_str().replace(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-', "_");
+    let name = id.as_str().replace(
+        |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+        "_",
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),

@@ -83,9 +83,11 @@ fn describe(op: &LoyaltyOp) -> (&'static str, String, String) {
         LoyaltyOp::Expire { account, points } => {
             ("expire", points.to_string(), account.as_str().to_string())
         }
-        LoyaltyOp::Forfeit { account, points } => {
-            ("forfeit (erasure)", points.to_string(), account.as_str().to_string())
-        }
+        LoyaltyOp::Forfeit { account, points } => (
+            "forfeit (erasure)",
+            points.to_string(),
+            account.as_str().to_string(),
+        ),
         LoyaltyOp::Program { .. } => ("program", String::new(), String::new()),
         LoyaltyOp::NetworkCreate { .. } => ("network created", String::new(), String::new()),
         LoyaltyOp::NetworkAdmit { .. } => ("network admit", String::new(), String::new()),
@@ -244,7 +246,7 @@ fn snapshot(api: &LoyaltyApi, me: &str) -> Snapshot {
             .filter(|(idem, _, _)| idem.starts_with(&prefix))
             .map(|(_, i, op)| (i, op.clone()))
             .collect();
-        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
         entries.truncate(RECENT_ENTRIES);
         let networks = s
             .networks()
@@ -285,7 +287,10 @@ fn snapshot(api: &LoyaltyApi, me: &str) -> Snapshot {
         let settlements = pos
             .into_iter()
             .map(|((network, counterparty, currency), (rec, pay))| {
-                let (rec, pay) = (rec.min(i64::MAX as u64) as i64, pay.min(i64::MAX as u64) as i64);
+                let (rec, pay) = (
+                    rec.min(i64::MAX as u64) as i64,
+                    pay.min(i64::MAX as u64) as i64,
+                );
                 SettlementRow {
                     network,
                     counterparty,

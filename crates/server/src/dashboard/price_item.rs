@@ -165,11 +165,13 @@ impl Typed {
 }
 
 fn all_names() -> impl Iterator<Item = &'static str> {
-    MONEY
-        .iter()
-        .chain(PERCENT.iter())
-        .map(|(n, _)| *n)
-        .chain(["ending_cents", "stock", "sell_by", "mode", "policy"])
+    MONEY.iter().chain(PERCENT.iter()).map(|(n, _)| *n).chain([
+        "ending_cents",
+        "stock",
+        "sell_by",
+        "mode",
+        "policy",
+    ])
 }
 
 /// Field errors, by form field name.
@@ -382,7 +384,16 @@ pub async fn item_page(
     require(&signed, Role::Viewer)?;
     let id = item_id(id)?;
     let saved = q.saved.is_some();
-    show(&state, &signed, &id, StatusCode::OK, None, Errors::default(), saved).await
+    show(
+        &state,
+        &signed,
+        &id,
+        StatusCode::OK,
+        None,
+        Errors::default(),
+        saved,
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -395,7 +406,11 @@ pub async fn open_item(signed: Signed, Query(q): Query<OpenQuery>) -> DashResult
     require(&signed, Role::Viewer)?;
     let item = q.item.unwrap_or_default();
     let id = item_id(item.trim().to_string())?;
-    Ok(Redirect::to(&format!("/dashboard/pricing/items/{}", utf8_path(id.as_str()))).into_response())
+    Ok(Redirect::to(&format!(
+        "/dashboard/pricing/items/{}",
+        utf8_path(id.as_str())
+    ))
+    .into_response())
 }
 
 /// Parses the form into wire rules, or the errors next to each field.

@@ -79,7 +79,10 @@ async fn the_customer_page_shows_that_customers_orders_memory_and_conversations_
 
     let list = d.get("/dashboard/customers?q=sam%40example.com").await;
     assert_eq!(list.status, 200, "{}", list.body);
-    assert!(list.body.contains("href=\"/dashboard/customers/sam_lee_2\""));
+    assert!(
+        list.body
+            .contains("href=\"/dashboard/customers/sam_lee_2\"")
+    );
     assert!(!list.body.contains("zoe_muller_1"));
     let by_name = d.get("/dashboard/customers?q=Zo").await;
     assert!(by_name.body.contains("zoe_muller_1"), "{}", by_name.body);
@@ -106,11 +109,20 @@ async fn the_customer_page_shows_that_customers_orders_memory_and_conversations_
         "{}",
         page.body
     );
+    // The same insights as the API's.
+    let insights = app
+        .get("/v1/customers/sam_lee_2/insights", app.key(Role::Viewer))
+        .await;
+    let segment = insights.body["segment"]["name"].as_str().unwrap();
     assert!(
-        page.body.contains("id=\"insight-segment\"") || page.body.contains("id=\"insights-error\""),
+        page.body
+            .contains(&format!("id=\"insight-segment\">{segment}<")),
         "{}",
         page.body
     );
+    for u in insights.body["unavailable"].as_array().unwrap() {
+        assert!(page.body.contains(u["reason"].as_str().unwrap()));
+    }
     assert!(page.body.contains("Loyalty is not enabled on this server."));
     // A viewer sees no GDPR actions.
     assert!(!page.body.contains("id=\"erase-customer\""));
@@ -147,6 +159,7 @@ async fn gdpr_export_holds_everything_and_erasure_removes_memory_and_loyalty() {
     let (app, _dir) = app_with_ledger().await;
     let conversation = escalated(&app).await;
     remember(&app, "sam_lee_2", "prefers store credit").await;
+    remember(&app, "zoe_muller_1", "likes green").await;
     let earn = app
         .post(
             "/v1/loyalty/earn",
@@ -198,7 +211,10 @@ async fn gdpr_export_holds_everything_and_erasure_removes_memory_and_loyalty() {
         .iter()
         .filter_map(|m| m["text"].as_str())
         .collect();
-    assert!(texts.contains(&"I want to talk to a real person"), "{texts:?}");
+    assert!(
+        texts.contains(&"I want to talk to a real person"),
+        "{texts:?}"
+    );
     assert!(
         doc["memory"]["facts"]
             .as_array()
@@ -255,6 +271,11 @@ async fn gdpr_export_holds_everything_and_erasure_removes_memory_and_loyalty() {
     assert_eq!(balance.body["balance"], 0);
     let audit = app.get("/v1/audit", app.key(Role::Owner)).await;
     assert!(audit.body.to_string().contains("customer.erase"));
+    // Only that customer: another one's memory is untouched.
+    let zoe = app
+        .get("/v1/customers/zoe_muller_1/memory", app.key(Role::Viewer))
+        .await;
+    assert!(zoe.body.to_string().contains("likes green"));
     app.finish().await;
 }
 
@@ -313,10 +334,7 @@ async fn the_price_history_chart_lists_the_stored_changes() {
         // The chart's own table lists every change that went live.
         let chart = &page.body[page.body.find("<figure class=\"chart\">").unwrap()..];
         let chart = &chart[..chart.find("</figure>").unwrap()];
-        assert!(
-            chart.contains(&money(h["to"].as_f64().unwrap())),
-            "{chart}"
-        );
+        assert!(chart.contains(&money(h["to"].as_f64().unwrap())), "{chart}");
     }
     // A viewer cannot edit rules.
     assert!(!page.body.contains("id=\"save-rules\""));
@@ -333,7 +351,12 @@ async fn the_price_history_chart_lists_the_stored_changes() {
         o.get("/dashboard/pricing/items/2000000001").await.status,
         404
     );
-    assert!(!o.get("/dashboard/pricing").await.body.contains("2000000001"));
+    assert!(
+        !o.get("/dashboard/pricing")
+            .await
+            .body
+            .contains("2000000001")
+    );
     app.finish().await;
 }
 
@@ -344,12 +367,9 @@ async fn a_rule_edit_is_validated_next_to_the_field_and_only_a_valid_one_is_stor
     let d = signed_in(&app, "shop", "max@shop.example", Role::Manager).await;
     let path = "/dashboard/pricing/items/2000000001/rules";
     let stored = || async {
-        app.get(
-            "/v1/pricing/items/2000000001/rules",
-            app.key(Role::Viewer),
-        )
-        .await
-        .body["rules"]
+        app.get("/v1/pricing/items/2000000001/rules", app.key(Role::Viewer))
+            .await
+            .body["rules"]
             .clone()
     };
     let before = stored().await;
@@ -364,18 +384,25 @@ async fn a_rule_edit_is_validated_next_to_the_field_and_only_a_valid_one_is_stor
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(
-        r.body.contains("id=\"max_price-error\">The rules contradict each other"),
+        r.body
+            .contains("id=\"max_price-error\">The rules contradict each other"),
         "{}",
         r.body
     );
-    assert!(r.body.contains("id=\"r-max_price\" name=\"max_price\" value=\"45\""));
+    assert!(
+        r.body
+            .contains("id=\"r-max_price\" name=\"max_price\" value=\"45\"")
+    );
     assert_eq!(stored().await, before);
 
     // Wrong-typed and script-laden values.
     let r = d
         .post(
             path,
-            &[("cost", "<script>alert(1)</script>"), ("ending_cents", "250")],
+            &[
+                ("cost", "<script>alert(1)</script>"),
+                ("ending_cents", "250"),
+            ],
         )
         .await;
     assert_eq!(r.status, 400);
@@ -385,7 +412,11 @@ async fn a_rule_edit_is_validated_next_to_the_field_and_only_a_valid_one_is_stor
     // Missing cost: the API's own message, next to the field.
     let r = d.post(path, &[("max_price", "60")]).await;
     assert_eq!(r.status, 400);
-    assert!(r.body.contains("id=\"cost-error\">cost: is required"), "{}", r.body);
+    assert!(
+        r.body.contains("id=\"cost-error\">cost: is required"),
+        "{}",
+        r.body
+    );
     assert_eq!(stored().await, before);
 
     // A valid edit is stored.
@@ -437,12 +468,23 @@ async fn the_loyalty_page_shows_the_checkpoint_and_only_this_stores_accounts() {
     let d = signed_in(&app, "shop", "val@shop.example", Role::Viewer).await;
     let page = d.get("/dashboard/loyalty").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let checkpoint = app.client.get(format!("{}/ledger/checkpoint", app.base)).send().await.unwrap().text().await.unwrap();
+    let checkpoint = app
+        .client
+        .get(format!("{}/ledger/checkpoint", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let body = unescape(&page.body);
     assert!(body.contains(&checkpoint), "{checkpoint}\n{body}");
     assert!(body.contains("hypercommerce ledger verify --key 'shop.test/ledger+"));
     let top = table(&page.body, "top-accounts");
-    assert!(top.contains(&alice[..12]) && top.contains("<td>120</td>"), "{top}");
+    assert!(
+        top.contains(&alice[..12]) && top.contains("<td>120</td>"),
+        "{top}"
+    );
     assert!(!page.body.contains(&bob[..12]) && !top.contains("999"));
     assert!(page.body.contains("id=\"loyalty-members\">1<"));
     let entries = table(&page.body, "ledger-entries");

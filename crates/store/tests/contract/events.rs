@@ -153,7 +153,12 @@ async fn sessions_count_events_and_split_after_thirty_idle_minutes() {
         assert_eq!(ids, ["v1", "p1", "c1", "k1", "b1"], "{}", db.label);
         assert_eq!(s.customer_events(&shop, &u1, 2).await.unwrap().len(), 2);
         let nobody = UserId::parse("u2").unwrap();
-        assert!(s.customer_events(&shop, &nobody, 100).await.unwrap().is_empty());
+        assert!(
+            s.customer_events(&shop, &nobody, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(
             s.customer_events(&tenant("other"), &u1, 100)
                 .await
