@@ -549,3 +549,91 @@ async fn the_agents_page_charts_reputation_for_this_stores_agents_only() {
     assert_eq!(chart.matches("<rect class=\"bar\"").count(), 2);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_loyalty_page_shows_the_program_networks_and_settlements_between_merchants() {
+    let (app, _dir) = app_with_ledger().await;
+    let shop_owner = app.key(Role::Owner).to_string();
+    let shop_agent = app.key(Role::Agent).to_string();
+    let other = app.other_key.clone();
+    let program = json!({"currency": "USD", "earn": {"points": 1, "cents": 1},
+        "redeem": {"points": 1, "cents": 1},
+        "tiers": [{"name": "silver", "threshold": 100}, {"name": "gold", "threshold": 1000}]});
+    for key in [&shop_owner, &other] {
+        let r = app.put("/v1/loyalty/program", key, &program).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = app
+        .post(
+            "/v1/loyalty/networks",
+            &other,
+            &json!({"network": "coalition", "currency": "USD", "rate": {"points": 2, "cents": 1}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for m in ["shop", "other"] {
+        let r = app
+            .post(
+                "/v1/loyalty/networks/coalition/admit",
+                &other,
+                &json!({"merchant": m}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    for key in [&shop_owner, &other] {
+        let r = app
+            .post("/v1/loyalty/networks/coalition/join", key, &json!({}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    // Earned at "other", 3,000 points spent at "shop": "other" owes "shop" $15.00.
+    let r = app
+        .post(
+            "/v1/loyalty/earn",
+            &other,
+            &json!({"customer_id": "card-9", "network": "coalition", "amount": 50.0, "idempotency_key": "o-1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            "/v1/loyalty/redeem",
+            &shop_agent,
+            &json!({"customer_id": "card-9", "network": "coalition", "points": 3000, "idempotency_key": "d-1"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let d = signed_in(&app, "shop", "val@shop.example", Role::Viewer).await;
+    let page = d.get("/dashboard/loyalty").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("silver from 100, gold from 1000"),
+        "{}",
+        page.body
+    );
+    let networks = table(&page.body, "networks");
+    assert!(
+        networks.contains("<td>coalition</td><td>member</td><td>other</td>"),
+        "{networks}"
+    );
+    let settlements = table(&page.body, "settlements");
+    assert!(
+        settlements.contains("<td>coalition</td><td>other</td><td>USD</td><td>$15.00</td><td>$0.00</td><td>$15.00</td>"),
+        "{settlements}"
+    );
+    // The network member's 2,000 remaining points are spendable here too,
+    // and 5,000 points earned in the window make them gold.
+    let top = table(&page.body, "top-accounts");
+    assert!(top.contains("<td>2000</td><td>gold</td>"), "{top}");
+    let theirs = signed_in(&app, "other", "olga@other.example", Role::Viewer).await;
+    let page = theirs.get("/dashboard/loyalty").await;
+    let settlements = table(&page.body, "settlements");
+    assert!(
+        settlements.contains("<td>coalition</td><td>shop</td><td>USD</td><td>$0.00</td><td>$15.00</td><td>-$15.00</td>"),
+        "{settlements}"
+    );
+    assert!(table(&page.body, "networks").contains("<td>operator</td>"));
+    app.finish().await;
+}
