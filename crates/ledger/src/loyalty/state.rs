@@ -305,6 +305,29 @@ impl Balances {
         self.applied.get(idem)
     }
 
+    /// Every applied operation with its idempotency key and log index, in
+    /// no particular order (a scan of everything held in memory).
+    pub fn applied_ops(&self) -> impl Iterator<Item = (&str, u64, &LoyaltyOp)> {
+        self.applied
+            .iter()
+            .map(|(idem, (index, op))| (idem.as_str(), *index, op))
+    }
+
+    /// Every network by name.
+    pub fn networks(&self) -> impl Iterator<Item = (&str, &Network)> {
+        self.networks.iter().map(|(n, net)| (n.as_str(), net))
+    }
+
+    /// Every registered agent by id.
+    pub fn agents(&self) -> impl Iterator<Item = (&str, &AgentRecord)> {
+        self.agents.iter().map(|(a, rec)| (a.as_str(), rec))
+    }
+
+    /// Every merchant's revenue-share rule: `((merchant, agent), share)`.
+    pub fn shares(&self) -> impl Iterator<Item = (&(String, String), &Share)> {
+        self.shares.iter()
+    }
+
     /// The account's tier at `merchant`'s program at `at`, with the points
     /// earned in the program's window.
     pub fn tier(&self, merchant: &str, account: &AccountId, at: u64) -> Option<(String, u64)> {

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The memory store the agent uses (the platform's unless the agent was given another).
-fn memory_store(state: &AppState) -> std::sync::Arc<dyn hc_agent::ports::MemoryStore> {
+pub(crate) fn memory_store(state: &AppState) -> std::sync::Arc<dyn hc_agent::ports::MemoryStore> {
     match state.agent.memory() {
         Some(m) => m.store().clone(),
         None => state.platform.clone(),
@@ -162,24 +162,41 @@ pub async fn delete_memory(
 ) -> ApiResult<Json<Erased>> {
     principal.require(Role::Admin)?;
     let id = user_id(id)?;
-    let deleted = memory_store(&state)
-        .forget(&principal.key.tenant_id, &id)
-        .await?;
+    let deleted = forget_memory(
+        &state,
+        &principal.key.tenant_id,
+        &id,
+        principal.actor().principal,
+    )
+    .await?;
+    Ok(Json(Erased {
+        user_id: id,
+        deleted,
+    }))
+}
+
+/// Erases what the agent remembers about `id` (the customer's long-term
+/// memory facts) and writes `customer.memory.erase` to the audit log as
+/// `actor`. Returns how many facts were deleted.
+pub async fn forget_memory(
+    state: &AppState,
+    t: &hc_domain::TenantId,
+    id: &UserId,
+    actor: String,
+) -> ApiResult<u64> {
+    let deleted = memory_store(state).forget(t, id).await?;
     state
         .platform
         .record_audit(&AuditRecord {
-            tenant_id: principal.key.tenant_id.clone(),
-            actor: principal.actor().principal,
+            tenant_id: t.clone(),
+            actor,
             action: "customer.memory.erase".into(),
             target: format!("customer:{id}"),
             at_ms: now_ms(),
             detail: json!({"deleted": deleted}),
         })
         .await?;
-    Ok(Json(Erased {
-        user_id: id,
-        deleted,
-    }))
+    Ok(deleted)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -211,21 +228,34 @@ pub async fn get_insights(
     Path(id): Path<String>,
     Query(q): Query<InsightsQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    use crate::api::recommendations as recs;
     principal.require(Role::Viewer)?;
     let k = q.k.unwrap_or(5);
     if k > 50 {
         return Err(ApiError::bad_request("invalid_query", "k must be 0 to 50"));
     }
     let id = user_id(id)?;
-    let t = &principal.key.tenant_id;
+    Ok(Json(
+        insights(&state, &principal.key.tenant_id, &id, k).await?,
+    ))
+}
+
+/// The body of `GET /v1/customers/{id}/insights` for `id` of tenant `t`
+/// with `k` recommendations (0 to 50); `user_not_found` when the customer
+/// has no history in this tenant.
+pub async fn insights(
+    state: &AppState,
+    t: &hc_domain::TenantId,
+    id: &UserId,
+    k: u32,
+) -> ApiResult<serde_json::Value> {
+    use crate::api::recommendations as recs;
     let now = now_ms();
     let history = state
         .platform
-        .customer_history(t, &id, now)
+        .customer_history(t, id, now)
         .await?
         .ok_or_else(recs::customer_not_found)?;
-    let model = crate::behavior::model(&state, t).await?;
+    let model = crate::behavior::model(state, t).await?;
     let s = {
         let (m, h) = (model.clone(), history.clone());
         tokio::task::spawn_blocking(move || m.score(&h, now))
@@ -242,7 +272,7 @@ pub async fn get_insights(
     {
         let returning = state
             .platform
-            .customer_sessions_before(t, &id, session.started_at_ms)
+            .customer_sessions_before(t, id, session.started_at_ms)
             .await?
             > 0;
         let features = hc_behavior::live::session_features(&session, returning);
@@ -282,11 +312,11 @@ pub async fn get_insights(
             k: k as usize,
             filters: recs::Filters::default(),
         };
-        recs::recommend_for(&state, t, &query).await?.0
+        recs::recommend_for(state, t, &query).await?.0
     };
     let p = &s.profile;
-    let stored = state.platform.customer_score(t, &id).await?;
-    Ok(Json(json!({
+    let stored = state.platform.customer_score(t, id).await?;
+    Ok(json!({
         "customer_id": id,
         "as_of_ms": now,
         "features": {
@@ -327,7 +357,7 @@ pub async fn get_insights(
         "unavailable": s.unavailable,
         "stored_score": stored,
         "model": crate::behavior::model_summary(&model),
-    })))
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -193,7 +193,12 @@ pub(crate) fn scope(
     principal: &Principal,
     network: Option<&str>,
 ) -> ApiResult<String> {
-    let me = tenant(principal);
+    scope_of(api, &tenant(principal), network)
+}
+
+/// The pseudonym scope of tenant `me`: itself, or a network it belongs to.
+fn scope_of(api: &LoyaltyApi, me: &str, network: Option<&str>) -> ApiResult<String> {
+    let me = me.to_string();
     match network {
         None => Ok(me),
         Some(n) => {
@@ -482,38 +487,53 @@ pub async fn get_balance(
 ) -> ApiResult<Json<BalanceOut>> {
     principal.require(Role::Viewer)?;
     let api = loyalty(&state)?;
-    let me = tenant(&principal);
     let scope = scope(&api, &principal, q.network.as_deref())?;
-    check_customer(&customer_id)?;
+    Ok(Json(balance(
+        &api,
+        &tenant(&principal),
+        &scope,
+        &customer_id,
+    )?))
+}
+
+/// `customer_id`'s balance at merchant `me` (pseudonym scope `scope`), its
+/// tier and next expiry; all zero when the customer has no account.
+pub(crate) fn balance(
+    api: &LoyaltyApi,
+    me: &str,
+    scope: &str,
+    customer_id: &str,
+) -> ApiResult<BalanceOut> {
+    check_customer(customer_id)?;
     let acct = api
         .keys
-        .lookup(&scope, &customer_id, |a| api.loyalty.read(|s| s.known(a)))?;
+        .lookup(scope, customer_id, |a| api.loyalty.read(|s| s.known(a)))?;
     let at = api.loyalty.now();
     let Some(acct) = acct else {
-        return Ok(Json(BalanceOut {
+        return Ok(BalanceOut {
             account: None,
             balance: 0,
             total: 0,
             tier: None,
             window_points: 0,
             next_expiry: None,
-        }));
+        });
     };
-    Ok(Json(api.loyalty.read(|s| {
+    Ok(api.loyalty.read(|s| {
         let window = s
-            .program(&me)
+            .program(me)
             .map_or(0, |p| s.window_points(&acct, p.tier_window_days, at));
         BalanceOut {
-            balance: s.available(&acct, Some(&me), at),
+            balance: s.available(&acct, Some(me), at),
             total: s.balance(&acct),
-            tier: s.tier(&me, &acct, at).map(|t| t.0),
+            tier: s.tier(me, &acct, at).map(|t| t.0),
             window_points: window,
             next_expiry: s
                 .next_expiry(&acct)
                 .map(|(at, points)| Expiry { at, points }),
             account: Some(acct.as_str().to_string()),
         }
-    })))
+    }))
 }
 
 /// The tenant's loyalty program (viewer role).
@@ -578,16 +598,36 @@ pub async fn erase_customer(
     Query(q): Query<ScopeQuery>,
 ) -> ApiResult<Json<ErasureOut>> {
     principal.require(Role::Admin)?;
-    let api = loyalty(&state)?;
-    let scope = scope(&api, &principal, q.network.as_deref())?;
+    Ok(Json(
+        erase(
+            &state,
+            &principal.key.tenant_id,
+            customer_id,
+            q.network.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+/// Erases tenant `t`'s customer from loyalty (or, with `network`, the
+/// network member number): forfeits the balance on the log, then deletes
+/// the pseudonym key (crypto-shredding). Nothing to do without an account.
+pub(crate) async fn erase(
+    state: &AppState,
+    t: &hc_domain::TenantId,
+    customer_id: String,
+    network: Option<&str>,
+) -> ApiResult<ErasureOut> {
+    let api = loyalty(state)?;
+    let scope = scope_of(&api, t.as_str(), network)?;
     check_customer(&customer_id)?;
     let known = |a: &AccountId| api.loyalty.read(|s| s.known(a));
     let Some(acct) = api.keys.lookup(&scope, &customer_id, known)? else {
-        return Ok(Json(ErasureOut {
+        return Ok(ErasureOut {
             erased: false,
             forfeited_points: 0,
             legacy: false,
-        }));
+        });
     };
     let balance = api.loyalty.balance(&acct);
     if balance > 0 {
@@ -595,7 +635,8 @@ pub async fn erase_customer(
             account: acct.clone(),
             points: balance,
         };
-        submit(&api, admin_key(&principal, "erase"), op).await?;
+        let idem = format!("{t}/erase/{:016x}", rand::random::<u64>());
+        submit(&api, idem, op).await?;
     }
     let erasure = {
         let api = api.clone();
@@ -606,11 +647,11 @@ pub async fn erase_customer(
         .await
         .map_err(ApiError::internal)??
     };
-    Ok(Json(ErasureOut {
+    Ok(ErasureOut {
         erased: erasure.account.is_some(),
         forfeited_points: balance,
         legacy: erasure.legacy,
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -88,20 +88,12 @@ pub async fn put_rules(
     principal.require(Role::Manager)?;
     let id = item_id(id)?;
     let wire = wire_rules(raw)?;
-    wire.to_rules()?;
-    let doc = serde_json::to_value(&wire).map_err(ApiError::internal)?;
-    let t = &principal.key.tenant_id;
-    let item = state
-        .platform
-        .put_price_rules(t, &id, &doc, now_ms())
-        .await?
-        .ok_or_else(|| ApiError::not_found("item"))?;
-    audit(
+    let (item, doc) = set_item_rules(
         &state,
-        &principal,
-        "pricing.rules.put",
-        format!("item:{id}"),
-        doc.clone(),
+        &principal.key.tenant_id,
+        principal.actor().principal,
+        &id,
+        &wire,
     )
     .await?;
     Ok(Json(json!({
@@ -110,6 +102,38 @@ pub async fn put_rules(
         "base_price": item.base,
         "current_price": item.current,
     })))
+}
+
+/// Validates `wire` (the engine's checks: nothing is stored on error),
+/// stores it as item `id`'s rules and audits `pricing.rules.put` as
+/// `actor`. Returns the priced item and the stored document. The first
+/// time, the item's catalog price becomes its base and current price.
+pub async fn set_item_rules(
+    state: &AppState,
+    t: &TenantId,
+    actor: String,
+    id: &ItemId,
+    wire: &WireRules,
+) -> ApiResult<(hc_store::PricedItem, Value)> {
+    wire.to_rules()?;
+    let doc = serde_json::to_value(wire).map_err(ApiError::internal)?;
+    let item = state
+        .platform
+        .put_price_rules(t, id, &doc, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("item"))?;
+    state
+        .platform
+        .record_audit(&AuditRecord {
+            tenant_id: t.clone(),
+            actor,
+            action: "pricing.rules.put".into(),
+            target: format!("item:{id}"),
+            at_ms: now_ms(),
+            detail: doc.clone(),
+        })
+        .await?;
+    Ok((item, doc))
 }
 
 fn wire_rules(raw: Value) -> ApiResult<WireRules> {

@@ -15,7 +15,8 @@ pub struct Bar {
 
 /// A bar chart ready to draw.
 pub struct BarChart {
-    pub id: &'static str,
+    /// Unique on the page (the SVG's title and description ids start with it).
+    pub id: String,
     pub title: String,
     /// The text alternative: what the chart shows, in words.
     pub description: String,
@@ -25,6 +26,8 @@ pub struct BarChart {
     /// The largest value, printed on the axis.
     pub max_label: String,
     pub baseline: f64,
+    /// The heading of the label column in the table (`Day` unless set).
+    pub label_header: &'static str,
 }
 
 pub const WIDTH: f64 = 640.0;
@@ -36,7 +39,7 @@ const PAD_LEFT: f64 = 44.0;
 impl BarChart {
     /// Bars for `(label, value)` pairs; `fmt` prints a value.
     pub fn new(
-        id: &'static str,
+        id: impl Into<String>,
         title: impl Into<String>,
         points: &[(String, f64)],
         max_hint: Option<f64>,
@@ -85,7 +88,7 @@ impl BarChart {
             _ => format!("{title}: no data in this range."),
         };
         Self {
-            id,
+            id: id.into(),
             title,
             description,
             width: WIDTH,
@@ -93,7 +96,16 @@ impl BarChart {
             bars,
             max_label: fmt(max_hint.unwrap_or(max).max(max)),
             baseline: HEIGHT - PAD_BOTTOM,
+            label_header: "Day",
         }
+    }
+
+    /// For charts whose bars are not days (price changes, reporting
+    /// periods): the table's label heading and the text alternative.
+    pub fn with_text(mut self, label_header: &'static str, description: String) -> Self {
+        self.label_header = label_header;
+        self.description = description;
+        self
     }
 }
 

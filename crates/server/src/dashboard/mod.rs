@@ -2,17 +2,22 @@
 //! (escaped by default), one CSS and one small JS file served from the
 //! binary, a strict Content-Security-Policy, operator sign-in with
 //! server-side sessions (see [`session`]), and the screens: overview,
-//! live activity (SSE), conversations and the escalation inbox, pricing
-//! approvals and API keys. Every page checks the operator's role; every
-//! query is scoped to the operator's tenant.
+//! live activity (SSE), conversations and the escalation inbox, customers
+//! (with GDPR export and erasure), pricing (items, history, rules,
+//! approvals), loyalty and the agent registry, and API keys. Every page
+//! checks the operator's role; every query is scoped to the operator's
+//! tenant.
 
 pub mod charts;
 mod conversations;
+mod customers;
 mod keys;
 mod live;
 mod login;
+mod loyalty;
 mod overview;
 pub mod palette;
+mod price_item;
 mod pricing;
 pub mod session;
 
@@ -203,7 +208,22 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(conversations::conversation_action),
         )
         .route("/dashboard/inbox", get(conversations::inbox_page))
+        .route("/dashboard/customers", get(customers::customer_list))
+        .route("/dashboard/customers/{id}", get(customers::customer_page))
+        .route(
+            "/dashboard/customers/{id}/export.json",
+            get(customers::export_json),
+        )
+        .route("/dashboard/customers/{id}/erase", post(customers::erase))
         .route("/dashboard/pricing", get(pricing::approvals_page))
+        .route("/dashboard/pricing/items", get(price_item::open_item))
+        .route("/dashboard/pricing/items/{id}", get(price_item::item_page))
+        .route(
+            "/dashboard/pricing/items/{id}/rules",
+            post(price_item::save_rules),
+        )
+        .route("/dashboard/loyalty", get(loyalty::loyalty_page))
+        .route("/dashboard/agents", get(loyalty::agents_page))
         .route(
             "/dashboard/pricing/approvals",
             post(pricing::decide_approvals),
@@ -246,7 +266,10 @@ impl PageCtx {
             ("/dashboard/live", "Live"),
             ("/dashboard/conversations", "Conversations"),
             ("/dashboard/inbox", "Inbox"),
+            ("/dashboard/customers", "Customers"),
             ("/dashboard/pricing", "Pricing"),
+            ("/dashboard/loyalty", "Loyalty"),
+            ("/dashboard/agents", "Agents"),
         ];
         if s.can(Role::Admin) {
             tabs.push(("/dashboard/settings/keys", "Keys"));

@@ -1,10 +1,11 @@
 //! Pricing: the approvals queue (approve or reject one or many at once;
 //! approving re-checks the item's rules now, through the pricing service)
-//! and the priced items with their current price.
+//! and the priced items with their current price, rules and last change
+//! (each links to its page in [`super::price_item`]).
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use hc_domain::{AuditRecord, Role, now_ms};
@@ -31,10 +32,22 @@ pub struct ApprovalRow {
 
 pub struct ItemRow {
     pub item: String,
+    pub href: String,
     pub current: String,
     pub base: String,
     pub mode: String,
-    pub updated: String,
+    pub rules: String,
+    pub last_change: String,
+    pub reason: String,
+}
+
+/// Priced items per page.
+const ITEMS_PER_PAGE: usize = 50;
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ItemsQuery {
+    /// 1-based page of the priced items.
+    page: Option<String>,
 }
 
 pub struct Outcome {
@@ -50,11 +63,14 @@ struct PricingPage {
     can_decide: bool,
     approvals: Vec<ApprovalRow>,
     items: Vec<ItemRow>,
+    items_page: usize,
+    prev: Option<String>,
+    next: Option<String>,
     outcomes: Vec<Outcome>,
     form_error: Option<String>,
 }
 
-fn policy_of(reason: &serde_json::Value) -> String {
+pub fn policy_of(reason: &serde_json::Value) -> String {
     let policy = reason
         .get("policy")
         .and_then(|p| p.as_str())
@@ -79,6 +95,7 @@ fn policy_of(reason: &serde_json::Value) -> String {
 async fn page(
     state: &AppState,
     signed: &Signed,
+    items_page: usize,
     status: StatusCode,
     outcomes: Vec<Outcome>,
     form_error: Option<String>,
@@ -113,13 +130,36 @@ async fn page(
             }
         })
         .collect();
-    let items = state
-        .platform
-        .priced_items(t, None)
-        .await?
+    let all = state.platform.priced_items(t, None).await?;
+    let pages = all.len().div_ceil(ITEMS_PER_PAGE).max(1);
+    let items_page = items_page.clamp(1, pages);
+    let mut items = Vec::new();
+    for i in all
         .into_iter()
-        .take(200)
-        .map(|i| ItemRow {
+        .skip((items_page - 1) * ITEMS_PER_PAGE)
+        .take(ITEMS_PER_PAGE)
+    {
+        let last = state.platform.price_history(t, &i.item_id, 1).await?;
+        let (last_change, reason) = match last.first() {
+            Some(h) => (
+                format!(
+                    "{} → {} ({}, {})",
+                    h.from
+                        .map(|m| format_money(m.cents()))
+                        .unwrap_or_else(|| "—".into()),
+                    format_money(h.to.cents()),
+                    h.status,
+                    format_time(h.at_ms)
+                ),
+                policy_of(&h.reason),
+            ),
+            None => ("none yet".into(), String::new()),
+        };
+        items.push(ItemRow {
+            href: format!(
+                "/dashboard/pricing/items/{}",
+                super::customers::utf8_path(i.item_id.as_str())
+            ),
             item: i.item_id.to_string(),
             current: format_money(i.current.cents()),
             base: format_money(i.base.cents()),
@@ -129,9 +169,14 @@ async fn page(
                 .and_then(|m| m.as_str())
                 .unwrap_or("auto")
                 .to_string(),
-            updated: format_time(i.updated_at_ms),
-        })
-        .collect();
+            rules: super::price_item::rules_summary(&i.rules),
+            last_change,
+            reason,
+        });
+    }
+    let link = |n: usize| format!("/dashboard/pricing?page={n}");
+    let prev = (items_page > 1).then(|| link(items_page - 1));
+    let next = (items_page < pages).then(|| link(items_page + 1));
     render_status(
         status,
         &PricingPage {
@@ -139,15 +184,28 @@ async fn page(
             can_decide: signed.can(Role::Manager),
             approvals,
             items,
+            items_page,
+            prev,
+            next,
             outcomes,
             form_error,
         },
     )
 }
 
-pub async fn approvals_page(State(state): State<AppState>, signed: Signed) -> DashResult<Response> {
+pub async fn approvals_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<ItemsQuery>,
+) -> DashResult<Response> {
     require(&signed, Role::Viewer)?;
-    page(&state, &signed, StatusCode::OK, Vec::new(), None).await
+    // A page number that is not one shows the first page.
+    let n = q
+        .page
+        .as_deref()
+        .and_then(|p| p.trim().parse::<usize>().ok())
+        .unwrap_or(1);
+    page(&state, &signed, n, StatusCode::OK, Vec::new(), None).await
 }
 
 /// Approves or rejects the checked approvals (`id` repeated, `decision`
@@ -167,6 +225,7 @@ pub async fn decide_approvals(
             return page(
                 &state,
                 &signed,
+                1,
                 StatusCode::BAD_REQUEST,
                 Vec::new(),
                 Some("Choose Approve or Reject.".into()),
@@ -183,6 +242,7 @@ pub async fn decide_approvals(
         return page(
             &state,
             &signed,
+            1,
             StatusCode::BAD_REQUEST,
             Vec::new(),
             Some("Select at least one price change.".into()),
@@ -193,6 +253,7 @@ pub async fn decide_approvals(
         return page(
             &state,
             &signed,
+            1,
             StatusCode::BAD_REQUEST,
             Vec::new(),
             Some(format!("At most {MAX_BULK} at once.")),
@@ -207,6 +268,7 @@ pub async fn decide_approvals(
         return page(
             &state,
             &signed,
+            1,
             StatusCode::BAD_REQUEST,
             Vec::new(),
             Some("Those are not price changes of this store.".into()),
@@ -251,5 +313,5 @@ pub async fn decide_approvals(
             Err(e) => return Err(e.into()),
         }
     }
-    page(&state, &signed, StatusCode::OK, outcomes, None).await
+    page(&state, &signed, 1, StatusCode::OK, outcomes, None).await
 }

@@ -9,6 +9,7 @@ mod cart;
 mod channels;
 mod conversations;
 mod dashboard;
+mod dashboard_screens;
 mod events;
 mod fakes;
 mod helpers;

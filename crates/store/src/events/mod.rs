@@ -95,6 +95,14 @@ pub trait EventStore: Send + Sync {
         customer: &UserId,
         before_ms: i64,
     ) -> Result<u64>;
+    /// The events of `customer`'s sessions (a session belongs to the
+    /// customer an event of it named), by time, at most `limit`.
+    async fn customer_events(
+        &self,
+        t: &TenantId,
+        customer: &UserId,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>>;
     /// How many events the tenant's log holds.
     async fn count_events(&self, t: &TenantId) -> Result<u64>;
     async fn quarantine(&self, t: &TenantId, entries: Vec<NewQuarantine>) -> Result<()>;
@@ -222,6 +230,29 @@ impl EventStore for SqlStore {
         .map_err(map)?;
         let n: i64 = row.try_get(0).map_err(map)?;
         Ok(n.max(0) as u64)
+    }
+
+    async fn customer_events(
+        &self,
+        t: &TenantId,
+        customer: &UserId,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>> {
+        sqlx::query(
+            "select e.seq, e.session_id, e.doc, e.received_at_ms from sessions s \
+             join events e on e.tenant_id = s.tenant_id and e.session_id = s.id \
+             where s.tenant_id = $1 and s.customer_id = $2 \
+             order by e.ts_ms, e.seq limit $3",
+        )
+        .bind(t.as_str())
+        .bind(customer.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(map)?
+        .iter()
+        .map(stored_event)
+        .collect()
     }
 
     async fn count_events(&self, t: &TenantId) -> Result<u64> {

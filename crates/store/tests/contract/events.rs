@@ -144,6 +144,27 @@ async fn sessions_count_events_and_split_after_thirty_idle_minutes() {
             2
         );
         assert!(s.session(&tenant("other"), &sid).await.unwrap().is_none());
+
+        // A customer's events: every event of the sessions they were seen in
+        // (the page view before they were identified too), by time; never
+        // another tenant's.
+        let mine = s.customer_events(&shop, &u1, 100).await.unwrap();
+        let ids: Vec<&str> = mine.iter().map(|e| e.event.event_id.as_str()).collect();
+        assert_eq!(ids, ["v1", "p1", "c1", "k1", "b1"], "{}", db.label);
+        assert_eq!(s.customer_events(&shop, &u1, 2).await.unwrap().len(), 2);
+        let nobody = UserId::parse("u2").unwrap();
+        assert!(
+            s.customer_events(&shop, &nobody, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            s.customer_events(&tenant("other"), &u1, 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         db.finish().await;
     }
 }
