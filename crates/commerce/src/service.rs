@@ -129,6 +129,16 @@ pub struct Retail {
     wallet: Arc<OnceLock<Arc<dyn LoyaltyWallet>>>,
 }
 
+/// What a new order is placed with: its lines, the saved payment method,
+/// the loyalty points paying part of it, and the address (default: the
+/// customer's).
+struct NewOrder<'a> {
+    lines: &'a [OrderLine],
+    method: &'a PaymentMethodId,
+    points: Option<u64>,
+    address: Option<Address>,
+}
+
 /// A suggested product and why.
 #[derive(Clone, Debug, Serialize)]
 pub struct Recommendation {
@@ -697,32 +707,33 @@ impl Retail {
         }
         let mut tx = self.store.begin(&actor.tenant).await?;
         let customer = Self::load_customer(tx.as_mut(), user_id).await?;
-        self.place_order_in(
-            tx,
-            actor,
-            customer,
+        let new = NewOrder {
             lines,
-            (method, loyalty_points),
+            method,
+            points: loyalty_points,
             address,
-            "tool.place_order",
-        )
-        .await
+        };
+        self.place_order_in(tx, actor, customer, new, "tool.place_order")
+            .await
     }
 
-    /// Places an order inside `tx` for `customer` (saved with the order) and commits.
-    /// `pay`: the saved method, and the loyalty points paying part of the
-    /// total (burned before the order is written, given back if it is not).
+    /// Places `new` inside `tx` for `customer` (saved with the order) and
+    /// commits. Loyalty points are burned before the order is written and
+    /// given back if it is not.
     async fn place_order_in(
         &self,
         mut tx: Box<dyn RetailTx>,
         actor: &Actor,
         mut customer: Customer,
-        lines: &[OrderLine],
-        pay: (&PaymentMethodId, Option<u64>),
-        address: Option<Address>,
+        new: NewOrder<'_>,
         action: &str,
     ) -> Result<Order> {
-        let (method, points) = pay;
+        let NewOrder {
+            lines,
+            method,
+            points,
+            address,
+        } = new;
         let user_id = &customer.user_id.clone();
         let mut items = Vec::new();
         for line in lines {
@@ -932,16 +943,14 @@ impl Retail {
                 quantity: l.quantity,
             })
             .collect();
-        self.place_order_in(
-            tx,
-            actor,
-            customer,
-            &lines,
-            (method, loyalty_points),
-            None,
-            "tool.checkout_cart",
-        )
-        .await
+        let new = NewOrder {
+            lines: &lines,
+            method,
+            points: loyalty_points,
+            address: None,
+        };
+        self.place_order_in(tx, actor, customer, new, "tool.checkout_cart")
+            .await
     }
 
     async fn fresh_order_id(tx: &mut dyn RetailTx) -> Result<OrderId> {

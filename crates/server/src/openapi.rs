@@ -45,7 +45,7 @@ impl Modify for BearerAuth {
         api::health::healthz, api::health::readyz, api::health::metrics_text,
         api::tools::list_tools, api::tools::call_tool,
         api::catalog::list_products, api::catalog::get_product, api::catalog::create_product, api::catalog::update_product,
-        api::customers::list_customers, api::customers::get_customer, api::customers::get_memory, api::customers::delete_memory, api::customers::get_insights, api::customers::post_rescore,
+        api::customers::list_customers, api::customers::get_customer, api::customers::delete_customer, api::customers::get_memory, api::customers::delete_memory, api::customers::get_insights, api::customers::post_rescore,
         api::triggers::create_trigger, api::triggers::list_triggers, api::triggers::delete_trigger,
         api::orders::list_orders, api::orders::get_order,
         api::conversations::create_conversation, api::conversations::send_message, api::conversations::send_message_streaming, api::conversations::get_conversation, api::conversations::list_conversations, api::conversations::list_inbox, api::conversations::human_reply, api::conversations::hand_back, api::conversations::close_conversation, api::conversations::get_stats, api::conversations::list_outbox,

@@ -9,8 +9,8 @@ use hc_commerce::Tools;
 use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
-    ApiKeyStore, AuditStore, BehaviorStore, DashboardStore, EventStore, IdempotencyStore,
-    OperatorStore, OutboxStore, PricingStore, SqlStore, TenantStore,
+    ApiKeyStore, AuditStore, BehaviorStore, DashboardStore, ErasureStore, EventStore,
+    IdempotencyStore, OperatorStore, OutboxStore, PricingStore, SqlStore, TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -32,6 +32,7 @@ pub trait Platform:
     + PricingStore
     + OperatorStore
     + DashboardStore
+    + ErasureStore
     + BehaviorStore
 {
     async fn ping(&self) -> hc_store::Result<()>;

@@ -15,6 +15,7 @@ mod conversations;
 mod dashboard;
 pub use bulk::ImportSummary;
 mod db;
+mod erasure;
 mod error;
 mod events;
 mod inline;
@@ -36,6 +37,7 @@ pub use dashboard::{
     DashboardStore, Outcomes, RollupRefresh,
 };
 pub use db::{Backend, SqlStore, StoreConfig, Synchronous};
+pub use erasure::{ErasureReport, ErasureStore, erased_address};
 pub use error::{Error, Result};
 pub use events::{Appended, EventStore, NewQuarantine, QUARANTINE_PAYLOAD_BYTES, QuarantineEntry};
 pub use hc_domain::outbox::{Delivery, DeliveryKind, DeliveryStatus, NewDelivery, OutboxCounts};

@@ -21,7 +21,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/customers", get(list_customers))
-        .route("/v1/customers/{user_id}", get(get_customer))
+        .route(
+            "/v1/customers/{user_id}",
+            get(get_customer).delete(delete_customer),
+        )
         .route("/v1/customers/{user_id}/insights", get(get_insights))
         .route("/v1/customers/rescore", axum::routing::post(post_rescore))
         .route(
@@ -173,6 +176,89 @@ pub async fn delete_memory(
         user_id: id,
         deleted,
     }))
+}
+
+/// What erasing a customer did.
+#[derive(Debug, Serialize)]
+pub struct CustomerErasure {
+    pub user_id: UserId,
+    /// The store: the customer record and order addresses redacted,
+    /// conversations deleted, events and sessions unlinked.
+    pub records: hc_store::ErasureReport,
+    /// Long-term memory facts deleted.
+    pub memory_facts: u64,
+    /// The loyalty account: balance forfeited and pseudonym key deleted
+    /// (`null` when loyalty is off on this server).
+    pub loyalty: Option<crate::api::loyalty::ErasureOut>,
+}
+
+/// GDPR erasure of customer `id` of tenant `t` as `actor`: the store's
+/// personal data ([`hc_store::ErasureStore`]), the agent's memory, and the
+/// loyalty account (crypto-shredding, see docs/LEDGER.md). Audited as
+/// `customer.erase`. Running it again changes nothing more.
+pub async fn erase_customer(
+    state: &AppState,
+    t: &hc_domain::TenantId,
+    id: &UserId,
+    actor: String,
+) -> ApiResult<CustomerErasure> {
+    let records = state.platform.erase_customer(t, id).await?;
+    if !records.customer {
+        return Err(ApiError::not_found("user"));
+    }
+    // The agent may keep memory in a store of its own.
+    let memory_facts =
+        records.memory_facts_deleted + forget_memory(state, t, id, actor.clone()).await?;
+    let loyalty = if state.loyalty.is_some() {
+        Some(crate::api::loyalty::erase(state, t, id.to_string(), None).await?)
+    } else {
+        None
+    };
+    let out = CustomerErasure {
+        user_id: id.clone(),
+        records,
+        memory_facts,
+        loyalty,
+    };
+    state
+        .platform
+        .record_audit(&AuditRecord {
+            tenant_id: t.clone(),
+            actor,
+            action: "customer.erase".into(),
+            target: format!("customer:{id}"),
+            at_ms: now_ms(),
+            detail: serde_json::to_value(&out).unwrap_or_default(),
+        })
+        .await?;
+    Ok(out)
+}
+
+/// GDPR erasure of a customer (admin role): personal data redacted or
+/// deleted everywhere, orders kept for the merchant's accounts with the
+/// address redacted, loyalty crypto-shredded.
+#[utoipa::path(delete, path = "/v1/customers/{user_id}", tag = "customers",
+    params(("user_id" = String, Path)),
+    responses((status = 200, description = "`{user_id, records: {customer, orders_redacted, conversations_deleted, events_unlinked, sessions_unlinked, memory_facts_deleted}, memory_facts, loyalty}`", body = serde_json::Value),
+              (status = 403, description = "needs the admin role", body = crate::openapi::ErrorBody),
+              (status = 404, description = "user_not_found", body = crate::openapi::ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn delete_customer(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CustomerErasure>> {
+    principal.require(Role::Admin)?;
+    let id = user_id(id)?;
+    Ok(Json(
+        erase_customer(
+            &state,
+            &principal.key.tenant_id,
+            &id,
+            principal.actor().principal,
+        )
+        .await?,
+    ))
 }
 
 /// Erases what the agent remembers about `id` (the customer's long-term

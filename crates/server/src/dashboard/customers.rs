@@ -698,9 +698,9 @@ pub async fn export_json(
         .into_response())
 }
 
-/// Erases the customer as the API does: the agent's memory
-/// (`DELETE /v1/customers/{id}/memory`) and the loyalty account (forfeit,
-/// then the pseudonym key deleted, `DELETE /v1/loyalty/customers/{id}`).
+/// Erases the customer as `DELETE /v1/customers/{id}` does
+/// (`api::customers::erase_customer`: personal data in the store, the
+/// agent's memory, the loyalty account).
 /// The form's `confirm` must repeat the customer id. Admin role; audited as
 /// `customer.erase`.
 pub async fn erase(
@@ -731,27 +731,15 @@ pub async fn erase(
         )
         .await;
     }
-    let facts = crate::api::customers::forget_memory(&state, t, &id, signed.actor()).await?;
-    let (loyalty, points) = if state.loyalty.is_some() {
-        let out = crate::api::loyalty::erase(&state, t, id.to_string(), None).await?;
-        (
-            if out.erased { "shredded" } else { "none" },
-            out.forfeited_points,
-        )
-    } else {
-        ("off", 0)
+    let out = crate::api::customers::erase_customer(&state, t, &id, signed.actor()).await?;
+    let facts = out.memory_facts;
+    let (loyalty, points) = match &out.loyalty {
+        Some(l) => (
+            if l.erased { "shredded" } else { "none" },
+            l.forfeited_points,
+        ),
+        None => ("off", 0),
     };
-    state
-        .platform
-        .record_audit(&AuditRecord {
-            tenant_id: t.clone(),
-            actor: signed.actor(),
-            action: "customer.erase".into(),
-            target: format!("customer:{id}"),
-            at_ms: now_ms(),
-            detail: json!({"memory_facts": facts, "loyalty": loyalty, "forfeited_points": points}),
-        })
-        .await?;
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("erased", loyalty)
         .append_pair("facts", &facts.to_string())

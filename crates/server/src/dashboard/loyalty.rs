@@ -99,6 +99,10 @@ fn describe(op: &LoyaltyOp) -> (&'static str, String, String) {
         LoyaltyOp::AgentTransfer { .. } => ("agent transfer", String::new(), String::new()),
         LoyaltyOp::RevenueShare { .. } => ("revenue share", String::new(), String::new()),
         LoyaltyOp::AgentSale { .. } => ("agent sale", String::new(), String::new()),
+        LoyaltyOp::AgentDeploy { .. } => ("agent deployment", String::new(), String::new()),
+        LoyaltyOp::SettlementPaid { .. } => ("settlement paid", String::new(), String::new()),
+        LoyaltyOp::Attest { .. } => ("receipt commitment", String::new(), String::new()),
+        LoyaltyOp::BalanceCommitment { .. } => ("balance commitment", String::new(), String::new()),
     }
 }
 
@@ -271,7 +275,9 @@ fn snapshot(api: &LoyaltyApi, me: &str) -> Snapshot {
             })
             .collect();
         let mut pos: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
-        for (k, cents) in s.obligations() {
+        // What is still outstanding after recorded payments.
+        for (k, _) in s.obligations() {
+            let cents = s.outstanding_obligation(k);
             let net = k.network.clone().unwrap_or_else(|| "agent revenue".into());
             if k.to == me {
                 pos.entry((net.clone(), k.from.clone(), k.currency.clone()))

@@ -10,6 +10,7 @@ mod channels;
 mod conversations;
 mod dashboard;
 mod dashboard_screens;
+mod erasure;
 mod events;
 mod fakes;
 mod helpers;
