@@ -51,6 +51,22 @@ pub fn erased_address() -> Address {
     }
 }
 
+/// Runs `sql` with the tenant and one id (`$1`, `$2`); rows affected.
+async fn exec(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sql: &'static str,
+    t: &TenantId,
+    id: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(sql)
+        .bind(t.as_str())
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(map)?
+        .rows_affected())
+}
+
 #[async_trait]
 pub trait ErasureStore: Send + Sync {
     /// Erases the customer's personal data (see the module documentation).
@@ -125,12 +141,7 @@ impl ErasureStore for SqlStore {
                 "delete from conversation_facts where tenant_id = $1 and conversation_id = $2",
                 "delete from conversations where tenant_id = $1 and id = $2",
             ] {
-                sqlx::query(table)
-                    .bind(t.as_str())
-                    .bind(id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map)?;
+                exec(&mut tx, table, t, id).await?;
             }
         }
         report.conversations_deleted = conversations.len() as u64;
@@ -161,33 +172,26 @@ impl ErasureStore for SqlStore {
             .map_err(map)?;
         }
         report.events_unlinked = events.len() as u64;
-        report.sessions_unlinked = sqlx::query(
+        let user = user.as_str();
+        report.sessions_unlinked = exec(
+            &mut tx,
             "update sessions set customer_id = null where tenant_id = $1 and customer_id = $2",
+            t,
+            user,
         )
-        .bind(t.as_str())
-        .bind(user.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map)?
-        .rows_affected();
-        report.memory_facts_deleted =
-            sqlx::query("delete from customer_facts where tenant_id = $1 and user_id = $2")
-                .bind(t.as_str())
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?
-                .rows_affected();
+        .await?;
+        report.memory_facts_deleted = exec(
+            &mut tx,
+            "delete from customer_facts where tenant_id = $1 and user_id = $2",
+            t,
+            user,
+        )
+        .await?;
         for q in [
             "delete from customer_scores where tenant_id = $1 and user_id = $2",
             "delete from trigger_firings where tenant_id = $1 and subject = $2",
         ] {
-            sqlx::query(q)
-                .bind(t.as_str())
-                .bind(user.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(map)?;
+            exec(&mut tx, q, t, user).await?;
         }
         tx.commit().await.map_err(map)?;
         Ok(report)
