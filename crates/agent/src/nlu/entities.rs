@@ -670,9 +670,17 @@ fn address(text: &str) -> Option<AddressParts> {
         .trim()
         .trim_end_matches(',')
         .trim();
+    // "1451 Pearl Street, not 1415. Apt 3, …": the corrected-away part is no
+    // address line.
     let parts: Vec<&str> = body
         .split(',')
         .map(str::trim)
+        .map(|p| match p.get(..4) {
+            Some(head) if head.eq_ignore_ascii_case("not ") => {
+                p.split_once('.').map(|(_, rest)| rest.trim()).unwrap_or("")
+            }
+            _ => p,
+        })
         .filter(|p| !p.is_empty())
         .collect();
     let (address1, address2, city) = if parts.len() >= 2 {
@@ -881,7 +889,13 @@ pub fn split_order_context(text: &str) -> (String, String) {
     ];
     // A clause of its own starts after the list: "… with the watch and the
     // dumbbells i want to return the t-shirt".
-    const CLAUSE_STARTS: [&str; 14] = [
+    const CLAUSE_STARTS: [&str; 20] = [
+        " - ",
+        " -- ",
+        " theres ",
+        " there's ",
+        " there is ",
+        " there are ",
         " i ",
         " i'd ",
         " i'm ",
@@ -994,8 +1008,9 @@ pub fn phrase_score(text: &str, phrase: &str) -> f32 {
 /// Cues after which what is named is being excluded or kept, not chosen:
 /// "keep the kettle", "forget the exchange" (and "not the kettle", see
 /// [`split_excluded`]).
-const EXCLUDING_CUES: [&str; 8] = [
+const EXCLUDING_CUES: [&str; 9] = [
     "keep",
+    "keeping",
     "forget",
     "instead of",
     "rather than",
@@ -1005,15 +1020,50 @@ const EXCLUDING_CUES: [&str; 8] = [
     "without",
 ];
 
+/// Words after an item that keep it as it is ("the grill stays", "the navy
+/// one is fine", "leave the mouse alone", "keep the tactile one as is").
+const KEPT_AFTER: [&str; 10] = [
+    " stays ",
+    " stay ",
+    " can stay ",
+    " is fine ",
+    " are fine ",
+    " alone ",
+    " as is ",
+    " as it is ",
+    " is ok ",
+    " stays as ",
+];
+
 /// Splits `text` into what it asks for and what it excludes: a phrase after
 /// an [`EXCLUDING_CUES`] word or "not the/my/…", up to the next comma, full
 /// stop, "and" or "but", is excluded. "it's the earbuds, not the kettle. keep the kettle" gives
 /// ("it's the earbuds", "the kettle the kettle").
 pub fn split_excluded(text: &str) -> (String, String) {
+    split_excluding(text, true)
+}
+
+/// [`split_excluded`] for choosing options ("red, not blue", "white instead
+/// of blue"): words after an option ("red is fine") choose it, so only cues
+/// before a phrase exclude.
+pub fn split_excluded_options(text: &str) -> (String, String) {
+    split_excluding(text, false)
+}
+
+fn split_excluding(text: &str, kept_after: bool) -> (String, String) {
     let text = bounded(text).to_lowercase();
     let mut wanted = String::new();
     let mut excluded = String::new();
     for piece in text.split([',', '.', ';', '!', '?', '\n']) {
+        // "the large one stays beige", "the navy one is fine", "leave the
+        // RGB one alone": kept by words after it, so the whole piece is.
+        let spaced = format!(" {} ", piece.replace(['(', ')'], " "));
+        if kept_after && KEPT_AFTER.iter().any(|k| spaced.contains(k)) {
+            excluded.push_str(piece);
+            excluded.push(' ');
+            wanted.push(' ');
+            continue;
+        }
         let words: Vec<&str> = piece.split_whitespace().collect();
         let mut out = true;
         let mut i = 0;
@@ -1034,7 +1084,8 @@ pub fn split_excluded(text: &str) -> (String, String) {
                     "the" | "my" | "that" | "this" | "those" | "these" | "a" | "an" | "your"
                 )
             });
-            if EXCLUDING_CUES.contains(&w) || (w == "not" && determiner) {
+            // "…, not blue": a piece that starts with "not" names what is not wanted.
+            if EXCLUDING_CUES.contains(&w) || (w == "not" && (determiner || i == 0)) {
                 out = false;
                 i += 1;
                 continue;
@@ -1412,6 +1463,57 @@ mod tests {
             wanted.contains("lamp") && excluded.is_empty(),
             "plain 'not' excludes nothing"
         );
+    }
+
+    #[test]
+    fn a_corrected_away_street_number_is_no_address_line() {
+        let a = extract("sorry, typo: it is 1451 Pearl Street, not 1415. Apt 3, Boulder, CO 80302")
+            .address
+            .unwrap();
+        assert_eq!(a.address1, "1451 Pearl Street");
+        assert_eq!(a.address2, "Apt 3");
+        assert_eq!(a.city, "Boulder");
+    }
+
+    #[test]
+    fn an_item_kept_by_words_after_it_is_excluded() {
+        let (wanted, excluded) =
+            split_excluded("the small one i want in grey instead. the large one stays beige");
+        assert!(
+            wanted.contains("small") && !wanted.contains("large"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("large"), "{excluded}");
+        let (wanted, excluded) =
+            split_excluded("make the white one wireless, leave the RGB one alone");
+        assert!(
+            wanted.contains("white") && !wanted.contains("rgb"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("rgb"), "{excluded}");
+        let (_, excluded) = split_excluded("only the green leather one. i'm keeping the grey one");
+        assert!(excluded.contains("grey"), "{excluded}");
+        // For options, "red is fine" chooses red; "not blue" still excludes.
+        let (wanted, excluded) = split_excluded_options("make that red, not blue. red is fine");
+        assert!(
+            wanted.contains("red") && !wanted.contains("blue"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("blue"), "{excluded}");
+    }
+
+    #[test]
+    fn a_dash_or_there_is_ends_the_products_that_identify_an_order() {
+        let (context, rest) = split_order_context(
+            "my pending order with the office chair - the keyboard, could it be the one without backlight?",
+        );
+        assert_eq!(context, "the office chair");
+        assert!(rest.contains("keyboard"), "{rest}");
+        let (context, rest) = split_order_context(
+            "on my pending order with the vacuum and the action camera theres 2 gaming mice. make the white one wireless",
+        );
+        assert_eq!(context, "the vacuum and the action camera");
+        assert!(rest.contains("gaming mice"), "{rest}");
     }
 
     #[test]
