@@ -317,7 +317,17 @@ fn intent_for(kind: GoalKind) -> Option<Intent> {
 /// An address request reads as the default (account) address or an order's
 /// by its own words: "update my account address" vs "send my order there".
 fn address_goal(kind: GoalKind, text: &str) -> GoalKind {
-    let lower = text.to_lowercase();
+    // "don't change the order, update my account": the order is not meant.
+    let mut lower = text.to_lowercase();
+    for negated in [
+        "don't change the order",
+        "dont change the order",
+        "do not change the order",
+        "not the order",
+        "leave the order",
+    ] {
+        lower = lower.replace(negated, "");
+    }
     match kind {
         GoalKind::ModifyOrderAddress
             if explicit_switch(GoalKind::ChangeDefaultAddress, &lower)
@@ -841,7 +851,12 @@ fn means_all(text: &str) -> bool {
         } else {
             lower.contains(w)
         }
-    }) || (lower.contains(" everything ") && !lower.contains(" everything else "))
+    }) || (lower.contains(" everything ")
+        && !lower.contains(" everything else ")
+        // "that's everything": the end of a list, not the whole order.
+        && !["that's everything", "thats everything", "that is everything"]
+            .iter()
+            .any(|w| lower.contains(w)))
 }
 
 /// The items of `order` that `text` asks for, or `None` when it names none:
@@ -1039,6 +1054,9 @@ pub struct Dialogue<'g, 'a> {
     pub refused: bool,
 }
 
+/// Below this, a clause that names no task verb is read as telling, not asking.
+const WEAK_CLAUSE: f32 = 0.6;
+
 /// Lowest clause confidence for a second request in one message to be taken up.
 const MIN_REQUEST_CONFIDENCE: f32 = 0.5;
 /// Queued requests taken up in one turn after the current one completes.
@@ -1176,6 +1194,14 @@ impl Dialogue<'_, '_> {
                         .cancel_reason
                         .is_some()
                     && !names_a_task(&r.text))
+                // "i got two of the same t-shirt in my order, only wanted one. can
+                // i return one?": a weakly read clause without a task verb tells.
+                || (goal_for(r.intent).is_some()
+                    && r.confidence < WEAK_CLAUSE
+                    && !names_a_task(&r.text)
+                    && asked.iter().any(|o| {
+                        o.text != r.text && goal_for(o.intent).is_some() && names_a_task(&o.text)
+                    }))
                 // "… for the blue one. paypal": the payment of the swap or return.
                 || (r.intent == Intent::ModifyPayment
                     && !names_a_task(&r.text)
@@ -1216,15 +1242,13 @@ impl Dialogue<'_, '_> {
             // ordered a t-shirt in XXL but need XL").
             return match wanted.first() {
                 Some((Some(k), None, r))
-                    if r.intent != u.intent
-                        && (r.confidence >= u.confidence + CLAUSE_MARGIN
-                            // The whole message read as a clause that only tells.
-                            || (dropped
-                                && goal_for(u.intent).is_some_and(|w| w != *k))) =>
+                    if (r.intent != u.intent && r.confidence >= u.confidence + CLAUSE_MARGIN)
+                        // Beside clauses that only tell, the one request is the message's.
+                        || (dropped && (r.intent != u.intent || r.confidence > u.confidence)) =>
                 {
                     let mut whole = u.clone();
                     whole.intent = intent_for(*k).unwrap_or(r.intent);
-                    whole.confidence = r.confidence;
+                    whole.confidence = r.confidence.max(u.confidence);
                     Some(whole)
                 }
                 _ => None,
@@ -1435,9 +1459,11 @@ impl Dialogue<'_, '_> {
         }
         // "don't cancel it, change the address instead" / "forget the exchange".
         let taken_back;
+        let mut switching = false;
         let u = match self.take_back(u) {
             Ok(Some(v)) => {
                 taken_back = v;
+                switching = true;
                 &taken_back
             }
             Ok(None) => u,
@@ -1473,6 +1499,8 @@ impl Dialogue<'_, '_> {
                     && kind == GoalKind::Buy
                     && u.entities.order_ids.is_empty();
                 choosing
+                    // "wrong one! i meant the order with …": the same task, another order.
+                    || points_elsewhere(&u.text)
                     || (g.order_id.is_none() && picks_an_order(&u.text))
                     || answers(g.kind, u)
                         && !explicit_switch(kind, &u.text)
@@ -1480,7 +1508,9 @@ impl Dialogue<'_, '_> {
                         // no cancel reason.
                         && !(g.kind == GoalKind::Cancel && correcting(&u.text))
             });
-            if !same && !keep {
+            // A goal taken back ("instead of returning it, exchange it") gives
+            // way even when the message also answers it (a refund method).
+            if !same && (!keep || switching) {
                 let old = self.gate.state.goal.take();
                 let mut goal = Goal::new(kind);
                 if let Some(old) = old {
@@ -1496,6 +1526,12 @@ impl Dialogue<'_, '_> {
                         if matches!(kind, GoalKind::Return | GoalKind::Exchange) {
                             goal.items = old.items;
                         }
+                    }
+                    // "don't change the order, update my account address to that instead".
+                    let address_goals =
+                        [GoalKind::ModifyOrderAddress, GoalKind::ChangeDefaultAddress];
+                    if address_goals.contains(&old.kind) && address_goals.contains(&kind) {
+                        goal.address = old.address;
                     }
                     goal.context = old.context;
                 }
@@ -2135,7 +2171,7 @@ impl Dialogue<'_, '_> {
                 // What the current message keeps ("the grill stays") points at no order.
                 let said = format!(
                     "{} {}",
-                    goal.context,
+                    crate::nlu::entities::split_excluded(&goal.context).0,
                     crate::nlu::entities::split_excluded(&u.text).0
                 );
                 let mentioned = order["items"]
@@ -3389,6 +3425,7 @@ mod tests {
     #[test]
     fn all_means_the_whole_order_only_as_a_word() {
         assert!(means_all("all of them please"));
+        assert!(!means_all("the helmet in white. That's everything."));
         assert!(means_all("return everything"));
         assert!(means_all("the whole order"));
         assert!(means_all("All"));

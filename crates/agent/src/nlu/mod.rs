@@ -154,6 +154,35 @@ fn strip_connector(clause: &str) -> &str {
     clause
 }
 
+/// The task a clause's first verb names ("cancel the e-reader one",
+/// "please return the mat"), for verbs that name one task only.
+pub fn leading_task(clause: &str) -> Option<Intent> {
+    let lower = clause.to_lowercase();
+    let mut rest = lower.trim_start();
+    for lead in [
+        "please ",
+        "pls ",
+        "i want to ",
+        "i'd like to ",
+        "i would like to ",
+        "i need to ",
+        "can you ",
+        "could you ",
+        "just ",
+        "and ",
+        "also ",
+    ] {
+        rest = rest.strip_prefix(lead).unwrap_or(rest);
+    }
+    match rest.split([' ', ',']).next().unwrap_or("") {
+        "cancel" => Some(Intent::CancelOrder),
+        "return" => Some(Intent::ReturnItems),
+        "exchange" | "swap" => Some(Intent::ExchangeItems),
+        "track" => Some(Intent::TrackOrder),
+        _ => None,
+    }
+}
+
 /// The message is about an order the customer already placed ("my order
 /// with the camera", "i placed an order by mistake", "in my camera order")
 /// and asks to buy nothing more ("buy", "purchase", "order another").
@@ -334,6 +363,14 @@ impl Nlu {
                                 // A clause that only tells about the order is no request.
                                 .unwrap_or((Intent::OutOfScope, 0.0));
                     }
+                    // "cancel the e-reader one, …": a clause led by a task verb
+                    // asks for that task when the classifier is unsure.
+                    if let Some(verb) = leading_task(&c)
+                        && verb != intent
+                        && confidence < 0.6
+                    {
+                        (intent, confidence) = (verb, 0.6);
+                    }
                     Request {
                         intent,
                         confidence,
@@ -378,6 +415,23 @@ mod tests {
             clauses("update my account and please send my order there too").len(),
             2
         );
+    }
+
+    #[test]
+    fn a_clause_led_by_a_task_verb_names_that_task() {
+        assert_eq!(
+            leading_task("cancel the e-reader one, the jacket one can stay."),
+            Some(Intent::CancelOrder)
+        );
+        assert_eq!(
+            leading_task("please return the mat"),
+            Some(Intent::ReturnItems)
+        );
+        assert_eq!(leading_task("the grill stays"), None);
+        let u = Nlu::builtin().understand(
+            "I've got two orders on the way. cancel the e-reader one, the jacket + thermostat one can stay.",
+        );
+        assert_eq!(u.requests[1].intent, Intent::CancelOrder);
     }
 
     #[test]
