@@ -258,6 +258,7 @@ fn explicit_switch(kind: GoalKind, text: &str) -> bool {
         GoalKind::ChangeDefaultAddress => [
             "default",
             "account address",
+            "address on my account",
             "profile",
             "my address on file",
         ]
@@ -1481,7 +1482,9 @@ impl Dialogue<'_, '_> {
         } else {
             self.limits.min_confidence
         };
-        if let Some(kind) = goal_for(u.intent).filter(|_| u.confidence >= min) {
+        // "update the address on my account": the account's, not the order's.
+        let goal = goal_for(u.intent).map(|k| address_goal(k, &u.text));
+        if let Some(kind) = goal.filter(|_| u.confidence >= min) {
             let same = self
                 .gate
                 .state

@@ -916,7 +916,7 @@ pub fn split_order_context(text: &str) -> (String, String) {
         .filter_map(|c| lower.find(c).map(|i| (i, *c)))
         .min_by_key(|(i, _)| *i)
     else {
-        return (String::new(), lower);
+        return named_orders(&lower);
     };
     let start = at + cue.len();
     let tail = &lower[start..];
@@ -953,6 +953,55 @@ pub fn split_order_context(text: &str) -> (String, String) {
     let context = tail[..end].trim().to_string();
     let rest = format!("{} {}", &lower[..at], &tail[end..]);
     (context, rest)
+}
+
+/// "from my smartphone order", "in my espresso machine order": the words
+/// between "my" and "order" name the order, not the items. Returns (those
+/// words, the text without them).
+fn named_orders(lower: &str) -> (String, String) {
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let mut context = Vec::new();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let end = (i + 2..(i + 5).min(words.len()))
+            .find(|&j| words[j].trim_matches(|c: char| !c.is_alphanumeric()) == "order");
+        match end {
+            Some(j)
+                if words[i] == "my"
+                    && words[i + 1..j]
+                        .iter()
+                        .all(|w| w.chars().all(|c| c.is_alphanumeric() || c == '-'))
+                    && !words[i + 1..j].iter().any(|w| {
+                        matches!(
+                            *w,
+                            "pending"
+                                | "delivered"
+                                | "last"
+                                | "latest"
+                                | "other"
+                                | "recent"
+                                | "first"
+                                | "second"
+                                | "new"
+                                | "old"
+                                | "whole"
+                                | "entire"
+                        )
+                    }) =>
+            {
+                context.extend_from_slice(&words[i + 1..j]);
+                rest.push("my");
+                rest.push(words[j]);
+                i = j + 1;
+            }
+            _ => {
+                rest.push(words[i]);
+                i += 1;
+            }
+        }
+    }
+    (context.join(" "), rest.join(" "))
 }
 
 /// The share of `candidate`'s words that `text` mentions (case-, hyphen- and
@@ -1093,7 +1142,22 @@ fn split_excluding(text: &str, kept_after: bool) -> (String, String) {
             // "keep the watch and the dumbbells": a list goes on being excluded;
             // "and return the rest" starts what is wanted again.
             let listing = w == "and" && determiner;
-            if matches!(w, "but" | "just" | "only" | "instead" | "and") && !listing {
+            // "instead of returning it could i exchange it …": a new clause
+            // ends what is excluded.
+            if matches!(
+                w,
+                "but"
+                    | "just"
+                    | "only"
+                    | "instead"
+                    | "and"
+                    | "i"
+                    | "could"
+                    | "can"
+                    | "would"
+                    | "please"
+            ) && !listing
+            {
                 out = true;
             }
             let target = if out { &mut wanted } else { &mut excluded };
@@ -1493,6 +1557,13 @@ mod tests {
         assert!(excluded.contains("rgb"), "{excluded}");
         let (_, excluded) = split_excluded("only the green leather one. i'm keeping the grey one");
         assert!(excluded.contains("grey"), "{excluded}");
+        let (wanted, excluded) = split_excluded(
+            "actually instead of returning it could i exchange it for the linear one",
+        );
+        assert!(
+            wanted.contains("linear") && excluded.contains("returning"),
+            "{wanted}"
+        );
         // For options, "red is fine" chooses red; "not blue" still excludes.
         let (wanted, excluded) = split_excluded_options("make that red, not blue. red is fine");
         assert!(
@@ -1500,6 +1571,19 @@ mod tests {
             "{wanted}"
         );
         assert!(excluded.contains("blue"), "{excluded}");
+    }
+
+    #[test]
+    fn products_between_my_and_order_name_the_order() {
+        let (context, rest) =
+            split_order_context("return the jigsaw puzzle from my smartphone order, please");
+        assert_eq!(context, "smartphone");
+        assert!(
+            rest.contains("jigsaw puzzle") && !rest.contains("smartphone"),
+            "{rest}"
+        );
+        let (context, _) = split_order_context("cancel my pending order");
+        assert_eq!(context, "");
     }
 
     #[test]
