@@ -142,6 +142,11 @@ fn points_elsewhere(text: &str) -> bool {
             .any(|w| lower.contains(w))
 }
 
+/// An email in the message that is not the signed-in customer's own.
+fn names_another_account(emails: &[String], own: &str) -> bool {
+    emails.iter().any(|e| !e.eq_ignore_ascii_case(own))
+}
+
 /// "without backlight", "no backlight": the value "none" (or "no") of that option.
 fn none_named(spaced: &str, key: &str, value: &str) -> bool {
     matches!(value, "none" | "no")
@@ -1457,6 +1462,26 @@ impl Dialogue<'_, '_> {
                     name.map(|n| format!(", {n}")).unwrap_or_default()
                 ));
             }
+        }
+        // "my roommate (x@example.com) asked me to cancel his order": a task
+        // for another account's holder is not done from this one.
+        if self.gate.state.customer.is_some()
+            && !u.entities.emails.is_empty()
+            && goal_for(u.intent).is_some()
+            && let Some(own) = self
+                .customer()
+                .await
+                .and_then(|c| c["email"].as_str().map(str::to_lowercase))
+            && names_another_account(&u.entities.emails, &own)
+        {
+            self.gate.state.goal = None;
+            self.gate.state.proposal = None;
+            self.gate.state.queue.clear();
+            return turn(format!(
+                "{} I can only help with the account you signed in with. The holder of that other account needs to contact us themselves. {}",
+                self.voice.sorry(),
+                self.voice.anything_else()
+            ));
         }
         // "don't cancel it, change the address instead" / "forget the exchange".
         let taken_back;
@@ -3539,6 +3564,20 @@ mod tests {
         assert!(none_named(&said, "backlight", "none"));
         assert!(!none_named(&said, "backlight", "white"));
         assert!(!none_named(&said, "size", "none"));
+    }
+
+    #[test]
+    fn another_persons_email_names_another_account() {
+        let own = "olivia.garcia6676@example.com";
+        assert!(names_another_account(
+            &["mason.kovacs6466@example.com".to_string()],
+            own
+        ));
+        assert!(!names_another_account(
+            &["Olivia.Garcia6676@example.com".to_string()],
+            own
+        ));
+        assert!(!names_another_account(&[], own));
     }
 
     #[test]
