@@ -123,6 +123,110 @@ fn picks_an_order(text: &str) -> bool {
     starts && !task
 }
 
+/// "wrong one, i meant the order with …": the customer says the order
+/// chosen is not the one meant, and points at another.
+fn points_elsewhere(text: &str) -> bool {
+    let lower = spaced_words(text);
+    [
+        " wrong one ",
+        " wrong order ",
+        " i meant ",
+        " not that order ",
+        " not that one ",
+        " i mean the ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+        && [" order ", " one with ", " with the "]
+            .iter()
+            .any(|w| lower.contains(w))
+}
+
+/// An email in the message that is not the signed-in customer's own.
+fn names_another_account(emails: &[String], own: &str) -> bool {
+    emails.iter().any(|e| !e.eq_ignore_ascii_case(own))
+}
+
+/// "without backlight", "no backlight": the value "none" (or "no") of that option.
+fn none_named(spaced: &str, key: &str, value: &str) -> bool {
+    matches!(value, "none" | "no")
+        && [format!(" without {key} "), format!(" no {key} ")]
+            .iter()
+            .any(|p| spaced.contains(p.as_str()))
+}
+
+/// A clause about "it" (no order named, no "other" order): the order of the
+/// request before it.
+fn refers_back(text: &str) -> bool {
+    let lower = spaced_words(text);
+    crate::nlu::entities::extract(text).order_ids.is_empty()
+        && [" it ", " its ", " it's "]
+            .iter()
+            .any(|w| lower.contains(w))
+        && ![
+            " other ",
+            " another ",
+            " second ",
+            " order with ",
+            " one with ",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// A clause that asks about an order ("where is it?", "has it shipped",
+/// "give me the tracking number"), not one that only tells about it ("I've
+/// got two orders on the way", "my order has two pet beds").
+fn asks_about_order(text: &str) -> bool {
+    let lower = spaced_words(text);
+    text.contains('?')
+        || [
+            " where ",
+            " when ",
+            " what ",
+            " whats ",
+            " status ",
+            " track ",
+            " tracking ",
+            " check ",
+            " tell me ",
+            " give me ",
+            " any news ",
+            " shipped yet ",
+            " still pending ",
+            " has it ",
+            " is it ",
+            " did it ",
+            " did my ",
+            " is my ",
+            " has my ",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// The clause names a task of its own by its verb ("return …", "send it to …").
+fn names_a_task(text: &str) -> bool {
+    let lower = spaced_words(text);
+    [
+        " cancel ",
+        " return ",
+        " exchange ",
+        " swap ",
+        " change ",
+        " modify ",
+        " update ",
+        " send ",
+        " ship ",
+        " refund ",
+        " replace ",
+        " switch ",
+        " track ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
 /// The address on the customer's account is the one meant ("send it to my
 /// home address, the one on file").
 fn means_account_address(text: &str) -> bool {
@@ -150,6 +254,7 @@ fn explicit_switch(kind: GoalKind, text: &str) -> bool {
         GoalKind::ChangeDefaultAddress => [
             "default",
             "account address",
+            "address on my account",
             "profile",
             "my address on file",
         ]
@@ -209,7 +314,17 @@ fn intent_for(kind: GoalKind) -> Option<Intent> {
 /// An address request reads as the default (account) address or an order's
 /// by its own words: "update my account address" vs "send my order there".
 fn address_goal(kind: GoalKind, text: &str) -> GoalKind {
-    let lower = text.to_lowercase();
+    // "don't change the order, update my account": the order is not meant.
+    let mut lower = text.to_lowercase();
+    for negated in [
+        "don't change the order",
+        "dont change the order",
+        "do not change the order",
+        "not the order",
+        "leave the order",
+    ] {
+        lower = lower.replace(negated, "");
+    }
     match kind {
         GoalKind::ModifyOrderAddress
             if explicit_switch(GoalKind::ChangeDefaultAddress, &lower)
@@ -746,7 +861,12 @@ fn means_all(text: &str) -> bool {
         } else {
             lower.contains(w)
         }
-    }) || (lower.contains(" everything ") && !lower.contains(" everything else "))
+    }) || (lower.contains(" everything ")
+        && !lower.contains(" everything else ")
+        // "that's everything": the end of a list, not the whole order.
+        && !["that's everything", "thats everything", "that is everything"]
+            .iter()
+            .any(|w| lower.contains(w)))
 }
 
 /// The items of `order` that `text` asks for, or `None` when it names none:
@@ -838,6 +958,27 @@ fn named_by_options(text: &str, item: &Value, tied: &[&Value]) -> bool {
     best == 0 || hits(item) == best
 }
 
+/// `text` names an option value of `unit` that the other units of the same
+/// product (`same`) don't have ("the grey one" of a grey and a green backpack).
+fn distinct_options_named(text: &str, unit: &Value, same: &[&Value]) -> bool {
+    unit["options"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, v)| v.as_str())
+        .any(|v| {
+            crate::nlu::entities::mention_score(text, v) >= 0.99
+                && same.iter().all(|t| {
+                    t["item_id"] == unit["item_id"]
+                        || !t["options"]
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .any(|(_, x)| x.as_str() == Some(v))
+                })
+        })
+}
+
 /// Picks the customer's payment method a hint refers to.
 fn match_method(
     customer: &Value,
@@ -918,7 +1059,13 @@ pub struct Dialogue<'g, 'a> {
     pub confidence: f32,
     /// The customer record, read at most once per turn (dropped after a write).
     pub customer_cache: Option<Value>,
+    /// This turn's goal was refused by the rules ("order … is processed, so
+    /// it can't be cancelled"): a request queued beside it is taken up.
+    pub refused: bool,
 }
+
+/// Below this, a clause that names no task verb is read as telling, not asking.
+const WEAK_CLAUSE: f32 = 0.6;
 
 /// Lowest clause confidence for a second request in one message to be taken up.
 const MIN_REQUEST_CONFIDENCE: f32 = 0.5;
@@ -937,6 +1084,14 @@ impl Dialogue<'_, '_> {
         };
         let mut t = self.respond_to(text, u).await;
         for _ in 0..MAX_CHAINED {
+            // "if it hasn't shipped cancel it, if it has give me the tracking
+            // number": a refused request gives way to the next one.
+            if std::mem::take(&mut self.refused)
+                && self.gate.state.proposal.is_none()
+                && !self.gate.state.queue.is_empty()
+            {
+                self.gate.state.goal = None;
+            }
             let idle = self.gate.state.goal.is_none() && self.gate.state.proposal.is_none();
             if !idle || t.outcome != Outcome::Continue || self.gate.state.queue.is_empty() {
                 break;
@@ -959,6 +1114,8 @@ impl Dialogue<'_, '_> {
                         "You also asked to {}.",
                         kind.describe().replace("their", "your")
                     );
+                    // A yes covers only the action read back: the next request
+                    // is proposed with its own details and needs its own yes.
                     (asked, self.advance(&next.text, &nu).await)
                 }
                 (None, Some(q)) => (
@@ -1006,13 +1163,57 @@ impl Dialogue<'_, '_> {
             .requests
             .iter()
             .any(|r| r.intent == Intent::Buy && r.confidence >= MIN_REQUEST_CONFIDENCE);
-        // (task, question, clause), distinct tasks and questions only.
-        let mut wanted: Vec<(Option<GoalKind>, Option<Intent>, &crate::nlu::Request)> = Vec::new();
-        for r in u
+        // Clauses that only tell (about the order, or why) are no requests of
+        // their own when another clause asks for something.
+        let asked: Vec<&crate::nlu::Request> = u
             .requests
             .iter()
             .filter(|r| r.confidence >= MIN_REQUEST_CONFIDENCE)
-        {
+            .collect();
+        let cancelling = asked.iter().any(|r| r.intent == Intent::CancelOrder);
+        let other_task = |r: &crate::nlu::Request| {
+            asked.iter().any(|o| {
+                o.text != r.text
+                    && goal_for(o.intent)
+                        .is_some_and(|k| !matches!(k, GoalKind::OrderStatus | GoalKind::Track))
+            })
+        };
+        let told = |r: &crate::nlu::Request| {
+            (matches!(r.intent, Intent::OrderStatus | Intent::TrackOrder)
+                && !asks_about_order(&r.text)
+                && other_task(r))
+                || (cancelling
+                    && r.intent != Intent::CancelOrder
+                    && goal_for(r.intent).is_some()
+                    && crate::nlu::entities::extract(&r.text)
+                        .cancel_reason
+                        .is_some()
+                    && !names_a_task(&r.text))
+                // "i got two of the same t-shirt in my order, only wanted one. can
+                // i return one?": a weakly read clause without a task verb tells.
+                || (goal_for(r.intent).is_some()
+                    && r.confidence < WEAK_CLAUSE
+                    && !names_a_task(&r.text)
+                    && asked.iter().any(|o| {
+                        o.text != r.text && goal_for(o.intent).is_some() && names_a_task(&o.text)
+                    }))
+                // "… for the blue one. paypal": the payment of the swap or return.
+                || (r.intent == Intent::ModifyPayment
+                    && !names_a_task(&r.text)
+                    && asked.iter().any(|o| {
+                        matches!(
+                            o.intent,
+                            Intent::ReturnItems | Intent::ExchangeItems | Intent::ModifyItems
+                        )
+                    }))
+        };
+        // (A clause the NLU found only telling about a placed order has
+        // confidence 0.)
+        let dropped =
+            asked.iter().any(|r| told(r)) || u.requests.iter().any(|r| r.confidence == 0.0);
+        // (task, question, clause), distinct tasks and questions only.
+        let mut wanted: Vec<(Option<GoalKind>, Option<Intent>, &crate::nlu::Request)> = Vec::new();
+        for r in asked.iter().copied().filter(|r| !told(r)) {
             let entry = match goal_for(r.intent) {
                 Some(k) => (Some(address_goal(k, &r.text)), None, r),
                 None if r.intent == Intent::Policy && self.gate.has_knowledge() => {
@@ -1036,11 +1237,13 @@ impl Dialogue<'_, '_> {
             // ordered a t-shirt in XXL but need XL").
             return match wanted.first() {
                 Some((Some(k), None, r))
-                    if r.intent != u.intent && r.confidence >= u.confidence + CLAUSE_MARGIN =>
+                    if (r.intent != u.intent && r.confidence >= u.confidence + CLAUSE_MARGIN)
+                        // Beside clauses that only tell, the one request is the message's.
+                        || (dropped && (r.intent != u.intent || r.confidence > u.confidence)) =>
                 {
                     let mut whole = u.clone();
                     whole.intent = intent_for(*k).unwrap_or(r.intent);
-                    whole.confidence = r.confidence;
+                    whole.confidence = r.confidence.max(u.confidence);
                     Some(whole)
                 }
                 _ => None,
@@ -1065,7 +1268,9 @@ impl Dialogue<'_, '_> {
                 question: *q,
                 text: r.text.clone(),
                 address: None,
-                same_order: false,
+                // "… if it already shipped, give me the tracking number": "it" is
+                // the order of the request before.
+                same_order: refers_back(&r.text),
                 order_id: None,
             };
             // "… and also send my pending order there": the address said elsewhere.
@@ -1093,8 +1298,20 @@ impl Dialogue<'_, '_> {
                 focused.entities.address = u.entities.address.clone();
             }
         }
-        // Identification given anywhere in the message still counts.
+        // Identification given anywhere in the message still counts, and so
+        // does a cancel reason ("… ordered by mistake. cancel it").
         let all = &u.entities;
+        if focused.entities.cancel_reason.is_none() && focused.intent == Intent::CancelOrder {
+            focused.entities.cancel_reason = all.cancel_reason;
+        }
+        if focused.entities.payment.is_none()
+            && matches!(
+                focused.intent,
+                Intent::ReturnItems | Intent::ExchangeItems | Intent::ModifyItems
+            )
+        {
+            focused.entities.payment = all.payment.clone();
+        }
         if focused.entities.emails.is_empty() {
             focused.entities.emails = all.emails.clone();
         }
@@ -1161,6 +1378,13 @@ impl Dialogue<'_, '_> {
             match (u.entities.yes_no, u.intent) {
                 _ if refines => {
                     self.gate.state.proposal = None;
+                    // New options name another variant: choose it again.
+                    if !u.entities.options.is_empty()
+                        && let Some(g) = self.gate.state.goal.as_mut()
+                        && matches!(g.kind, GoalKind::Exchange | GoalKind::ModifyItems)
+                    {
+                        g.new_items.clear();
+                    }
                 }
                 (Some(true), _) | (None, Intent::Affirm) => return self.execute().await,
                 // "wait, how long do refunds take?": answer, keep the proposal open.
@@ -1228,11 +1452,33 @@ impl Dialogue<'_, '_> {
                 ));
             }
         }
+        // "my roommate (x@example.com) asked me to cancel his order": a task
+        // for another account's holder is not done from this one.
+        if self.gate.state.customer.is_some()
+            && !u.entities.emails.is_empty()
+            && goal_for(u.intent).is_some()
+            && let Some(own) = self
+                .customer()
+                .await
+                .and_then(|c| c["email"].as_str().map(str::to_lowercase))
+            && names_another_account(&u.entities.emails, &own)
+        {
+            self.gate.state.goal = None;
+            self.gate.state.proposal = None;
+            self.gate.state.queue.clear();
+            return turn(format!(
+                "{} I can only help with the account you signed in with. The holder of that other account needs to contact us themselves. {}",
+                self.voice.sorry(),
+                self.voice.anything_else()
+            ));
+        }
         // "don't cancel it, change the address instead" / "forget the exchange".
         let taken_back;
+        let mut switching = false;
         let u = match self.take_back(u) {
             Ok(Some(v)) => {
                 taken_back = v;
+                switching = true;
                 &taken_back
             }
             Ok(None) => u,
@@ -1250,7 +1496,9 @@ impl Dialogue<'_, '_> {
         } else {
             self.limits.min_confidence
         };
-        if let Some(kind) = goal_for(u.intent).filter(|_| u.confidence >= min) {
+        // "update the address on my account": the account's, not the order's.
+        let goal = goal_for(u.intent).map(|k| address_goal(k, &u.text));
+        if let Some(kind) = goal.filter(|_| u.confidence >= min) {
             let same = self
                 .gate
                 .state
@@ -1268,6 +1516,8 @@ impl Dialogue<'_, '_> {
                     && kind == GoalKind::Buy
                     && u.entities.order_ids.is_empty();
                 choosing
+                    // "wrong one! i meant the order with …": the same task, another order.
+                    || points_elsewhere(&u.text)
                     || (g.order_id.is_none() && picks_an_order(&u.text))
                     || answers(g.kind, u)
                         && !explicit_switch(kind, &u.text)
@@ -1275,7 +1525,9 @@ impl Dialogue<'_, '_> {
                         // no cancel reason.
                         && !(g.kind == GoalKind::Cancel && correcting(&u.text))
             });
-            if !same && !keep {
+            // A goal taken back ("instead of returning it, exchange it") gives
+            // way even when the message also answers it (a refund method).
+            if !same && (!keep || switching) {
                 let old = self.gate.state.goal.take();
                 let mut goal = Goal::new(kind);
                 if let Some(old) = old {
@@ -1291,6 +1543,12 @@ impl Dialogue<'_, '_> {
                         if matches!(kind, GoalKind::Return | GoalKind::Exchange) {
                             goal.items = old.items;
                         }
+                    }
+                    // "don't change the order, update my account address to that instead".
+                    let address_goals =
+                        [GoalKind::ModifyOrderAddress, GoalKind::ChangeDefaultAddress];
+                    if address_goals.contains(&old.kind) && address_goals.contains(&kind) {
+                        goal.address = old.address;
                     }
                     goal.context = old.context;
                 }
@@ -1319,6 +1577,18 @@ impl Dialogue<'_, '_> {
             if let Some(r) = cancel_reason(self.cancel_reasons, &u.text, u) {
                 goal.reason = Some(r);
             }
+            // "wrong one! i meant the order with the e-reader": the order is
+            // chosen again, from this message alone.
+            let elsewhere = goal.order_id.is_some()
+                && u.entities.order_ids.is_empty()
+                && points_elsewhere(&u.text);
+            if elsewhere {
+                goal.order_id = None;
+                goal.items.clear();
+                goal.new_items.clear();
+                // What it keeps ("the grill stays") is no pointer to the order.
+                goal.context = crate::nlu::entities::split_excluded(text).0;
+            }
             if let Some(a) = &u.entities.address {
                 goal.address = Some(to_address(a, "USA"));
             }
@@ -1326,8 +1596,10 @@ impl Dialogue<'_, '_> {
                 goal.payment_hint = Some(h.clone());
                 goal.payment = None;
             }
-            goal.context.push(' ');
-            goal.context.push_str(text);
+            if !elsewhere {
+                goal.context.push(' ');
+                goal.context.push_str(text);
+            }
             if goal.context.len() > 1000 {
                 let cut = goal.context.len() - 1000;
                 let cut = (cut..goal.context.len())
@@ -1485,7 +1757,18 @@ impl Dialogue<'_, '_> {
                     .iter()
                     .any(|w| lower.contains(&format!("cancel the {w}")))
         };
-        let other = goal_for(u.intent)
+        // "instead of returning it could i exchange it": the other goal named
+        // by its verb wins over the classifier's reading.
+        let spaced = spaced_words(&u.text);
+        let named = [
+            (GoalKind::Exchange, [" exchange ", " swap "]),
+            (GoalKind::Return, [" return ", " send it back "]),
+        ]
+        .into_iter()
+        .find(|(k, words)| *k != current && words.iter().any(|w| spaced.contains(w)))
+        .map(|(k, _)| k);
+        let other = named
+            .or_else(|| goal_for(u.intent))
             .filter(|k| *k != current && !spurious(*k))
             .or_else(|| {
                 u.alternatives
@@ -1902,7 +2185,12 @@ impl Dialogue<'_, '_> {
                     GoalKind::Return | GoalKind::Exchange => status == "delivered",
                     _ => true,
                 };
-                let said = format!("{} {}", goal.context, u.text);
+                // What the current message keeps ("the grill stays") points at no order.
+                let said = format!(
+                    "{} {}",
+                    crate::nlu::entities::split_excluded(&goal.context).0,
+                    crate::nlu::entities::split_excluded(&u.text).0
+                );
                 let mentioned = order["items"]
                     .as_array()
                     .into_iter()
@@ -2629,7 +2917,11 @@ impl Dialogue<'_, '_> {
     }
 
     fn not_possible(&mut self, goal: &mut Goal, why: &str, suggest_return: bool) -> Turn {
-        goal.order_id = None;
+        if let Some(o) = goal.order_id.take() {
+            // A request queued about "it" is about this order.
+            self.gate.state.last_order = Some(o);
+        }
+        self.refused = true;
         self.gate.state.goal = None;
         let hint = if suggest_return {
             " I can start a return instead."
@@ -2664,26 +2956,69 @@ impl Dialogue<'_, '_> {
     /// mentioned, minus those excluded ("keep the kettle").
     fn pick_items(&self, goal: &mut Goal, text: &str, u: &Understanding, order: &Value) {
         let from_message = items_meant(&u.text, u, order);
+        let named_now = from_message.is_some();
         let picked = match from_message {
             Some(p) => p,
             None if goal.items.is_empty() => items_meant(text, u, order).unwrap_or_default(),
             None => goal.items.clone(),
         };
         // Items the current message excludes leave the selection.
-        let (_, excluded) = crate::nlu::entities::split_excluded(&u.text);
-        let picked: Vec<ItemId> = picked
-            .into_iter()
-            .filter(|id| {
-                let name = order["items"]
+        let (wanted, excluded) = crate::nlu::entities::split_excluded(&u.text);
+        let units: Vec<Value> = picked
+            .iter()
+            .map(|id| {
+                order["items"]
                     .as_array()
                     .into_iter()
                     .flatten()
                     .find(|i| i["item_id"] == id.as_str())
-                    .and_then(|i| i["name"].as_str())
-                    .unwrap_or("");
-                excluded.is_empty() || crate::nlu::entities::mention_score(&excluded, name) < 0.99
+                    .cloned()
+                    .unwrap_or_default()
             })
             .collect();
+        let unit_refs: Vec<&Value> = units.iter().collect();
+        // "only the green one" / "i'm keeping the grey one" among units of one
+        // product: told apart by their options.
+        let only = !named_now
+            && [" only ", " just "]
+                .iter()
+                .any(|w| spaced_words(&u.text).contains(w));
+        let picked: Vec<ItemId> = picked
+            .into_iter()
+            .zip(&units)
+            .filter(|(_, unit)| {
+                let name = unit["name"].as_str().unwrap_or("");
+                let same: Vec<&Value> = unit_refs
+                    .iter()
+                    .copied()
+                    .filter(|t| t["name"] == unit["name"])
+                    .collect();
+                let by_options = same.len() >= 2;
+                let kept_by_name = !excluded.is_empty()
+                    && crate::nlu::entities::mention_score(&excluded, name) >= 0.99;
+                let kept_by_options = by_options
+                    && !excluded.is_empty()
+                    && distinct_options_named(&excluded, unit, &same);
+                let not_the_only = only
+                    && by_options
+                    && !distinct_options_named(&wanted, unit, &same)
+                    && same
+                        .iter()
+                        .any(|t| distinct_options_named(&wanted, t, &same));
+                !(kept_by_name || kept_by_options || not_the_only)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        // "two of the same t-shirt … return one of them": one unit of identical ones.
+        let mut picked = picked;
+        let said = spaced_words(&format!("{text} {}", u.text));
+        if [" one of them ", " one of the ", " just one ", " only one "]
+            .iter()
+            .any(|w| said.contains(w))
+        {
+            let mut seen = std::collections::HashSet::new();
+            picked.retain(|id| seen.insert(id.clone()));
+        }
         if goal.items != picked {
             goal.items = picked;
             goal.new_items.clear();
@@ -2715,6 +3050,10 @@ impl Dialogue<'_, '_> {
                 .call_value("get_product_details", json!({"product_id": pid}))
                 .await;
             let mut best: Vec<(f32, String)> = Vec::new();
+            // "red, not blue", "white instead of blue": the options not wanted don't count.
+            let (wanted, _) = crate::nlu::entities::split_excluded_options(text);
+            let named = |o: &str| crate::nlu::entities::mention_score(&wanted, o) >= 0.99;
+            let lower = spaced_words(text);
             for (id, v) in product["variants"].as_object().into_iter().flatten() {
                 if id == old.as_str() || v["available"] != true {
                     continue;
@@ -2733,15 +3072,31 @@ impl Dialogue<'_, '_> {
                     .collect();
                 // Only options that differ from the current item count as "named".
                 let changed: Vec<&String> = opts.iter().filter(|o| !old_opts.contains(o)).collect();
-                let hits = changed
-                    .iter()
-                    .filter(|o| crate::nlu::entities::mention_score(text, o) >= 0.99)
+                // "the one without backlight": the option's "none".
+                let hits = v["options"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(key, x)| x.as_str().map(|x| (key, x)))
+                    .filter(|(_, x)| !old_opts.iter().any(|o| o == x))
+                    .filter(|(key, x)| named(x) || none_named(&lower, key, x))
                     .count();
-                if hits > 0 {
-                    best.push((
-                        hits as f32 - 0.01 * (changed.len() - hits) as f32,
-                        id.clone(),
-                    ));
+                // "same small fleece", "still size L": a variant that changes an
+                // option the customer restated, to a value not named, is not it.
+                let kept_changed = item["options"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(key, was)| {
+                        let now = v["options"][key.as_str()].as_str().unwrap_or_default();
+                        was.as_str()
+                            .is_some_and(|w| w != now && named(w) && !named(now))
+                    })
+                    .count();
+                let score =
+                    hits as f32 - kept_changed as f32 - 0.01 * (changed.len() - hits) as f32;
+                if hits > 0 && score > 0.0 {
+                    best.push((score, id.clone()));
                 }
             }
             best.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -3116,6 +3471,7 @@ mod tests {
     #[test]
     fn all_means_the_whole_order_only_as_a_word() {
         assert!(means_all("all of them please"));
+        assert!(!means_all("the helmet in white. That's everything."));
         assert!(means_all("return everything"));
         assert!(means_all("the whole order"));
         assert!(means_all("All"));
@@ -3217,6 +3573,77 @@ mod tests {
         assert!(loyalty_summary(&none).contains("doesn't run a points program"));
         assert_eq!(thousands(1_000_000), "1,000,000");
         assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn a_clause_that_only_tells_about_an_order_asks_nothing() {
+        assert!(!asks_about_order("I've got two orders on the way."));
+        assert!(!asks_about_order(
+            "my order with the vacuum has two beige fleece pet beds."
+        ));
+        assert!(asks_about_order("is that still pending?"));
+        assert!(asks_about_order(
+            "if it already shipped just give me the tracking number"
+        ));
+        assert!(names_a_task("cancel the e-reader one"));
+        assert!(!names_a_task(
+            "dont need the e-reader anymore, got one for xmas"
+        ));
+    }
+
+    #[test]
+    fn a_clause_about_it_is_about_the_order_before() {
+        assert!(refers_back(
+            "if it already shipped just give me the tracking number"
+        ));
+        assert!(!refers_back("whats the tracking number of my other order"));
+        assert!(!refers_back("track #W1234567"));
+    }
+
+    #[test]
+    fn without_an_option_names_its_none_value() {
+        let said = spaced_words("could it be the one without backlight? still clicky");
+        assert!(none_named(&said, "backlight", "none"));
+        assert!(!none_named(&said, "backlight", "white"));
+        assert!(!none_named(&said, "size", "none"));
+    }
+
+    #[test]
+    fn another_persons_email_names_another_account() {
+        let own = "olivia.garcia6676@example.com";
+        assert!(names_another_account(
+            &["mason.kovacs6466@example.com".to_string()],
+            own
+        ));
+        assert!(!names_another_account(
+            &["Olivia.Garcia6676@example.com".to_string()],
+            own
+        ));
+        assert!(!names_another_account(&[], own));
+    }
+
+    #[test]
+    fn wrong_one_i_meant_the_other_order_points_elsewhere() {
+        assert!(points_elsewhere(
+            "oh wait sorry, wrong one!! the grill stays. i meant the order with the e-reader"
+        ));
+        assert!(!points_elsewhere("yes that one"));
+        assert!(!points_elsewhere("wrong one"));
+    }
+
+    #[test]
+    fn units_of_one_product_are_told_apart_by_options_only_they_have() {
+        let grey = json!({"item_id": "1", "name": "Backpack", "options": {"color": "grey", "material": "polyester"}});
+        let green = json!({"item_id": "2", "name": "Backpack", "options": {"color": "green", "material": "leather"}});
+        let same = [&grey, &green];
+        assert!(distinct_options_named("the grey one", &grey, &same));
+        assert!(!distinct_options_named("the grey one", &green, &same));
+        assert!(distinct_options_named(
+            "only the green leather one",
+            &green,
+            &same
+        ));
+        assert!(!distinct_options_named("the backpack", &grey, &same));
     }
 
     #[test]

@@ -649,6 +649,7 @@ impl Agent {
             cancel_reasons: tuning.cancel_reasons.as_deref(),
             confidence: u.confidence,
             customer_cache: None,
+            refused: false,
         };
         dialogue.respond(text, u).await
     }

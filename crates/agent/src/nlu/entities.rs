@@ -670,9 +670,17 @@ fn address(text: &str) -> Option<AddressParts> {
         .trim()
         .trim_end_matches(',')
         .trim();
+    // "1451 Pearl Street, not 1415. Apt 3, …": the corrected-away part is no
+    // address line.
     let parts: Vec<&str> = body
         .split(',')
         .map(str::trim)
+        .map(|p| match p.get(..4) {
+            Some(head) if head.eq_ignore_ascii_case("not ") => {
+                p.split_once('.').map(|(_, rest)| rest.trim()).unwrap_or("")
+            }
+            _ => p,
+        })
         .filter(|p| !p.is_empty())
         .collect();
     let (address1, address2, city) = if parts.len() >= 2 {
@@ -881,7 +889,13 @@ pub fn split_order_context(text: &str) -> (String, String) {
     ];
     // A clause of its own starts after the list: "… with the watch and the
     // dumbbells i want to return the t-shirt".
-    const CLAUSE_STARTS: [&str; 14] = [
+    const CLAUSE_STARTS: [&str; 20] = [
+        " - ",
+        " -- ",
+        " theres ",
+        " there's ",
+        " there is ",
+        " there are ",
         " i ",
         " i'd ",
         " i'm ",
@@ -902,7 +916,7 @@ pub fn split_order_context(text: &str) -> (String, String) {
         .filter_map(|c| lower.find(c).map(|i| (i, *c)))
         .min_by_key(|(i, _)| *i)
     else {
-        return (String::new(), lower);
+        return named_orders(&lower);
     };
     let start = at + cue.len();
     let tail = &lower[start..];
@@ -939,6 +953,55 @@ pub fn split_order_context(text: &str) -> (String, String) {
     let context = tail[..end].trim().to_string();
     let rest = format!("{} {}", &lower[..at], &tail[end..]);
     (context, rest)
+}
+
+/// "from my smartphone order", "in my espresso machine order": the words
+/// between "my" and "order" name the order, not the items. Returns (those
+/// words, the text without them).
+fn named_orders(lower: &str) -> (String, String) {
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let mut context = Vec::new();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let end = (i + 2..(i + 5).min(words.len()))
+            .find(|&j| words[j].trim_matches(|c: char| !c.is_alphanumeric()) == "order");
+        match end {
+            Some(j)
+                if words[i] == "my"
+                    && words[i + 1..j]
+                        .iter()
+                        .all(|w| w.chars().all(|c| c.is_alphanumeric() || c == '-'))
+                    && !words[i + 1..j].iter().any(|w| {
+                        matches!(
+                            *w,
+                            "pending"
+                                | "delivered"
+                                | "last"
+                                | "latest"
+                                | "other"
+                                | "recent"
+                                | "first"
+                                | "second"
+                                | "new"
+                                | "old"
+                                | "whole"
+                                | "entire"
+                        )
+                    }) =>
+            {
+                context.extend_from_slice(&words[i + 1..j]);
+                rest.push("my");
+                rest.push(words[j]);
+                i = j + 1;
+            }
+            _ => {
+                rest.push(words[i]);
+                i += 1;
+            }
+        }
+    }
+    (context.join(" "), rest.join(" "))
 }
 
 /// The share of `candidate`'s words that `text` mentions (case-, hyphen- and
@@ -994,8 +1057,9 @@ pub fn phrase_score(text: &str, phrase: &str) -> f32 {
 /// Cues after which what is named is being excluded or kept, not chosen:
 /// "keep the kettle", "forget the exchange" (and "not the kettle", see
 /// [`split_excluded`]).
-const EXCLUDING_CUES: [&str; 8] = [
+const EXCLUDING_CUES: [&str; 9] = [
     "keep",
+    "keeping",
     "forget",
     "instead of",
     "rather than",
@@ -1005,15 +1069,50 @@ const EXCLUDING_CUES: [&str; 8] = [
     "without",
 ];
 
+/// Words after an item that keep it as it is ("the grill stays", "the navy
+/// one is fine", "leave the mouse alone", "keep the tactile one as is").
+const KEPT_AFTER: [&str; 10] = [
+    " stays ",
+    " stay ",
+    " can stay ",
+    " is fine ",
+    " are fine ",
+    " alone ",
+    " as is ",
+    " as it is ",
+    " is ok ",
+    " stays as ",
+];
+
 /// Splits `text` into what it asks for and what it excludes: a phrase after
 /// an [`EXCLUDING_CUES`] word or "not the/my/…", up to the next comma, full
 /// stop, "and" or "but", is excluded. "it's the earbuds, not the kettle. keep the kettle" gives
 /// ("it's the earbuds", "the kettle the kettle").
 pub fn split_excluded(text: &str) -> (String, String) {
+    split_excluding(text, true)
+}
+
+/// [`split_excluded`] for choosing options ("red, not blue", "white instead
+/// of blue"): words after an option ("red is fine") choose it, so only cues
+/// before a phrase exclude.
+pub fn split_excluded_options(text: &str) -> (String, String) {
+    split_excluding(text, false)
+}
+
+fn split_excluding(text: &str, kept_after: bool) -> (String, String) {
     let text = bounded(text).to_lowercase();
     let mut wanted = String::new();
     let mut excluded = String::new();
     for piece in text.split([',', '.', ';', '!', '?', '\n']) {
+        // "the large one stays beige", "the navy one is fine", "leave the
+        // RGB one alone": kept by words after it, so the whole piece is.
+        let spaced = format!(" {} ", piece.replace(['(', ')'], " "));
+        if kept_after && KEPT_AFTER.iter().any(|k| spaced.contains(k)) {
+            excluded.push_str(piece);
+            excluded.push(' ');
+            wanted.push(' ');
+            continue;
+        }
         let words: Vec<&str> = piece.split_whitespace().collect();
         let mut out = true;
         let mut i = 0;
@@ -1034,7 +1133,8 @@ pub fn split_excluded(text: &str) -> (String, String) {
                     "the" | "my" | "that" | "this" | "those" | "these" | "a" | "an" | "your"
                 )
             });
-            if EXCLUDING_CUES.contains(&w) || (w == "not" && determiner) {
+            // "…, not blue": a piece that starts with "not" names what is not wanted.
+            if EXCLUDING_CUES.contains(&w) || (w == "not" && (determiner || i == 0)) {
                 out = false;
                 i += 1;
                 continue;
@@ -1042,7 +1142,22 @@ pub fn split_excluded(text: &str) -> (String, String) {
             // "keep the watch and the dumbbells": a list goes on being excluded;
             // "and return the rest" starts what is wanted again.
             let listing = w == "and" && determiner;
-            if matches!(w, "but" | "just" | "only" | "instead" | "and") && !listing {
+            // "instead of returning it could i exchange it …": a new clause
+            // ends what is excluded.
+            if matches!(
+                w,
+                "but"
+                    | "just"
+                    | "only"
+                    | "instead"
+                    | "and"
+                    | "i"
+                    | "could"
+                    | "can"
+                    | "would"
+                    | "please"
+            ) && !listing
+            {
                 out = true;
             }
             let target = if out { &mut wanted } else { &mut excluded };
@@ -1412,6 +1527,77 @@ mod tests {
             wanted.contains("lamp") && excluded.is_empty(),
             "plain 'not' excludes nothing"
         );
+    }
+
+    #[test]
+    fn a_corrected_away_street_number_is_no_address_line() {
+        let a = extract("sorry, typo: it is 1451 Pearl Street, not 1415. Apt 3, Boulder, CO 80302")
+            .address
+            .unwrap();
+        assert_eq!(a.address1, "1451 Pearl Street");
+        assert_eq!(a.address2, "Apt 3");
+        assert_eq!(a.city, "Boulder");
+    }
+
+    #[test]
+    fn an_item_kept_by_words_after_it_is_excluded() {
+        let (wanted, excluded) =
+            split_excluded("the small one i want in grey instead. the large one stays beige");
+        assert!(
+            wanted.contains("small") && !wanted.contains("large"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("large"), "{excluded}");
+        let (wanted, excluded) =
+            split_excluded("make the white one wireless, leave the RGB one alone");
+        assert!(
+            wanted.contains("white") && !wanted.contains("rgb"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("rgb"), "{excluded}");
+        let (_, excluded) = split_excluded("only the green leather one. i'm keeping the grey one");
+        assert!(excluded.contains("grey"), "{excluded}");
+        let (wanted, excluded) = split_excluded(
+            "actually instead of returning it could i exchange it for the linear one",
+        );
+        assert!(
+            wanted.contains("linear") && excluded.contains("returning"),
+            "{wanted}"
+        );
+        // For options, "red is fine" chooses red; "not blue" still excludes.
+        let (wanted, excluded) = split_excluded_options("make that red, not blue. red is fine");
+        assert!(
+            wanted.contains("red") && !wanted.contains("blue"),
+            "{wanted}"
+        );
+        assert!(excluded.contains("blue"), "{excluded}");
+    }
+
+    #[test]
+    fn products_between_my_and_order_name_the_order() {
+        let (context, rest) =
+            split_order_context("return the jigsaw puzzle from my smartphone order, please");
+        assert_eq!(context, "smartphone");
+        assert!(
+            rest.contains("jigsaw puzzle") && !rest.contains("smartphone"),
+            "{rest}"
+        );
+        let (context, _) = split_order_context("cancel my pending order");
+        assert_eq!(context, "");
+    }
+
+    #[test]
+    fn a_dash_or_there_is_ends_the_products_that_identify_an_order() {
+        let (context, rest) = split_order_context(
+            "my pending order with the office chair - the keyboard, could it be the one without backlight?",
+        );
+        assert_eq!(context, "the office chair");
+        assert!(rest.contains("keyboard"), "{rest}");
+        let (context, rest) = split_order_context(
+            "on my pending order with the vacuum and the action camera theres 2 gaming mice. make the white one wireless",
+        );
+        assert_eq!(context, "the vacuum and the action camera");
+        assert!(rest.contains("gaming mice"), "{rest}");
     }
 
     #[test]

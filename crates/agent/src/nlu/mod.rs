@@ -154,6 +154,124 @@ fn strip_connector(clause: &str) -> &str {
     clause
 }
 
+/// The task a clause's first verb names ("cancel the e-reader one",
+/// "please return the mat"), for verbs that name one task only.
+pub fn leading_task(clause: &str) -> Option<Intent> {
+    let lower = clause.to_lowercase();
+    let mut rest = lower.trim_start();
+    for lead in [
+        "please ",
+        "pls ",
+        "i want to ",
+        "i'd like to ",
+        "i would like to ",
+        "i need to ",
+        "can you ",
+        "could you ",
+        "just ",
+        "and ",
+        "also ",
+    ] {
+        rest = rest.strip_prefix(lead).unwrap_or(rest);
+    }
+    match rest.split([' ', ',']).next().unwrap_or("") {
+        "cancel" => Some(Intent::CancelOrder),
+        "return" => Some(Intent::ReturnItems),
+        "exchange" | "swap" => Some(Intent::ExchangeItems),
+        "track" => Some(Intent::TrackOrder),
+        _ => None,
+    }
+}
+
+/// The message is about an order the customer already placed ("my order
+/// with the camera", "i placed an order by mistake", "in my camera order")
+/// and asks to buy nothing more ("buy", "purchase", "order another").
+pub fn about_placed_order(text: &str) -> bool {
+    let lower = format!(
+        " {} ",
+        text.to_lowercase()
+            .replace(|c: char| !c.is_alphanumeric() && c != '\'', " ")
+    );
+    let buying = [
+        " buy ",
+        " purchase ",
+        " order another ",
+        " order a ",
+        " order an ",
+        " order one ",
+        " order more ",
+        " place an order ",
+        " place a new order ",
+        " want to order ",
+        " like to order ",
+        " reorder ",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    if buying {
+        return false;
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    // "my order", "my pending order", "my camera order", "the order with …".
+    let possessed = words.iter().enumerate().any(|(i, w)| {
+        matches!(*w, "order" | "orders")
+            && words[i.saturating_sub(3)..i]
+                .iter()
+                .any(|x| matches!(*x, "my" | "the" | "our" | "this" | "that"))
+    });
+    possessed
+        || [
+            " placed an order ",
+            " placed the order ",
+            " placed this order ",
+            " i ordered ",
+            " was ordered ",
+            " were ordered ",
+            " ordered it ",
+            " ordered them ",
+            " ordered by mistake ",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// What a message about a placed order asks instead of buying: a change of
+/// its address when it gives one, a cancellation when it gives a cancel
+/// reason, else the classifier's next task intent (none: `None`).
+fn instead_of_buying(entities: &Entities, alternatives: &[(Intent, f32)]) -> Option<(Intent, f32)> {
+    const TASKS: [Intent; 9] = [
+        Intent::OrderStatus,
+        Intent::TrackOrder,
+        Intent::CancelOrder,
+        Intent::ReturnItems,
+        Intent::ExchangeItems,
+        Intent::ModifyItems,
+        Intent::ModifyOrderAddress,
+        Intent::ModifyPayment,
+        Intent::ChangeDefaultAddress,
+    ];
+    let best = |wanted: Intent| {
+        alternatives
+            .iter()
+            .find(|(i, _)| *i == wanted)
+            .map(|(_, p)| *p)
+            .unwrap_or(0.0)
+    };
+    if entities.address.is_some() {
+        return Some((
+            Intent::ModifyOrderAddress,
+            best(Intent::ModifyOrderAddress).max(0.5),
+        ));
+    }
+    if entities.cancel_reason.is_some() {
+        return Some((Intent::CancelOrder, best(Intent::CancelOrder).max(0.5)));
+    }
+    alternatives
+        .iter()
+        .find(|(i, p)| TASKS.contains(i) && *p >= 0.1)
+        .map(|(i, p)| (*i, p.max(0.5)))
+}
+
 /// The intent classifier trained on the project's corpus, plus entity extraction.
 pub struct Nlu {
     classifier: TextClassifier,
@@ -217,15 +335,45 @@ impl Nlu {
                 }
             }
         }
+        // "i placed an order by mistake", "the order with the camera should
+        // go to …": a message about an order already placed buys nothing.
+        if intent == Intent::Buy
+            && about_placed_order(text)
+            && let Some((other, p)) = instead_of_buying(&entities, &alternatives)
+        {
+            intent = other;
+            confidence = confidence.max(p);
+        }
         let parts = clauses(text);
         let requests = if parts.len() > 1 {
             parts
                 .into_iter()
                 .map(|c| {
                     let p = self.classifier.predict(&c);
+                    let mut intent = Intent::parse(&p.label).unwrap_or(Intent::OutOfScope);
+                    let mut confidence = p.confidence;
+                    if intent == Intent::Buy && about_placed_order(&c) {
+                        let alternatives: Vec<(Intent, f32)> = p
+                            .alternatives
+                            .iter()
+                            .filter_map(|(l, q)| Intent::parse(l).map(|i| (i, *q)))
+                            .collect();
+                        (intent, confidence) =
+                            instead_of_buying(&entities::extract(&c), &alternatives)
+                                // A clause that only tells about the order is no request.
+                                .unwrap_or((Intent::OutOfScope, 0.0));
+                    }
+                    // "cancel the e-reader one, …": a clause led by a task verb
+                    // asks for that task when the classifier is unsure.
+                    if let Some(verb) = leading_task(&c)
+                        && verb != intent
+                        && confidence < 0.6
+                    {
+                        (intent, confidence) = (verb, 0.6);
+                    }
                     Request {
-                        intent: Intent::parse(&p.label).unwrap_or(Intent::OutOfScope),
-                        confidence: p.confidence,
+                        intent,
+                        confidence,
                         text: c,
                     }
                 })
@@ -267,6 +415,47 @@ mod tests {
             clauses("update my account and please send my order there too").len(),
             2
         );
+    }
+
+    #[test]
+    fn a_clause_led_by_a_task_verb_names_that_task() {
+        assert_eq!(
+            leading_task("cancel the e-reader one, the jacket one can stay."),
+            Some(Intent::CancelOrder)
+        );
+        assert_eq!(
+            leading_task("please return the mat"),
+            Some(Intent::ReturnItems)
+        );
+        assert_eq!(leading_task("the grill stays"), None);
+        let u = Nlu::builtin().understand(
+            "I've got two orders on the way. cancel the e-reader one, the jacket + thermostat one can stay.",
+        );
+        assert_eq!(u.requests[1].intent, Intent::CancelOrder);
+    }
+
+    #[test]
+    fn a_message_about_an_order_already_placed_is_no_purchase() {
+        assert!(about_placed_order(
+            "i placed an order by mistake (the one with the smartphone and the two tea kettles)"
+        ));
+        assert!(about_placed_order(
+            "the order with the digital camera should go to 77 Ocean Drive"
+        ));
+        assert!(about_placed_order("two black t-shirts in my camera order"));
+        assert!(!about_placed_order("i want to buy a tea kettle"));
+        assert!(!about_placed_order(
+            "can i order another one like my last order"
+        ));
+        let nlu = Nlu::builtin();
+        let u = nlu.understand(
+            "my order with the smartphone, the speaker and the air purifier needs to go to 4500 La Jolla Village Drive, Apt 210, San Diego, CA 92122",
+        );
+        assert_ne!(u.intent, Intent::Buy);
+        let u = nlu.understand(
+            "i placed an order by mistake (the one with the smartphone and the two tea kettles). pls cancel it",
+        );
+        assert!(u.requests.iter().all(|r| r.intent != Intent::Buy));
     }
 
     #[test]
