@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod pricing;
 mod settings;
 mod state;
+mod tenant_webhooks;
 mod webhooks;
 
 pub use app::{Application, install_tls_provider, load_intent_model};

@@ -9,7 +9,7 @@ use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
     ApiKeyStore, AuditStore, BehaviorStore, DashboardStore, EventStore, IdempotencyStore,
-    OperatorStore, OutboxStore, PricingStore, SqlStore, TenantStore,
+    OperatorStore, OutboxStore, PricingStore, SettingsStore, SqlStore, TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -32,6 +32,7 @@ pub trait Platform:
     + OperatorStore
     + DashboardStore
     + BehaviorStore
+    + SettingsStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }

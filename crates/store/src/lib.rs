@@ -26,6 +26,7 @@ mod platform;
 mod pricing;
 mod retail;
 mod secrets;
+mod settings;
 #[doc(hidden)]
 pub mod testing;
 mod turn_writer;
@@ -49,3 +50,6 @@ pub use pricing::{
     DemandUpdate, NewPriceChange, PriceApproval, PriceHistoryEntry, PricedItem, PricingStore, Sale,
 };
 pub use secrets::SecretsKey;
+pub use settings::{
+    OperatorChange, OperatorChanged, SettingsStore, TenantLlm, WebhookEndpoint,
+};

@@ -15,6 +15,7 @@ mod overview;
 pub mod palette;
 mod pricing;
 pub mod session;
+mod settings;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -216,6 +217,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/dashboard/settings/keys/{id}/revoke",
             post(keys::revoke_key),
         )
+        .merge(settings::router())
         .route_layer(from_fn_with_state(state, session::csrf_guard))
         .layer(from_fn(security_headers))
 }
@@ -248,9 +250,7 @@ impl PageCtx {
             ("/dashboard/inbox", "Inbox"),
             ("/dashboard/pricing", "Pricing"),
         ];
-        if s.can(Role::Admin) {
-            tabs.push(("/dashboard/settings/keys", "Keys"));
-        }
+        tabs.push(("/dashboard/settings", "Settings"));
         Self {
             title: title.into(),
             email: s.operator.email.clone(),

@@ -13,6 +13,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hc_domain::Role;
 use serde_json::json;
@@ -175,6 +177,63 @@ impl Ui {
         assert_eq!(url.path(), "/dashboard", "signed in as {email}: {}", self.source().await);
     }
 
+    /// One press of Tab, sent to whatever has focus (not to an element).
+    async fn tab(&self) {
+        let key: char = Key::Tab.into();
+        let press = KeyActions::new("keyboard".to_string())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.c.perform_actions(press).await.unwrap();
+    }
+
+    /// Keyboard-only walk of the current page: Tab from the top reaches every
+    /// visible, enabled control (links, buttons, fields) and each one shows
+    /// a focus ring of at least 2 px when it has focus.
+    async fn keyboard_walk(&self, page: &str) {
+        let n = self
+            .c
+            .execute(
+                "const els = [...document.querySelectorAll('a[href], button, input, select, \
+                 textarea, summary, [tabindex]')].filter(e => e.tabIndex >= 0 && !e.disabled \
+                 && e.type !== 'hidden' && e.getClientRects().length > 0); \
+                 els.forEach((e, i) => e.setAttribute('data-walk', String(i))); \
+                 document.activeElement && document.activeElement.blur(); \
+                 window.scrollTo(0, 0); return els.length;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap() as usize;
+        assert!(n > 0, "{page}: no controls");
+        let mut seen = vec![false; n];
+        for _ in 0..n + 8 {
+            self.tab().await;
+            let f = self
+                .c
+                .execute(
+                    "const e = document.activeElement; if (!e || e === document.body) return null; \
+                     const s = getComputedStyle(e); return [e.getAttribute('data-walk'), \
+                     s.outlineStyle, parseFloat(s.outlineWidth), e.tagName, \
+                     e.id || (e.textContent || '').trim().slice(0, 40)];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let Some(f) = f.as_array() else { continue };
+            let what = format!("{page}: {} {}", f[3], f[4]);
+            assert!(
+                f[1] != "none" && f[2].as_f64().unwrap_or(0.0) >= 2.0,
+                "{what} has no visible focus ring: {f:?}"
+            );
+            if let Some(i) = f[0].as_str().and_then(|i| i.parse::<usize>().ok()) {
+                seen[i] = true;
+            }
+        }
+        let missed: Vec<usize> = (0..n).filter(|i| !seen[*i]).collect();
+        assert!(missed.is_empty(), "{page}: controls {missed:?} of {n} never got focus from Tab");
+    }
+
     async fn wait_for(&self, what: &str, mut check: impl AsyncFnMut() -> bool) {
         for _ in 0..50 {
             if check().await {
@@ -200,6 +259,87 @@ async fn pending_approval(app: &TestApp) -> String {
         .as_i64()
         .expect("a queued change")
         .to_string()
+}
+
+const LLM_KEY: &str = "sk-browser-test-0123456789";
+
+/// Every settings screen: shown, walked with the keyboard, photographed, and
+/// changed from the browser (bad input answered next to the field first).
+async fn settings_screens(ui: &Ui, app: &TestApp) {
+    ui.go("/dashboard/settings").await;
+    ui.shoot("settings").await;
+    ui.keyboard_walk("settings").await;
+
+    // Users: add an operator; the password is shown once.
+    ui.go("/dashboard/settings/users").await;
+    ui.fill("#user-email", "not an email").await;
+    ui.click("#add-user").await;
+    assert!(ui.text("#email-error").await.contains("email"));
+    ui.fill("#user-email", "new.agent@shop.example").await;
+    ui.click("#add-user").await;
+    assert_eq!(ui.text("#new-password").await.len(), 24);
+    assert!(ui.text("#users").await.contains("new.agent@shop.example"));
+    ui.shoot("settings-users").await;
+    ui.keyboard_walk("settings-users").await;
+
+    // Brand voice and policy: a bad number gets its message, then a save
+    // reaches the settings the agent reads.
+    ui.go("/dashboard/settings/agent").await;
+    ui.fill("#max-failures", "11").await;
+    ui.fill("#brand", "Acme <b>Outdoor</b>").await;
+    ui.click("#save-agent").await;
+    assert!(ui.text("#failures-error").await.contains("1 to 10"));
+    assert!(ui.text("#brand-error").await.contains("HTML"));
+    // Shown back as typed, as text: no element was made of it.
+    let typed = ui.c.find(Locator::Css("#brand")).await.unwrap();
+    assert_eq!(
+        typed.prop("value").await.unwrap().as_deref(),
+        Some("Acme <b>Outdoor</b>")
+    );
+    assert!(!ui.has("main b").await, "markup from the form became an element");
+    ui.fill("#max-failures", "4").await;
+    ui.fill("#brand", "Acme Outdoor").await;
+    ui.click("#save-agent").await;
+    assert!(ui.text("#done").await.contains("Saved"));
+    let s = app.get("/v1/settings", app.key(Role::Admin)).await;
+    assert_eq!(s.body["brand"], "Acme Outdoor", "{}", s.body);
+    assert_eq!(s.body["escalation"]["max_failures"], 4);
+    ui.shoot("settings-agent").await;
+    ui.keyboard_walk("settings-agent").await;
+
+    // LLM provider: the key is stored, never shown back.
+    ui.go("/dashboard/settings/llm").await;
+    ui.fill("#model", "gpt-4o-mini").await;
+    ui.fill("#api-key", LLM_KEY).await;
+    ui.click("#save-llm").await;
+    assert_eq!(ui.text("#llm-key").await, "set");
+    assert!(!ui.source().await.contains(LLM_KEY));
+    ui.shoot("settings-llm").await;
+    ui.keyboard_walk("settings-llm").await;
+
+    // Knowledge base: create an article, see it listed.
+    ui.go("/dashboard/settings/knowledge").await;
+    ui.fill("#article-title", "Gift wrapping").await;
+    ui.fill("#article-tags", "gifts, wrapping").await;
+    ui.fill("#article-body", "We wrap any order for $5. Choose it at checkout.").await;
+    ui.click("#create-article").await;
+    assert!(ui.text("#done").await.contains("Saved"));
+    ui.shoot("settings-article").await;
+    ui.keyboard_walk("settings-article").await;
+    ui.go("/dashboard/settings/knowledge").await;
+    assert!(ui.text("#articles").await.contains("Gift wrapping"));
+    ui.shoot("settings-knowledge").await;
+    ui.keyboard_walk("settings-knowledge").await;
+
+    // Webhooks: add an endpoint; its secret is shown once.
+    ui.go("/dashboard/settings/webhooks").await;
+    ui.fill("#webhook-url", "http://127.0.0.1:9/hook").await;
+    ui.fill("#webhook-description", "browser test").await;
+    ui.click("#add-webhook").await;
+    assert!(ui.text("#new-secret").await.starts_with("whsec_"));
+    assert!(ui.text("#endpoints").await.contains("http://127.0.0.1:9/hook"));
+    ui.shoot("settings-webhooks").await;
+    ui.keyboard_walk("settings-webhooks").await;
 }
 
 #[tokio::test]
@@ -232,6 +372,8 @@ async fn the_dashboard_works_in_a_real_browser() {
 
     ui.go("/dashboard/login").await;
     ui.shoot("sign-in").await;
+    ui.keyboard_walk("sign-in").await;
+    ui.go("/dashboard/login").await;
     // Keyboard: the first Tab reaches the skip link.
     ui.c.find(Locator::Css("body"))
         .await
@@ -255,26 +397,18 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(ui.has("figure.chart svg").await);
     ui.shoot("overview").await;
 
-    // Keyboard walk of the overview: Tab moves through the controls in order
-    // and every stop is a link, button or form field.
+    // Keyboard walk of every page (more below): each control reachable, each focus visible.
     ui.go("/dashboard").await;
-    let body = ui.c.find(Locator::Css("body")).await.unwrap();
-    for _ in 0..12 {
-        body.send_keys("\u{E004}").await.unwrap();
-        let e = ui.c.active_element().await.unwrap();
-        let tag = e.tag_name().await.unwrap().to_lowercase();
-        assert!(
-            ["a", "button", "input", "select", "textarea", "summary"].contains(&tag.as_str()),
-            "focus on a {tag}"
-        );
-    }
+    ui.keyboard_walk("overview").await;
 
     // The inbox, the conversation, take over and reply.
     ui.go("/dashboard/inbox").await;
     assert!(ui.source().await.contains(&conv));
     ui.shoot("inbox").await;
+    ui.keyboard_walk("inbox").await;
     ui.go("/dashboard/conversations").await;
     ui.shoot("conversations").await;
+    ui.keyboard_walk("conversations").await;
     ui.go(&format!("/dashboard/conversations/{conv}")).await;
     ui.click("#take-over").await;
     assert!(ui.text("#assigned").await.contains("owner@shop.example"));
@@ -282,6 +416,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     ui.click("#send-reply").await;
     assert_eq!(ui.text("#done").await, "Reply sent.");
     ui.shoot("conversation").await;
+    ui.keyboard_walk("conversation").await;
     let t = app
         .get(&format!("/v1/conversations/{conv}"), app.key(Role::Viewer))
         .await;
@@ -292,6 +427,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     // Approve the price change.
     ui.go("/dashboard/pricing").await;
     ui.shoot("pricing").await;
+    ui.keyboard_walk("pricing").await;
     ui.click(&format!("#approval-{approval}")).await;
     ui.click("#approve-selected").await;
     assert!(ui.text("#outcomes").await.contains("Approved 2000000001"));
@@ -316,10 +452,13 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(secret.starts_with("hc_"));
     assert_eq!(app.get("/v1/stats", &secret).await.status, 200);
     ui.shoot("keys").await;
+    ui.keyboard_walk("keys").await;
     ui.go("/dashboard/settings/keys").await;
     ui.click("button[aria-label='Revoke key browser test']").await;
     assert!(ui.text("#done").await.contains("Key revoked"));
     assert_eq!(app.get("/v1/stats", &secret).await.status, 401);
+
+    settings_screens(&ui, &app).await;
 
     // Live activity arrives without a reload.
     ui.go("/dashboard/live").await;
@@ -333,6 +472,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     })
     .await;
     ui.shoot("live").await;
+    ui.keyboard_walk("live").await;
 
     // A viewer sees but has nothing to press, and cannot open the keys.
     ui.sign_in("shop", "viewer@shop.example").await;
@@ -342,6 +482,14 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(!ui.has("#approve-selected").await);
     ui.go("/dashboard/settings/keys").await;
     assert!(ui.text("#error-message").await.contains("admin role"));
+    for page in ["users", "agent", "llm", "knowledge", "webhooks"] {
+        ui.go(&format!("/dashboard/settings/{page}")).await;
+        assert!(ui.has("#read-only").await, "{page}");
+        let buttons = ui.c.find_all(Locator::Css("main button")).await.unwrap();
+        assert!(buttons.is_empty(), "{page}: a viewer has a button to press");
+    }
+    ui.go("/dashboard/settings/llm").await;
+    assert!(!ui.source().await.contains(LLM_KEY));
 
     // Another tenant never sees this one's conversations.
     ui.sign_in("other", "owner@other.example").await;
@@ -350,9 +498,21 @@ async fn the_dashboard_works_in_a_real_browser() {
     let list = ui.source().await;
     assert!(!list.contains(&conv) && !list.contains(&second));
     ui.go(&format!("/dashboard/conversations/{conv}")).await;
-    assert!(ui.text("#error-message").await.contains("not found"));
+    assert!(ui.text("#error-message").await.contains("No such conversation"));
     ui.go("/dashboard/inbox").await;
     assert!(!ui.source().await.contains(&conv));
+    // Nor its operators, articles, webhooks or LLM key.
+    for (page, theirs) in [
+        ("users", "owner@shop.example"),
+        ("knowledge", "Gift wrapping"),
+        ("webhooks", "127.0.0.1:9/hook"),
+        ("agent", "Acme Outdoor"),
+    ] {
+        ui.go(&format!("/dashboard/settings/{page}")).await;
+        assert!(!ui.source().await.contains(theirs), "{page} shows {theirs}");
+    }
+    ui.go("/dashboard/settings/llm").await;
+    assert_eq!(ui.text("#llm-key").await, "not set");
 
     ui.c.close().await.unwrap();
     drop(driver);

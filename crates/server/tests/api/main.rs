@@ -5,10 +5,12 @@
 mod access;
 mod bad_input;
 mod behavior;
+mod browser;
 mod cart;
 mod channels;
 mod conversations;
 mod dashboard;
+mod dashboard_settings;
 mod events;
 mod fakes;
 mod helpers;
