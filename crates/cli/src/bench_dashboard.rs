@@ -55,10 +55,20 @@ impl Rng {
     }
 }
 
-fn conversation(t: &TenantId, i: usize, now: i64, rng: &mut Rng) -> Result<(Conversation, Vec<Message>)> {
+fn conversation(
+    t: &TenantId,
+    i: usize,
+    now: i64,
+    rng: &mut Rng,
+) -> Result<(Conversation, Vec<Message>)> {
     let created = now - rng.below(365 * DAY_MS as u64) as i64;
-    let channel = [Channel::Chat, Channel::Chat, Channel::Sms, Channel::Email, Channel::Voice]
-        [rng.below(5) as usize];
+    let channel = [
+        Channel::Chat,
+        Channel::Chat,
+        Channel::Sms,
+        Channel::Email,
+        Channel::Voice,
+    ][rng.below(5) as usize];
     let roll = rng.below(100);
     let status = match roll {
         0..70 => ConversationStatus::Resolved,
@@ -76,10 +86,17 @@ fn conversation(t: &TenantId, i: usize, now: i64, rng: &mut Rng) -> Result<(Conv
         status,
         customer: None,
         created_at_ms: created,
-        updated_at_ms: if status == ConversationStatus::Open { first } else { closed },
+        updated_at_ms: if status == ConversationStatus::Open {
+            first
+        } else {
+            closed
+        },
         first_response_at_ms: Some(first),
-        closed_at_ms: matches!(status, ConversationStatus::Resolved | ConversationStatus::Abandoned)
-            .then_some(closed),
+        closed_at_ms: matches!(
+            status,
+            ConversationStatus::Resolved | ConversationStatus::Abandoned
+        )
+        .then_some(closed),
         satisfaction: (status == ConversationStatus::Resolved && rng.below(3) == 0)
             .then(|| 3 + rng.below(3) as u8),
         escalation: (status == ConversationStatus::Escalated).then(|| Escalation {
@@ -106,7 +123,12 @@ fn conversation(t: &TenantId, i: usize, now: i64, rng: &mut Rng) -> Result<(Conv
     Ok((c, vec![m]))
 }
 
-async fn fill(store: &SqlStore, t: &TenantId, conversations: usize, events: usize) -> Result<Value> {
+async fn fill(
+    store: &SqlStore,
+    t: &TenantId,
+    conversations: usize,
+    events: usize,
+) -> Result<Value> {
     let now = now_ms();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let started = Instant::now();
@@ -133,7 +155,11 @@ async fn fill(store: &SqlStore, t: &TenantId, conversations: usize, events: usiz
                 let session = k / 20;
                 Ok(Event {
                     event_id: EventId::parse(format!("b{k}"))?,
-                    kind: if k % 4 == 0 { EventType::PageView } else { EventType::ProductView },
+                    kind: if k % 4 == 0 {
+                        EventType::PageView
+                    } else {
+                        EventType::ProductView
+                    },
                     timestamp_ms: now - 6 * DAY_MS + (k as i64 % (6 * DAY_MS / 1000)) * 1000,
                     session_id: SessionId::parse(format!("bs{session}"))?,
                     customer_id: None,
@@ -189,9 +215,12 @@ pub async fn dashboard_pages(
     requests: usize,
 ) -> Result<Value> {
     let dir = tempfile::tempdir()?;
-    let store = SqlStore::open(&sqlite_url(&dir.path().join("dashboard.db")), &settings.store)
-        .await?
-        .with_secrets_key(hc_store::SecretsKey::generate());
+    let store = SqlStore::open(
+        &sqlite_url(&dir.path().join("dashboard.db")),
+        &settings.store,
+    )
+    .await?
+    .with_secrets_key(hc_store::SecretsKey::generate());
     ensure_demo(&store).await?;
     let t = TenantId::parse(DEMO_TENANT)?;
     let filled = fill(&store, &t, conversations, events).await?;
@@ -239,12 +268,24 @@ pub async fn dashboard_pages(
     let escalated = "conv_bench00000000";
     let pages = vec![
         ("overview (14 days)", "/dashboard".to_string()),
-        ("overview (a year)", format!("/dashboard?from={year_ago}&to={today}")),
+        (
+            "overview (a year)",
+            format!("/dashboard?from={year_ago}&to={today}"),
+        ),
         ("live", "/dashboard/live".into()),
         ("conversations", "/dashboard/conversations".into()),
-        ("conversations (escalated)", "/dashboard/conversations?status=escalated".into()),
-        ("conversations (rating 5, a year)", format!("/dashboard/conversations?rating=5&from={year_ago}&to={today}")),
-        ("transcript", format!("/dashboard/conversations/{escalated}")),
+        (
+            "conversations (escalated)",
+            "/dashboard/conversations?status=escalated".into(),
+        ),
+        (
+            "conversations (rating 5, a year)",
+            format!("/dashboard/conversations?rating=5&from={year_ago}&to={today}"),
+        ),
+        (
+            "transcript",
+            format!("/dashboard/conversations/{escalated}"),
+        ),
         ("inbox", "/dashboard/inbox".into()),
         ("pricing", "/dashboard/pricing".into()),
         ("settings", "/dashboard/settings".into()),

@@ -306,10 +306,7 @@ pub(crate) async fn post_signed(
         .header("content-type", "application/json")
         .header("x-hc-event", event)
         .header("x-hc-delivery", d.id.to_string())
-        .header(
-            "x-hc-signature",
-            webhook_signature(secret, body.as_bytes()),
-        )
+        .header("x-hc-signature", webhook_signature(secret, body.as_bytes()))
         .body(body)
         .send()
         .await

@@ -50,6 +50,4 @@ pub use pricing::{
     DemandUpdate, NewPriceChange, PriceApproval, PriceHistoryEntry, PricedItem, PricingStore, Sale,
 };
 pub use secrets::SecretsKey;
-pub use settings::{
-    OperatorChange, OperatorChanged, SettingsStore, TenantLlm, WebhookEndpoint,
-};
+pub use settings::{OperatorChange, OperatorChanged, SettingsStore, TenantLlm, WebhookEndpoint};

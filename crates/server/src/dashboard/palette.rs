@@ -56,7 +56,9 @@ pub struct RuleColours {
 impl RuleColours {
     /// A rule of the navigation bar (dark background), not of page content.
     pub fn on_nav(&self) -> bool {
-        self.selector.contains("nav") || self.selector.contains("header.top") || self.selector.contains(".skip")
+        self.selector.contains("nav")
+            || self.selector.contains("header.top")
+            || self.selector.contains(".skip")
     }
 }
 
@@ -102,7 +104,12 @@ pub fn rules() -> Vec<RuleColours> {
                         let into = match prop {
                             "color" | "fill" => &mut r.text,
                             "background" | "background-color" => &mut r.background,
-                            p if p.starts_with("outline") || p.starts_with("border") || p == "stroke" => &mut r.marks,
+                            p if p.starts_with("outline")
+                                || p.starts_with("border")
+                                || p == "stroke" =>
+                            {
+                                &mut r.marks
+                            }
                             _ => continue,
                         };
                         into.extend(vars);
@@ -255,7 +262,12 @@ mod tests {
         assert!(checked >= 60, "only {checked} pairs checked");
         // The hand-kept lists above are a subset of what the stylesheet uses.
         for (fg, _) in TEXT_PAIRS {
-            assert!(rules.iter().any(|r| r.text.iter().any(|t| t == fg)) || *fg == "text" || *fg == "on-nav", "--{fg}");
+            assert!(
+                rules.iter().any(|r| r.text.iter().any(|t| t == fg))
+                    || *fg == "text"
+                    || *fg == "on-nav",
+                "--{fg}"
+            );
         }
     }
 

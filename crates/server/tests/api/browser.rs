@@ -84,7 +84,10 @@ async fn start_driver(path: &PathBuf) -> Driver {
         .spawn()
         .expect("start chromedriver");
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -125,14 +128,26 @@ impl Ui {
         self.c.source().await.unwrap()
     }
 
+    /// The text of the element, waiting up to 5 s for it to appear (a form
+    /// post's answer may still be loading).
     async fn text(&self, css: &str) -> String {
-        self.c
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        let mut last = None;
+        for _ in 0..50 {
+            match self.c.find(Locator::Css(css)).await {
+                Ok(e) => return e.text().await.unwrap(),
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{css}: {:?} on {}",
+            last,
+            self.c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default()
+        );
     }
 
     async fn has(&self, css: &str) -> bool {
@@ -174,7 +189,12 @@ impl Ui {
         self.fill("#password", PASSWORD).await;
         self.click("#sign-in").await;
         let url = self.c.current_url().await.unwrap();
-        assert_eq!(url.path(), "/dashboard", "signed in as {email}: {}", self.source().await);
+        assert_eq!(
+            url.path(),
+            "/dashboard",
+            "signed in as {email}: {}",
+            self.source().await
+        );
     }
 
     /// One press of Tab, sent to whatever has focus (not to an element).
@@ -207,7 +227,8 @@ impl Ui {
             .unwrap() as usize;
         assert!(n > 0, "{page}: no controls");
         let mut seen = vec![false; n];
-        for _ in 0..n + 8 {
+        // Date fields take several stops (day, month, year): room for them.
+        for _ in 0..2 * n + 10 {
             self.tab().await;
             let f = self
                 .c
@@ -215,7 +236,8 @@ impl Ui {
                     "const e = document.activeElement; if (!e || e === document.body) return null; \
                      const s = getComputedStyle(e); return [e.getAttribute('data-walk'), \
                      s.outlineStyle, parseFloat(s.outlineWidth), e.tagName, \
-                     e.id || (e.textContent || '').trim().slice(0, 40)];",
+                     e.id || (e.textContent || '').trim().slice(0, 40), e.matches(':focus'), \
+                     e.matches(':focus-visible'), e.matches(':focus-within'), e.type || ''];",
                     vec![],
                 )
                 .await
@@ -231,7 +253,10 @@ impl Ui {
             }
         }
         let missed: Vec<usize> = (0..n).filter(|i| !seen[*i]).collect();
-        assert!(missed.is_empty(), "{page}: controls {missed:?} of {n} never got focus from Tab");
+        assert!(
+            missed.is_empty(),
+            "{page}: controls {missed:?} of {n} never got focus from Tab"
+        );
     }
 
     async fn wait_for(&self, what: &str, mut check: impl AsyncFnMut() -> bool) {
@@ -253,7 +278,11 @@ async fn pending_approval(app: &TestApp) -> String {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let out = app
-        .post("/v1/pricing/reprice", manager, &json!({"item_ids": ["2000000001"]}))
+        .post(
+            "/v1/pricing/reprice",
+            manager,
+            &json!({"item_ids": ["2000000001"]}),
+        )
         .await;
     out.body["changes"][0]["approval_id"]
         .as_i64()
@@ -296,7 +325,10 @@ async fn settings_screens(ui: &Ui, app: &TestApp) {
         typed.prop("value").await.unwrap().as_deref(),
         Some("Acme <b>Outdoor</b>")
     );
-    assert!(!ui.has("main b").await, "markup from the form became an element");
+    assert!(
+        !ui.has("main b").await,
+        "markup from the form became an element"
+    );
     ui.fill("#max-failures", "4").await;
     ui.fill("#brand", "Acme Outdoor").await;
     ui.click("#save-agent").await;
@@ -321,7 +353,11 @@ async fn settings_screens(ui: &Ui, app: &TestApp) {
     ui.go("/dashboard/settings/knowledge").await;
     ui.fill("#article-title", "Gift wrapping").await;
     ui.fill("#article-tags", "gifts, wrapping").await;
-    ui.fill("#article-body", "We wrap any order for $5. Choose it at checkout.").await;
+    ui.fill(
+        "#article-body",
+        "We wrap any order for $5. Choose it at checkout.",
+    )
+    .await;
     ui.click("#create-article").await;
     assert!(ui.text("#done").await.contains("Saved"));
     ui.shoot("settings-article").await;
@@ -337,7 +373,11 @@ async fn settings_screens(ui: &Ui, app: &TestApp) {
     ui.fill("#webhook-description", "browser test").await;
     ui.click("#add-webhook").await;
     assert!(ui.text("#new-secret").await.starts_with("whsec_"));
-    assert!(ui.text("#endpoints").await.contains("http://127.0.0.1:9/hook"));
+    assert!(
+        ui.text("#endpoints")
+            .await
+            .contains("http://127.0.0.1:9/hook")
+    );
     ui.shoot("settings-webhooks").await;
     ui.keyboard_walk("settings-webhooks").await;
 }
@@ -412,7 +452,8 @@ async fn the_dashboard_works_in_a_real_browser() {
     ui.go(&format!("/dashboard/conversations/{conv}")).await;
     ui.click("#take-over").await;
     assert!(ui.text("#assigned").await.contains("owner@shop.example"));
-    ui.fill("#reply-text", "Hello Sam, a person here. Let me look.").await;
+    ui.fill("#reply-text", "Hello Sam, a person here. Let me look.")
+        .await;
     ui.click("#send-reply").await;
     assert_eq!(ui.text("#done").await, "Reply sent.");
     ui.shoot("conversation").await;
@@ -420,7 +461,12 @@ async fn the_dashboard_works_in_a_real_browser() {
     let t = app
         .get(&format!("/v1/conversations/{conv}"), app.key(Role::Viewer))
         .await;
-    let last = t.body["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = t.body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["author"], "human");
     assert_eq!(last["text"], "Hello Sam, a person here. Let me look.");
 
@@ -432,7 +478,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     ui.click("#approve-selected").await;
     assert!(ui.text("#outcomes").await.contains("Approved 2000000001"));
     let q = app
-        .get("/v1/pricing/approvals", app.key(Role::Viewer))
+        .get("/v1/pricing/approvals?status=all", app.key(Role::Viewer))
         .await;
     assert!(
         q.body["items"]
@@ -454,7 +500,8 @@ async fn the_dashboard_works_in_a_real_browser() {
     ui.shoot("keys").await;
     ui.keyboard_walk("keys").await;
     ui.go("/dashboard/settings/keys").await;
-    ui.click("button[aria-label='Revoke key browser test']").await;
+    ui.click("button[aria-label='Revoke key browser test']")
+        .await;
     assert!(ui.text("#done").await.contains("Key revoked"));
     assert_eq!(app.get("/v1/stats", &secret).await.status, 401);
 
@@ -498,7 +545,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     let list = ui.source().await;
     assert!(!list.contains(&conv) && !list.contains(&second));
     ui.go(&format!("/dashboard/conversations/{conv}")).await;
-    assert!(ui.text("#error-message").await.contains("No such conversation"));
+    assert!(ui.text("#error-message").await.contains("not found"));
     ui.go("/dashboard/inbox").await;
     assert!(!ui.source().await.contains(&conv));
     // Nor its operators, articles, webhooks or LLM key.

@@ -31,7 +31,10 @@ async fn a_viewer_sees_the_settings_but_every_change_is_refused() {
         assert_eq!(page.status, 200, "{p}: {}", page.body);
         assert!(page.body.contains("id=\"read-only\""), "{p}");
         let main = &page.body[page.body.find("<main").unwrap()..];
-        assert!(!main.contains("type=\"submit\""), "{p}: a viewer has a button");
+        assert!(
+            !main.contains("type=\"submit\""),
+            "{p}: a viewer has a button"
+        );
     }
     let t = TenantId::parse("shop").unwrap();
     let ops = app.db.store.list_operators_for_test(&t).await;
@@ -47,7 +50,12 @@ async fn a_viewer_sees_the_settings_but_every_change_is_refused() {
         (disable.as_str(), vec![]),
         (
             "/dashboard/settings/agent",
-            vec![("tone", "formal"), ("min_confidence", "0.5"), ("max_failures", "3"), ("max_out_of_scope", "2")],
+            vec![
+                ("tone", "formal"),
+                ("min_confidence", "0.5"),
+                ("max_failures", "3"),
+                ("max_out_of_scope", "2"),
+            ],
         ),
         (
             "/dashboard/settings/llm",
@@ -69,7 +77,14 @@ async fn a_viewer_sees_the_settings_but_every_change_is_refused() {
     }
     assert_eq!(app.db.store.list_operators_for_test(&t).await, ops);
     assert!(app.db.store.tenant_llm(&t).await.unwrap().is_none());
-    assert!(app.db.store.list_webhook_endpoints(&t).await.unwrap().is_empty());
+    assert!(
+        app.db
+            .store
+            .list_webhook_endpoints(&t)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let s = app.get("/v1/settings", app.key(Role::Viewer)).await;
     assert_eq!(s.body["tone"], "friendly");
     app.finish().await;
@@ -98,7 +113,12 @@ async fn an_admin_adds_an_operator_who_signs_in_with_the_password_shown_once() {
     let d = signed_in(&app, "shop", "adm@shop.example", Role::Admin).await;
     // Bad input: next to the field, nothing created.
     for (email, role, field, message) in [
-        ("not-an-email", "viewer", "email-error", "look like name@example.com"),
+        (
+            "not-an-email",
+            "viewer",
+            "email-error",
+            "look like name@example.com",
+        ),
         ("two words@x.io", "viewer", "email-error", "spaces"),
         ("", "viewer", "email-error", "The email"),
         ("<script>@x.io", "viewer", "email-error", "The email"),
@@ -119,7 +139,10 @@ async fn an_admin_adds_an_operator_who_signs_in_with_the_password_shown_once() {
     }
     let long = format!("{}@shop.example", "a".repeat(250));
     let r = d
-        .post("/dashboard/settings/users", &[("email", &long), ("role", "agent")])
+        .post(
+            "/dashboard/settings/users",
+            &[("email", &long), ("role", "agent")],
+        )
         .await;
     assert_eq!(r.status, 400);
     let users = d.get("/dashboard/settings/users").await;
@@ -134,7 +157,12 @@ async fn an_admin_adds_an_operator_who_signs_in_with_the_password_shown_once() {
     assert_eq!(r.status, 201, "{}", r.body);
     let password = text_of(&r.body, "new-password").unwrap();
     assert_eq!(password.len(), 24);
-    assert!(!d.get("/dashboard/settings/users").await.body.contains(&password));
+    assert!(
+        !d.get("/dashboard/settings/users")
+            .await
+            .body
+            .contains(&password)
+    );
     let mut them = Dash::new(&app);
     let s = them
         .sign_in("shop", "new.agent@shop.example", &password)
@@ -150,7 +178,11 @@ async fn an_admin_adds_an_operator_who_signs_in_with_the_password_shown_once() {
         )
         .await;
     assert_eq!(r.status, 400);
-    assert!(text_of(&r.body, "email-error").unwrap().contains("already exists"));
+    assert!(
+        text_of(&r.body, "email-error")
+            .unwrap()
+            .contains("already exists")
+    );
     let audit = app.get("/v1/audit", app.key(Role::Owner)).await;
     assert!(audit.body.to_string().contains("operator.create"));
     app.finish().await;
@@ -193,7 +225,11 @@ async fn roles_change_and_accounts_are_disabled_without_losing_the_last_owner() 
         )
         .await;
     assert_eq!(r.status, 400);
-    assert!(text_of(&r.body, "form-error").unwrap().contains("above your own"));
+    assert!(
+        text_of(&r.body, "form-error")
+            .unwrap()
+            .contains("above your own")
+    );
     let r = owner
         .post(
             &format!("/dashboard/settings/users/{own_id}/role"),
@@ -201,7 +237,11 @@ async fn roles_change_and_accounts_are_disabled_without_losing_the_last_owner() 
         )
         .await;
     assert_eq!(r.status, 400);
-    assert!(text_of(&r.body, "form-error").unwrap().contains("your own account"));
+    assert!(
+        text_of(&r.body, "form-error")
+            .unwrap()
+            .contains("your own account")
+    );
     let r = owner
         .post(&format!("/dashboard/settings/users/{own_id}/disable"), &[])
         .await;
@@ -218,7 +258,10 @@ async fn roles_change_and_accounts_are_disabled_without_losing_the_last_owner() 
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(agent.get("/dashboard").await.status, 303, "session ended");
     assert_eq!(
-        agent.sign_in("shop", "ag@shop.example", PASSWORD).await.status,
+        agent
+            .sign_in("shop", "ag@shop.example", PASSWORD)
+            .await
+            .status,
         303
     );
     assert!(agent.get("/dashboard").await.body.contains("manager"));
@@ -230,7 +273,10 @@ async fn roles_change_and_accounts_are_disabled_without_losing_the_last_owner() 
     assert_eq!(r.status, 303);
     assert_eq!(agent.get("/dashboard").await.status, 303);
     assert_eq!(
-        agent.sign_in("shop", "ag@shop.example", PASSWORD).await.status,
+        agent
+            .sign_in("shop", "ag@shop.example", PASSWORD)
+            .await
+            .status,
         401
     );
     let page = owner.get("/dashboard/settings/users").await;
@@ -241,7 +287,10 @@ async fn roles_change_and_accounts_are_disabled_without_losing_the_last_owner() 
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(
-        agent.sign_in("shop", "ag@shop.example", PASSWORD).await.status,
+        agent
+            .sign_in("shop", "ag@shop.example", PASSWORD)
+            .await
+            .status,
         303
     );
 
@@ -291,7 +340,10 @@ async fn brand_voice_and_policy_reach_the_agent_and_bad_input_changes_nothing() 
     let d = signed_in(&app, "shop", "adm@shop.example", Role::Admin).await;
     let page = d.get("/dashboard/settings/agent").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("value=\"0.35\""), "the defaults are shown");
+    assert!(
+        page.body.contains("value=\"0.35\""),
+        "the defaults are shown"
+    );
     let before = app.get("/v1/settings", app.key(Role::Admin)).await.body;
     let evil = "<script>alert(1)</script>";
     let r = d
@@ -347,7 +399,10 @@ async fn brand_voice_and_policy_reach_the_agent_and_bad_input_changes_nothing() 
     assert_eq!(s["brand"], "Acme Outdoor");
     assert_eq!(s["tone"], "formal");
     assert_eq!(s["refund_to_gift_card"], false, "an unticked box");
-    assert_eq!(s["cancel_reasons"], json!(["changed my mind", "found it cheaper"]));
+    assert_eq!(
+        s["cancel_reasons"],
+        json!(["changed my mind", "found it cheaper"])
+    );
     assert_eq!(s["escalation"]["max_failures"], 5);
     // The agent greets with it at once (the settings cache was dropped).
     let key = app.key(Role::Agent);
@@ -381,7 +436,11 @@ async fn the_llm_key_is_sealed_never_shown_and_kept_unless_replaced() {
             "provider-error",
         ),
         (
-            vec![("provider", "openai"), ("model", "m"), ("base_url", "javascript:alert(1)")],
+            vec![
+                ("provider", "openai"),
+                ("model", "m"),
+                ("base_url", "javascript:alert(1)"),
+            ],
             "base-error",
         ),
         (vec![("provider", "openai"), ("model", "")], "model-error"),
@@ -390,7 +449,11 @@ async fn the_llm_key_is_sealed_never_shown_and_kept_unless_replaced() {
             "model-error",
         ),
         (
-            vec![("provider", "openai"), ("model", "m"), ("api_key", "has spaces in it")],
+            vec![
+                ("provider", "openai"),
+                ("model", "m"),
+                ("api_key", "has spaces in it"),
+            ],
             "key-error",
         ),
     ] {
@@ -398,7 +461,10 @@ async fn the_llm_key_is_sealed_never_shown_and_kept_unless_replaced() {
         assert_eq!(r.status, 400, "{fields:?}");
         assert!(text_of(&r.body, id).is_some(), "{id}: {}", r.body);
     }
-    assert!(app.db.store.tenant_llm(&t).await.unwrap().is_none(), "nothing saved");
+    assert!(
+        app.db.store.tenant_llm(&t).await.unwrap().is_none(),
+        "nothing saved"
+    );
 
     let key = "sk-test-secret-0123456789abcdef";
     let r = d
@@ -443,21 +509,34 @@ async fn the_llm_key_is_sealed_never_shown_and_kept_unless_replaced() {
     let r = d
         .post(
             "/dashboard/settings/llm",
-            &[("provider", "openai"), ("model", "gpt-4o-mini"), ("api_key", "")],
+            &[
+                ("provider", "openai"),
+                ("model", "gpt-4o-mini"),
+                ("api_key", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, 200);
     let stored = app.db.store.tenant_llm(&t).await.unwrap().unwrap();
-    assert_eq!((stored.model.as_str(), stored.api_key.as_deref()), ("gpt-4o-mini", Some(key)));
+    assert_eq!(
+        (stored.model.as_str(), stored.api_key.as_deref()),
+        ("gpt-4o-mini", Some(key))
+    );
     let r = d
         .post(
             "/dashboard/settings/llm",
-            &[("provider", "openai"), ("model", "gpt-4o-mini"), ("remove_key", "on")],
+            &[
+                ("provider", "openai"),
+                ("model", "gpt-4o-mini"),
+                ("remove_key", "on"),
+            ],
         )
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(text_of(&r.body, "llm-key").as_deref(), Some("not set"));
-    let r = d.post("/dashboard/settings/llm", &[("action", "clear")]).await;
+    let r = d
+        .post("/dashboard/settings/llm", &[("action", "clear")])
+        .await;
     assert_eq!(r.status, 200);
     assert!(app.db.store.tenant_llm(&t).await.unwrap().is_none());
     // Another tenant's page knows nothing of it.
@@ -474,7 +553,11 @@ async fn knowledge_articles_are_created_edited_and_deleted_per_tenant() {
     let app = spawn_app().await;
     let d = signed_in(&app, "shop", "adm@shop.example", Role::Admin).await;
     for (fields, id, says) in [
-        (vec![("title", ""), ("body", "x")], "title-error", "required"),
+        (
+            vec![("title", ""), ("body", "x")],
+            "title-error",
+            "required",
+        ),
         (vec![("title", "T"), ("body", "")], "body-error", "required"),
         (
             vec![("title", "T"), ("body", "<script>alert(1)</script>")],
@@ -506,7 +589,11 @@ async fn knowledge_articles_are_created_edited_and_deleted_per_tenant() {
     let list = app
         .get("/v1/knowledge/articles", app.key(Role::Viewer))
         .await;
-    assert_eq!(list.body["items"].as_array().unwrap().len(), 0, "nothing saved");
+    assert_eq!(
+        list.body["items"].as_array().unwrap().len(),
+        0,
+        "nothing saved"
+    );
 
     let r = d
         .post(
@@ -526,7 +613,11 @@ async fn knowledge_articles_are_created_edited_and_deleted_per_tenant() {
     let hits = app
         .get("/v1/knowledge/search?q=wrap%20order", app.key(Role::Viewer))
         .await;
-    assert!(hits.body.to_string().contains("gift-wrapping"), "{}", hits.body);
+    assert!(
+        hits.body.to_string().contains("gift-wrapping"),
+        "{}",
+        hits.body
+    );
     // The same title again: its address is taken.
     let r = d
         .post(
@@ -557,12 +648,26 @@ async fn knowledge_articles_are_created_edited_and_deleted_per_tenant() {
             app.key(Role::Viewer),
         )
         .await;
-    assert_eq!(a.body["body_markdown"], "Wrapping now costs three dollars.");
+    assert_eq!(
+        a.body["body"], "Wrapping now costs three dollars.",
+        "{}",
+        a.body
+    );
 
     // Another tenant neither sees nor changes it.
     let o = signed_in(&app, "other", "o@other.example", Role::Owner).await;
-    assert!(!o.get("/dashboard/settings/knowledge").await.body.contains("Gift wrapping"));
-    assert_eq!(o.get("/dashboard/settings/knowledge/gift-wrapping").await.status, 404);
+    assert!(
+        !o.get("/dashboard/settings/knowledge")
+            .await
+            .body
+            .contains("Gift wrapping")
+    );
+    assert_eq!(
+        o.get("/dashboard/settings/knowledge/gift-wrapping")
+            .await
+            .status,
+        404
+    );
     for path in [
         "/dashboard/settings/knowledge/gift-wrapping",
         "/dashboard/settings/knowledge/gift-wrapping/delete",
@@ -576,10 +681,16 @@ async fn knowledge_articles_are_created_edited_and_deleted_per_tenant() {
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(
-        d.get("/dashboard/settings/knowledge/gift-wrapping").await.status,
+        d.get("/dashboard/settings/knowledge/gift-wrapping")
+            .await
+            .status,
         404
     );
-    let audit = app.get("/v1/audit", app.key(Role::Owner)).await.body.to_string();
+    let audit = app
+        .get("/v1/audit", app.key(Role::Owner))
+        .await
+        .body
+        .to_string();
     for action in ["article.create", "article.upsert", "article.delete"] {
         assert!(audit.contains(action), "{action}");
     }
@@ -622,7 +733,10 @@ async fn webhook_endpoints_get_signed_conversation_events_and_the_log_shows_them
             .post("/dashboard/settings/webhooks", &[("url", url)])
             .await;
         assert_eq!(r.status, 400, "{url}");
-        assert!(text_of(&r.body, "url-error").unwrap().contains(says), "{url}");
+        assert!(
+            text_of(&r.body, "url-error").unwrap().contains(says),
+            "{url}"
+        );
         assert!(!r.body.contains("\"><script>"));
     }
     let r = d
@@ -634,7 +748,14 @@ async fn webhook_endpoints_get_signed_conversation_events_and_the_log_shows_them
     assert_eq!(r.status, 400);
     assert!(text_of(&r.body, "description-error").is_some());
     let t = TenantId::parse("shop").unwrap();
-    assert!(app.db.store.list_webhook_endpoints(&t).await.unwrap().is_empty());
+    assert!(
+        app.db
+            .store
+            .list_webhook_endpoints(&t)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let (url, got) = receiver().await;
     let r = d
@@ -675,13 +796,18 @@ async fn webhook_endpoints_get_signed_conversation_events_and_the_log_shows_them
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(log.contains("conversation.escalated") && log.contains(">delivered<"), "{log}");
+    assert!(
+        log.contains("conversation.escalated") && log.contains(">delivered<"),
+        "{log}"
+    );
 
     // Another tenant neither sees nor removes it.
     let o = signed_in(&app, "other", "o@other.example", Role::Owner).await;
     let theirs = o.get("/dashboard/settings/webhooks").await.body;
     assert!(!theirs.contains(&url) && !theirs.contains("conversation.escalated"));
-    let id = app.db.store.list_webhook_endpoints(&t).await.unwrap()[0].id.clone();
+    let id = app.db.store.list_webhook_endpoints(&t).await.unwrap()[0]
+        .id
+        .clone();
     let r = o
         .post(&format!("/dashboard/settings/webhooks/{id}/delete"), &[])
         .await;
@@ -690,6 +816,13 @@ async fn webhook_endpoints_get_signed_conversation_events_and_the_log_shows_them
         .post(&format!("/dashboard/settings/webhooks/{id}/delete"), &[])
         .await;
     assert_eq!(r.status, 303);
-    assert!(app.db.store.list_webhook_endpoints(&t).await.unwrap().is_empty());
+    assert!(
+        app.db
+            .store
+            .list_webhook_endpoints(&t)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     app.finish().await;
 }

@@ -66,7 +66,11 @@ async fn the_last_active_owner_is_never_demoted_or_disabled() {
         let change = |id: &OperatorId, c: OperatorChange| {
             let id = id.clone();
             let t = t.clone();
-            async move { s.change_operator(&t, &id, c, &audit("shop", "change")).await.unwrap() }
+            async move {
+                s.change_operator(&t, &id, c, &audit("shop", "change"))
+                    .await
+                    .unwrap()
+            }
         };
         assert_eq!(
             change(&a, OperatorChange::Role(Role::Admin)).await,
@@ -74,14 +78,32 @@ async fn the_last_active_owner_is_never_demoted_or_disabled() {
             "{}",
             db.label
         );
-        assert_eq!(change(&a, OperatorChange::Disable(5)).await, OperatorChanged::LastOwner);
+        assert_eq!(
+            change(&a, OperatorChange::Disable(5)).await,
+            OperatorChanged::LastOwner
+        );
         // A second owner: now the first may go, and then the second is the last.
-        assert_eq!(change(&b, OperatorChange::Role(Role::Owner)).await, OperatorChanged::Done);
-        assert_eq!(change(&a, OperatorChange::Disable(5)).await, OperatorChanged::Done);
-        assert_eq!(change(&b, OperatorChange::Role(Role::Viewer)).await, OperatorChanged::LastOwner);
+        assert_eq!(
+            change(&b, OperatorChange::Role(Role::Owner)).await,
+            OperatorChanged::Done
+        );
+        assert_eq!(
+            change(&a, OperatorChange::Disable(5)).await,
+            OperatorChanged::Done
+        );
+        assert_eq!(
+            change(&b, OperatorChange::Role(Role::Viewer)).await,
+            OperatorChanged::LastOwner
+        );
         // A disabled owner does not count; enabling it makes two again.
-        assert_eq!(change(&a, OperatorChange::Enable).await, OperatorChanged::Done);
-        assert_eq!(change(&b, OperatorChange::Role(Role::Viewer)).await, OperatorChanged::Done);
+        assert_eq!(
+            change(&a, OperatorChange::Enable).await,
+            OperatorChanged::Done
+        );
+        assert_eq!(
+            change(&b, OperatorChange::Role(Role::Viewer)).await,
+            OperatorChanged::Done
+        );
         let ops = s.list_operators(&t).await.unwrap();
         let roles: Vec<(String, Role, bool)> = ops
             .iter()
@@ -89,11 +111,17 @@ async fn the_last_active_owner_is_never_demoted_or_disabled() {
             .collect();
         assert_eq!(
             roles,
-            vec![("op_a".into(), Role::Owner, false), ("op_b".into(), Role::Viewer, false)]
+            vec![
+                ("op_a".into(), Role::Owner, false),
+                ("op_b".into(), Role::Viewer, false)
+            ]
         );
         // Another tenant's operator is not found from this tenant.
         let c = OperatorId::parse("op_c").unwrap();
-        assert_eq!(change(&c, OperatorChange::Disable(5)).await, OperatorChanged::NotFound);
+        assert_eq!(
+            change(&c, OperatorChange::Disable(5)).await,
+            OperatorChanged::NotFound
+        );
         // An audit record of another tenant is refused.
         assert!(
             s.change_operator(&t, &a, OperatorChange::Enable, &audit("other", "x"))
@@ -118,16 +146,39 @@ async fn an_llm_key_is_sealed_at_rest_and_scoped_by_tenant() {
             api_key: Some("sk-secret".into()),
             updated_at_ms: 7,
         };
-        s.put_tenant_llm(&t, Some(&llm), &audit("shop", "llm")).await.unwrap();
-        assert_eq!(s.tenant_llm(&t).await.unwrap(), Some(llm.clone()), "{}", db.label);
-        assert!(!format!("{llm:?}").contains("sk-secret"), "not in debug output");
+        s.put_tenant_llm(&t, Some(&llm), &audit("shop", "llm"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.tenant_llm(&t).await.unwrap(),
+            Some(llm.clone()),
+            "{}",
+            db.label
+        );
+        assert!(
+            !format!("{llm:?}").contains("sk-secret"),
+            "not in debug output"
+        );
         assert!(s.tenant_llm(&tenant("other")).await.unwrap().is_none());
         // A store without the secrets key reads the sealed text, not the key.
-        let plain = hc_store::SqlStore::open(&db.url, &Default::default()).await.unwrap();
-        let raw = plain.tenant_llm(&t).await.unwrap().unwrap().api_key.unwrap();
-        assert!(raw.starts_with("enc:v1:") && !raw.contains("sk-secret"), "{raw}");
+        let plain = hc_store::SqlStore::open(&db.url, &Default::default())
+            .await
+            .unwrap();
+        let raw = plain
+            .tenant_llm(&t)
+            .await
+            .unwrap()
+            .unwrap()
+            .api_key
+            .unwrap();
+        assert!(
+            raw.starts_with("enc:v1:") && !raw.contains("sk-secret"),
+            "{raw}"
+        );
         plain.close().await;
-        s.put_tenant_llm(&t, None, &audit("shop", "llm")).await.unwrap();
+        s.put_tenant_llm(&t, None, &audit("shop", "llm"))
+            .await
+            .unwrap();
         assert!(s.tenant_llm(&t).await.unwrap().is_none());
         db.finish().await;
     }
@@ -183,7 +234,10 @@ async fn webhook_endpoints_and_their_deliveries_belong_to_one_tenant() {
         let log = s.webhook_deliveries(&t, 10).await.unwrap();
         assert_eq!(log.len(), 2);
         assert!(log[0].id > log[1].id);
-        assert!(log.iter().all(|d| d.kind == DeliveryKind::Webhook && d.tenant_id == t));
+        assert!(
+            log.iter()
+                .all(|d| d.kind == DeliveryKind::Webhook && d.tenant_id == t)
+        );
         assert!(
             s.delete_webhook_endpoint(&t, "wh_1", &audit("shop", "wh"))
                 .await

@@ -13,7 +13,9 @@ use axum::response::Response;
 use hc_domain::{Role, TenantSettings, Tone};
 use serde_json::json;
 
-use super::super::{DashError, DashResult, PageCtx, Signed, field, form_fields, render_status, require};
+use super::super::{
+    DashError, DashResult, PageCtx, Signed, field, form_fields, render_status, require,
+};
 use super::{CHANGE_ROLE, Section, audit, ctx, one_line};
 use crate::state::AppState;
 
@@ -149,7 +151,11 @@ fn whole(raw: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32, String>
         )
     };
     let n: u32 = raw.trim().parse().map_err(|_| bad())?;
-    if range.contains(&n) { Ok(n) } else { Err(bad()) }
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(bad())
+    }
 }
 
 /// Reads the form into `settings`; each bad field gets its message.
@@ -253,7 +259,10 @@ pub async fn save_agent(
         format!("tenant:{t}"),
         json!(settings.redacted()),
     );
-    let written = state.platform.put_tenant_settings(t, &settings, &record).await;
+    let written = state
+        .platform
+        .put_tenant_settings(t, &settings, &record)
+        .await;
     state.settings.invalidate(t);
     if !written? {
         return Err(DashError::not_found("store"));
@@ -289,7 +298,10 @@ mod tests {
                 ("brand", " Acme Outdoor "),
                 ("tone", "formal"),
                 ("greeting", ""),
-                ("cancel_reasons", "changed my mind\r\n\r\nfound it cheaper\n"),
+                (
+                    "cancel_reasons",
+                    "changed my mind\r\n\r\nfound it cheaper\n",
+                ),
                 ("min_confidence", "0.5"),
                 ("max_failures", "4"),
                 ("max_out_of_scope", "1"),

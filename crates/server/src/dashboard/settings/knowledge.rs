@@ -184,7 +184,12 @@ fn read(fields: &[(String, String)]) -> (ArticleForm, ArticleErrors, Option<Arti
         .map_err(|m| e.title = Some(m))
         .ok();
     let mut tags = Vec::new();
-    for raw in form.tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+    for raw in form
+        .tags
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         match one_line(raw, MAX_TAG_CHARS) {
             Ok(t) => tags.push(t),
             Err(m) => {
@@ -194,10 +199,7 @@ fn read(fields: &[(String, String)]) -> (ArticleForm, ArticleErrors, Option<Arti
         }
     }
     if tags.len() > MAX_TAGS {
-        e.tags = Some(format!(
-            "At most {} tags, separated by commas.",
-            MAX_TAGS
-        ));
+        e.tags = Some(format!("At most {} tags, separated by commas.", MAX_TAGS));
     }
     let body = plain_text(&form.body, MAX_BODY_CHARS)
         .map_err(|m| e.body = Some(m))
@@ -232,7 +234,9 @@ fn place(err: hc_knowledge::Error, e: &mut ArticleErrors) -> Result<(), DashErro
             ))
         }
         K::LimitReached(n) => {
-            e.form = Some(format!("The knowledge base already holds its maximum of {n} articles."))
+            e.form = Some(format!(
+                "The knowledge base already holds its maximum of {n} articles."
+            ))
         }
         other => return Err(crate::error::ApiError::from(other).into()),
     }
@@ -281,12 +285,7 @@ async fn record(
 ) -> DashResult<()> {
     state
         .platform
-        .record_audit(&audit(
-            signed,
-            action,
-            format!("article:{slug}"),
-            json!({}),
-        ))
+        .record_audit(&audit(signed, action, format!("article:{slug}"), json!({})))
         .await?;
     Ok(())
 }
@@ -335,7 +334,9 @@ pub async fn article_page(
         tags: a.tags.join(", "),
         body: a.body_markdown,
     };
-    let saved = q.get("done").is_some_and(|d| d == "created" || d == "saved");
+    let saved = q
+        .get("done")
+        .is_some_and(|d| d == "created" || d == "saved");
     show_article(
         &signed,
         StatusCode::OK,

@@ -67,7 +67,10 @@ async fn show(
     done: Option<&'static str>,
 ) -> DashResult<Response> {
     let (page, nav, can_change) = ctx(signed, "LLM provider");
-    let stored = state.platform.tenant_llm(&signed.operator.tenant_id).await?;
+    let stored = state
+        .platform
+        .tenant_llm(&signed.operator.tenant_id)
+        .await?;
     let form = typed.unwrap_or_else(|| match &stored {
         Some(l) => LlmForm {
             anthropic: l.provider == "anthropic",
@@ -94,7 +97,15 @@ async fn show(
 
 pub async fn llm_page(State(state): State<AppState>, signed: Signed) -> DashResult<Response> {
     require(&signed, Role::Viewer)?;
-    show(&state, &signed, StatusCode::OK, None, LlmErrors::default(), None).await
+    show(
+        &state,
+        &signed,
+        StatusCode::OK,
+        None,
+        LlmErrors::default(),
+        None,
+    )
+    .await
 }
 
 /// Checks an API key: printable ASCII without spaces, at most [`MAX_KEY`].
@@ -122,7 +133,15 @@ pub async fn save_llm(
         let record = audit(&signed, "llm.clear", format!("tenant:{t}"), json!({}));
         state.platform.put_tenant_llm(t, None, &record).await?;
         let done = Some("The store now uses the server's LLM provider. Its key was deleted.");
-        return show(&state, &signed, StatusCode::OK, None, LlmErrors::default(), done).await;
+        return show(
+            &state,
+            &signed,
+            StatusCode::OK,
+            None,
+            LlmErrors::default(),
+            done,
+        )
+        .await;
     }
     let get = |name: &str| field(&fields, name).unwrap_or("").to_string();
     let form = LlmForm {
@@ -154,9 +173,7 @@ pub async fn save_llm(
     } else if raw_key.trim().is_empty() {
         stored.as_ref().and_then(|l| l.api_key.clone())
     } else {
-        api_key(&raw_key)
-            .map_err(|e| errors.api_key = Some(e))
-            .ok()
+        api_key(&raw_key).map_err(|e| errors.api_key = Some(e)).ok()
     };
     if errors.any() {
         return show(
@@ -183,7 +200,10 @@ pub async fn save_llm(
         json!({"provider": llm.provider, "base_url": llm.base_url, "model": llm.model,
                "api_key": {"set": llm.api_key.is_some()}}),
     );
-    state.platform.put_tenant_llm(t, Some(&llm), &record).await?;
+    state
+        .platform
+        .put_tenant_llm(t, Some(&llm), &record)
+        .await?;
     show(
         &state,
         &signed,

@@ -63,7 +63,12 @@ pub fn ctx(signed: &Signed, title: &str) -> (PageCtx, Vec<Section>, bool) {
 }
 
 /// An audit record of the operator's change.
-pub fn audit(signed: &Signed, action: &str, target: String, detail: serde_json::Value) -> AuditRecord {
+pub fn audit(
+    signed: &Signed,
+    action: &str,
+    target: String,
+    detail: serde_json::Value,
+) -> AuditRecord {
     AuditRecord {
         tenant_id: signed.operator.tenant_id.clone(),
         actor: signed.actor(),

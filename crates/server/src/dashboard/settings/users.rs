@@ -13,11 +13,11 @@ use hc_domain::{OperatorId, Role, now_ms};
 use hc_store::{OperatorChange, OperatorChanged};
 use serde_json::json;
 
+use super::super::PageCtx;
 use super::super::{
     DashError, DashResult, Signed, field, form_fields, format_time, generate_password,
     hash_password, new_operator, render_status, require,
 };
-use super::super::PageCtx;
 use super::{CHANGE_ROLE, Section, audit, ctx};
 use crate::state::AppState;
 
@@ -145,12 +145,22 @@ pub async fn users_page(
         Some("enable") => Some("Account enabled."),
         _ => None,
     };
-    show(&state, &signed, Shown { done, ..Shown::ok() }).await
+    show(
+        &state,
+        &signed,
+        Shown {
+            done,
+            ..Shown::ok()
+        },
+    )
+    .await
 }
 
 fn parse_role(raw: Option<&str>, me: Role) -> Result<Role, String> {
     match raw.map(str::parse::<Role>) {
-        Some(Ok(r)) if !OPERATOR_ROLES.contains(&r) => Err("Choose one of the listed roles.".into()),
+        Some(Ok(r)) if !OPERATOR_ROLES.contains(&r) => {
+            Err("Choose one of the listed roles.".into())
+        }
         Some(Ok(r)) if me.allows(r) => Ok(r),
         Some(Ok(_)) => Err("You cannot grant a role above your own.".into()),
         _ => Err("Choose one of the listed roles.".into()),

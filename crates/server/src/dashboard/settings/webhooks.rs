@@ -13,8 +13,7 @@ use serde_json::json;
 
 use super::super::session::random_token;
 use super::super::{
-    DashError, DashResult, PageCtx, Signed, field, form_fields, format_time, render_status,
-    require,
+    DashError, DashResult, PageCtx, Signed, field, form_fields, format_time, render_status, require,
 };
 use super::{CHANGE_ROLE, Section, audit, ctx, one_line, web_url};
 use crate::state::AppState;
@@ -156,7 +155,15 @@ pub async fn webhooks_page(
         .get("done")
         .is_some_and(|d| d == "removed")
         .then_some("Endpoint removed. Its pending deliveries will not be sent.");
-    show(&state, &signed, Shown { done, ..Shown::ok() }).await
+    show(
+        &state,
+        &signed,
+        Shown {
+            done,
+            ..Shown::ok()
+        },
+    )
+    .await
 }
 
 pub async fn create_webhook(
@@ -234,8 +241,17 @@ pub async fn delete_webhook(
         return Err(DashError::not_found("webhook endpoint"));
     }
     let t = &signed.operator.tenant_id;
-    let record = audit(&signed, "webhook.delete", format!("webhook:{id}"), json!({}));
-    if !state.platform.delete_webhook_endpoint(t, &id, &record).await? {
+    let record = audit(
+        &signed,
+        "webhook.delete",
+        format!("webhook:{id}"),
+        json!({}),
+    );
+    if !state
+        .platform
+        .delete_webhook_endpoint(t, &id, &record)
+        .await?
+    {
         return Err(DashError::not_found("webhook endpoint"));
     }
     Ok(Redirect::to("/dashboard/settings/webhooks?done=removed").into_response())
