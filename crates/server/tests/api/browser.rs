@@ -485,7 +485,7 @@ async fn the_dashboard_works_in_a_real_browser() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a["id"].to_string() == approval && a["status"] == "approved"),
+            .any(|a| a["id"].as_i64() == approval.parse().ok() && a["status"] == "approved"),
         "{}",
         q.body
     );

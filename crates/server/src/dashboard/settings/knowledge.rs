@@ -290,7 +290,7 @@ async fn record(
     Ok(())
 }
 
-async fn show_article(
+fn show_article(
     signed: &Signed,
     status: StatusCode,
     slug: &ArticleSlug,
@@ -345,7 +345,6 @@ pub async fn article_page(
         ArticleErrors::default(),
         saved,
     )
-    .await
 }
 
 pub async fn update_article(
@@ -376,7 +375,7 @@ pub async fn update_article(
             Err(err) => place(err, &mut errors)?,
         }
     }
-    show_article(&signed, StatusCode::BAD_REQUEST, &slug, form, errors, false).await
+    show_article(&signed, StatusCode::BAD_REQUEST, &slug, form, errors, false)
 }
 
 pub async fn delete_article(
