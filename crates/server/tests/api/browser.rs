@@ -129,12 +129,17 @@ impl Ui {
     }
 
     /// The text of the element, waiting up to 5 s for it to appear (a form
-    /// post's answer may still be loading).
+    /// post's answer may still be loading; an element of the page being left
+    /// goes stale and is looked up again).
     async fn text(&self, css: &str) -> String {
         let mut last = None;
         for _ in 0..50 {
+            // Found on the page being left, it may go stale: look again.
             match self.c.find(Locator::Css(css)).await {
-                Ok(e) => return e.text().await.unwrap(),
+                Ok(e) => match e.text().await {
+                    Ok(t) => return t,
+                    Err(err) => last = Some(err),
+                },
                 Err(e) => last = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
