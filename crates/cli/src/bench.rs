@@ -58,6 +58,15 @@ pub struct BenchArgs {
     /// Concurrent clients of `pricing_learn`.
     #[arg(long, default_value_t = 2)]
     pub pricing_clients: usize,
+    /// Conversations stored before `dashboard_pages` measures (run with `--only dashboard_pages`).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub dashboard_conversations: usize,
+    /// Behavior events stored before `dashboard_pages` measures.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub dashboard_events: usize,
+    /// Requests per page in `dashboard_pages` (one after the other).
+    #[arg(long, default_value_t = 200)]
+    pub dashboard_requests: usize,
 }
 
 struct Scenario {
@@ -266,6 +275,16 @@ pub async fn run(settings: &Settings, args: BenchArgs) -> Result<()> {
     }
     if args.only.iter().any(|o| o == "recs") {
         results.insert("recs".into(), recs_latency(&args.recs_sessions)?);
+    }
+    if wants("dashboard_pages") {
+        let r = crate::bench_dashboard::dashboard_pages(
+            settings,
+            args.dashboard_conversations,
+            args.dashboard_events,
+            args.dashboard_requests.max(1),
+        )
+        .await?;
+        results.insert("dashboard_pages".into(), r);
     }
     if args.only.is_empty() || args.only.iter().any(|o| o == "llm_turn") {
         let llm = crate::bench_llm::llm_overhead(&store, &tenant, args.seconds).await?;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_behavior;
+mod bench_dashboard;
 mod bench_events;
 mod bench_llm;
 mod bench_pricing;

@@ -254,6 +254,7 @@ impl Application {
         if let Some(url) = &state.config.webhook_url {
             crate::webhooks::spawn(&state.agent, url.clone());
         }
+        crate::tenant_webhooks::spawn(state.clone());
         if state.config.abandon_after_ms > 0 {
             spawn_abandon_sweeper(state.clone());
         }

@@ -24,6 +24,7 @@ pub mod pricing;
 pub mod reputation;
 mod settings;
 mod state;
+mod tenant_webhooks;
 mod webhooks;
 
 pub use app::{Application, install_tls_provider, load_intent_model};

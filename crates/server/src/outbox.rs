@@ -236,6 +236,11 @@ async fn attempt(state: &AppState, d: &Delivery) -> Result<String, SendError> {
             )
             .await
         }
+        DeliveryKind::Webhook if d.payload.get("endpoint_id").is_some() => {
+            let p: crate::tenant_webhooks::EndpointPayload =
+                serde_json::from_value(d.payload.clone()).map_err(malformed)?;
+            crate::tenant_webhooks::send(state, d, &p).await
+        }
         DeliveryKind::Webhook => {
             let p: crate::behavior::WebhookPayload =
                 serde_json::from_value(d.payload.clone()).map_err(malformed)?;
@@ -280,17 +285,28 @@ async fn send_webhook(
         .await
         .map_err(|e| SendError::Transient(format!("cannot read the trigger: {e}")))?
         .ok_or_else(|| SendError::Refused("the trigger was deleted".into()))?;
-    let body = p.body.to_string();
+    post_signed(state, d, &p.url, &p.event, &secret, &p.body).await
+}
+
+/// POSTs `body` as JSON to `url`, signed with `secret` (header
+/// `x-hc-signature`). 2xx delivers; network errors, 408, 429 and 5xx are
+/// retried; any other answer fails the delivery.
+pub(crate) async fn post_signed(
+    state: &AppState,
+    d: &Delivery,
+    url: &str,
+    event: &str,
+    secret: &str,
+    body: &serde_json::Value,
+) -> Result<String, SendError> {
+    let body = body.to_string();
     let sent = state
         .http
-        .post(&p.url)
+        .post(url)
         .header("content-type", "application/json")
-        .header("x-hc-event", &p.event)
+        .header("x-hc-event", event)
         .header("x-hc-delivery", d.id.to_string())
-        .header(
-            "x-hc-signature",
-            webhook_signature(&secret, body.as_bytes()),
-        )
+        .header("x-hc-signature", webhook_signature(secret, body.as_bytes()))
         .body(body)
         .send()
         .await

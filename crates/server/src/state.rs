@@ -10,7 +10,8 @@ use hc_domain::{KnowledgeHit, TenantId, ToolError};
 use hc_knowledge::KnowledgeBase;
 use hc_store::{
     ApiKeyStore, AuditStore, BehaviorStore, DashboardStore, ErasureStore, EventStore,
-    IdempotencyStore, OperatorStore, OutboxStore, PricingStore, SqlStore, TenantStore,
+    IdempotencyStore, OperatorStore, OutboxStore, PricingStore, SettingsStore, SqlStore,
+    TenantStore,
 };
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -34,6 +35,7 @@ pub trait Platform:
     + DashboardStore
     + ErasureStore
     + BehaviorStore
+    + SettingsStore
 {
     async fn ping(&self) -> hc_store::Result<()>;
 }

@@ -121,3 +121,79 @@ impl SqlStore {
             .collect()
     }
 }
+
+/// Conversations per statement of [`SqlStore::import_conversations`].
+const CONVERSATION_ROWS: usize = 200;
+
+impl SqlStore {
+    /// Inserts conversations with their messages as they are, many rows per
+    /// statement, in one transaction (no turn checks, no outbox, no facts):
+    /// for seeding benchmarks and bulk migrations. Every conversation must be
+    /// of tenant `t`; an existing id is a `Conflict` and nothing is written.
+    #[instrument(level = "debug", skip_all, fields(tenant = %t, n = items.len()))]
+    pub async fn import_conversations(
+        &self,
+        t: &TenantId,
+        items: &[(hc_domain::Conversation, Vec<hc_domain::Message>)],
+    ) -> Result<()> {
+        if items.iter().any(|(c, _)| c.tenant_id != *t) {
+            return Err(Error::Conflict("a conversation of another tenant".into()));
+        }
+        let placeholders = |rows: usize, cols: usize| {
+            (0..rows)
+                .map(|i| {
+                    let cells: Vec<String> =
+                        (1..=cols).map(|k| format!("${}", i * cols + k)).collect();
+                    format!("({})", cells.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut tx = self.begin_write().await?;
+        for chunk in items.chunks(CONVERSATION_ROWS) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "insert into conversations (tenant_id, id, status, customer_id, version, doc, \
+                 created_at_ms, updated_at_ms, channel) values {}",
+                placeholders(chunk.len(), 9)
+            ));
+            let mut q = sqlx::query(sql);
+            for (c, _) in chunk {
+                q = q
+                    .bind(c.tenant_id.as_str())
+                    .bind(c.id.as_str())
+                    .bind(c.status.as_str())
+                    .bind(c.customer.as_ref().map(|u| u.to_string()))
+                    .bind(c.version)
+                    .bind(crate::retail::to_doc(c)?)
+                    .bind(c.created_at_ms)
+                    .bind(c.updated_at_ms)
+                    .bind(c.channel.as_str());
+            }
+            q.execute(&mut *tx).await.map_err(map)?;
+            let messages: Vec<_> = chunk
+                .iter()
+                .flat_map(|(c, ms)| ms.iter().map(move |m| (c, m)))
+                .collect();
+            for part in messages.chunks(CONVERSATION_ROWS) {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "insert into conversation_messages (tenant_id, conversation_id, seq, doc, \
+                     at_ms) values {}",
+                    placeholders(part.len(), 5)
+                ));
+                let mut q = sqlx::query(sql);
+                for (c, m) in part {
+                    q = q
+                        .bind(c.tenant_id.as_str())
+                        .bind(c.id.as_str())
+                        .bind(m.seq)
+                        .bind(crate::retail::to_doc(m)?)
+                        .bind(m.at_ms);
+                }
+                q.execute(&mut *tx).await.map_err(map)?;
+            }
+        }
+        tx.commit().await.map_err(map)?;
+        info!(tenant = %t, conversations = items.len(), "conversations imported");
+        Ok(())
+    }
+}

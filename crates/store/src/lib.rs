@@ -27,6 +27,7 @@ mod platform;
 mod pricing;
 mod retail;
 mod secrets;
+mod settings;
 #[doc(hidden)]
 pub mod testing;
 mod turn_writer;
@@ -51,3 +52,4 @@ pub use pricing::{
     DemandUpdate, NewPriceChange, PriceApproval, PriceHistoryEntry, PricedItem, PricingStore, Sale,
 };
 pub use secrets::SecretsKey;
+pub use settings::{OperatorChange, OperatorChanged, SettingsStore, TenantLlm, WebhookEndpoint};

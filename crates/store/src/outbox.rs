@@ -67,14 +67,14 @@ pub trait OutboxStore: Send + Sync {
     ) -> Result<Vec<Delivery>>;
 }
 
-const COLUMNS: &str = "id, tenant_id, conversation_id, kind, payload, status, attempts, \
+pub(crate) const COLUMNS: &str = "id, tenant_id, conversation_id, kind, payload, status, attempts, \
     next_attempt_at_ms, last_error, provider_id, created_at_ms, updated_at_ms";
 
 fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Corrupt(e.to_string())
 }
 
-fn delivery_of(r: &AnyRow) -> Result<Delivery> {
+pub(crate) fn delivery_of(r: &AnyRow) -> Result<Delivery> {
     let kind: String = r.try_get("kind").map_err(map)?;
     let status: String = r.try_get("status").map_err(map)?;
     let payload: String = r.try_get("payload").map_err(map)?;

@@ -37,6 +37,8 @@ pub struct KeyErrors {
 #[template(path = "dashboard/keys.html")]
 struct KeysPage {
     page: PageCtx,
+    nav: Vec<super::settings::Section>,
+    can_change: bool,
     keys: Vec<KeyRow>,
     roles: Vec<(&'static str, bool)>,
     label: String,
@@ -81,7 +83,9 @@ async fn show(
     let mut r = render_status(
         status,
         &KeysPage {
-            page: PageCtx::new(signed, "API keys", "Keys"),
+            page: PageCtx::new(signed, "API keys", "Settings"),
+            nav: super::settings::sections(signed, "API keys"),
+            can_change: true,
             keys,
             roles: Role::ALL
                 .iter()

@@ -20,6 +20,7 @@ pub mod palette;
 mod price_item;
 mod pricing;
 pub mod session;
+mod settings;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -236,6 +237,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/dashboard/settings/keys/{id}/revoke",
             post(keys::revoke_key),
         )
+        .merge(settings::router())
         .route_layer(from_fn_with_state(state, session::csrf_guard))
         .layer(from_fn(security_headers))
 }
@@ -271,9 +273,7 @@ impl PageCtx {
             ("/dashboard/loyalty", "Loyalty"),
             ("/dashboard/agents", "Agents"),
         ];
-        if s.can(Role::Admin) {
-            tabs.push(("/dashboard/settings/keys", "Keys"));
-        }
+        tabs.push(("/dashboard/settings", "Settings"));
         Self {
             title: title.into(),
             email: s.operator.email.clone(),

@@ -13,6 +13,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hc_domain::Role;
 use serde_json::json;
@@ -82,7 +84,10 @@ async fn start_driver(path: &PathBuf) -> Driver {
         .spawn()
         .expect("start chromedriver");
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -123,14 +128,31 @@ impl Ui {
         self.c.source().await.unwrap()
     }
 
+    /// The text of the element, waiting up to 5 s for it to appear (a form
+    /// post's answer may still be loading; an element of the page being left
+    /// goes stale and is looked up again).
     async fn text(&self, css: &str) -> String {
-        self.c
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .text()
-            .await
-            .unwrap()
+        let mut last = None;
+        for _ in 0..50 {
+            // Found on the page being left, it may go stale: look again.
+            match self.c.find(Locator::Css(css)).await {
+                Ok(e) => match e.text().await {
+                    Ok(t) => return t,
+                    Err(err) => last = Some(err),
+                },
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{css}: {:?} on {}",
+            last,
+            self.c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default()
+        );
     }
 
     async fn has(&self, css: &str) -> bool {
@@ -172,7 +194,74 @@ impl Ui {
         self.fill("#password", PASSWORD).await;
         self.click("#sign-in").await;
         let url = self.c.current_url().await.unwrap();
-        assert_eq!(url.path(), "/dashboard", "signed in as {email}: {}", self.source().await);
+        assert_eq!(
+            url.path(),
+            "/dashboard",
+            "signed in as {email}: {}",
+            self.source().await
+        );
+    }
+
+    /// One press of Tab, sent to whatever has focus (not to an element).
+    async fn tab(&self) {
+        let key: char = Key::Tab.into();
+        let press = KeyActions::new("keyboard".to_string())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.c.perform_actions(press).await.unwrap();
+    }
+
+    /// Keyboard-only walk of the current page: Tab from the top reaches every
+    /// visible, enabled control (links, buttons, fields) and each one shows
+    /// a focus ring of at least 2 px when it has focus.
+    async fn keyboard_walk(&self, page: &str) {
+        let n = self
+            .c
+            .execute(
+                "const els = [...document.querySelectorAll('a[href], button, input, select, \
+                 textarea, summary, [tabindex]')].filter(e => e.tabIndex >= 0 && !e.disabled \
+                 && e.type !== 'hidden' && e.getClientRects().length > 0); \
+                 els.forEach((e, i) => e.setAttribute('data-walk', String(i))); \
+                 document.activeElement && document.activeElement.blur(); \
+                 window.scrollTo(0, 0); return els.length;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap() as usize;
+        assert!(n > 0, "{page}: no controls");
+        let mut seen = vec![false; n];
+        // Date fields take several stops (day, month, year): room for them.
+        for _ in 0..2 * n + 10 {
+            self.tab().await;
+            let f = self
+                .c
+                .execute(
+                    "const e = document.activeElement; if (!e || e === document.body) return null; \
+                     const s = getComputedStyle(e); return [e.getAttribute('data-walk'), \
+                     s.outlineStyle, parseFloat(s.outlineWidth), e.tagName, \
+                     e.id || (e.textContent || '').trim().slice(0, 40), e.matches(':focus'), \
+                     e.matches(':focus-visible'), e.matches(':focus-within'), e.type || ''];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let Some(f) = f.as_array() else { continue };
+            let what = format!("{page}: {} {}", f[3], f[4]);
+            assert!(
+                f[1] != "none" && f[2].as_f64().unwrap_or(0.0) >= 2.0,
+                "{what} has no visible focus ring: {f:?}"
+            );
+            if let Some(i) = f[0].as_str().and_then(|i| i.parse::<usize>().ok()) {
+                seen[i] = true;
+            }
+        }
+        let missed: Vec<usize> = (0..n).filter(|i| !seen[*i]).collect();
+        assert!(
+            missed.is_empty(),
+            "{page}: controls {missed:?} of {n} never got focus from Tab"
+        );
     }
 
     async fn wait_for(&self, what: &str, mut check: impl AsyncFnMut() -> bool) {
@@ -194,12 +283,108 @@ async fn pending_approval(app: &TestApp) -> String {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let out = app
-        .post("/v1/pricing/reprice", manager, &json!({"item_ids": ["2000000001"]}))
+        .post(
+            "/v1/pricing/reprice",
+            manager,
+            &json!({"item_ids": ["2000000001"]}),
+        )
         .await;
     out.body["changes"][0]["approval_id"]
         .as_i64()
         .expect("a queued change")
         .to_string()
+}
+
+const LLM_KEY: &str = "sk-browser-test-0123456789";
+
+/// Every settings screen: shown, walked with the keyboard, photographed, and
+/// changed from the browser (bad input answered next to the field first).
+async fn settings_screens(ui: &Ui, app: &TestApp) {
+    ui.go("/dashboard/settings").await;
+    ui.shoot("settings").await;
+    ui.keyboard_walk("settings").await;
+
+    // Users: add an operator; the password is shown once.
+    ui.go("/dashboard/settings/users").await;
+    ui.fill("#user-email", "not an email").await;
+    ui.click("#add-user").await;
+    assert!(ui.text("#email-error").await.contains("email"));
+    ui.fill("#user-email", "new.agent@shop.example").await;
+    ui.click("#add-user").await;
+    assert_eq!(ui.text("#new-password").await.len(), 24);
+    assert!(ui.text("#users").await.contains("new.agent@shop.example"));
+    ui.shoot("settings-users").await;
+    ui.keyboard_walk("settings-users").await;
+
+    // Brand voice and policy: a bad number gets its message, then a save
+    // reaches the settings the agent reads.
+    ui.go("/dashboard/settings/agent").await;
+    ui.fill("#max-failures", "11").await;
+    ui.fill("#brand", "Acme <b>Outdoor</b>").await;
+    ui.click("#save-agent").await;
+    assert!(ui.text("#failures-error").await.contains("1 to 10"));
+    assert!(ui.text("#brand-error").await.contains("HTML"));
+    // Shown back as typed, as text: no element was made of it.
+    let typed = ui.c.find(Locator::Css("#brand")).await.unwrap();
+    assert_eq!(
+        typed.prop("value").await.unwrap().as_deref(),
+        Some("Acme <b>Outdoor</b>")
+    );
+    assert!(
+        !ui.has("main b").await,
+        "markup from the form became an element"
+    );
+    ui.fill("#max-failures", "4").await;
+    ui.fill("#brand", "Acme Outdoor").await;
+    ui.click("#save-agent").await;
+    assert!(ui.text("#done").await.contains("Saved"));
+    let s = app.get("/v1/settings", app.key(Role::Admin)).await;
+    assert_eq!(s.body["brand"], "Acme Outdoor", "{}", s.body);
+    assert_eq!(s.body["escalation"]["max_failures"], 4);
+    ui.shoot("settings-agent").await;
+    ui.keyboard_walk("settings-agent").await;
+
+    // LLM provider: the key is stored, never shown back.
+    ui.go("/dashboard/settings/llm").await;
+    ui.fill("#model", "gpt-4o-mini").await;
+    ui.fill("#api-key", LLM_KEY).await;
+    ui.click("#save-llm").await;
+    assert_eq!(ui.text("#llm-key").await, "set");
+    assert!(!ui.source().await.contains(LLM_KEY));
+    ui.shoot("settings-llm").await;
+    ui.keyboard_walk("settings-llm").await;
+
+    // Knowledge base: create an article, see it listed.
+    ui.go("/dashboard/settings/knowledge").await;
+    ui.fill("#article-title", "Gift wrapping").await;
+    ui.fill("#article-tags", "gifts, wrapping").await;
+    ui.fill(
+        "#article-body",
+        "We wrap any order for $5. Choose it at checkout.",
+    )
+    .await;
+    ui.click("#create-article").await;
+    assert!(ui.text("#done").await.contains("Saved"));
+    ui.shoot("settings-article").await;
+    ui.keyboard_walk("settings-article").await;
+    ui.go("/dashboard/settings/knowledge").await;
+    assert!(ui.text("#articles").await.contains("Gift wrapping"));
+    ui.shoot("settings-knowledge").await;
+    ui.keyboard_walk("settings-knowledge").await;
+
+    // Webhooks: add an endpoint; its secret is shown once.
+    ui.go("/dashboard/settings/webhooks").await;
+    ui.fill("#webhook-url", "http://127.0.0.1:9/hook").await;
+    ui.fill("#webhook-description", "browser test").await;
+    ui.click("#add-webhook").await;
+    assert!(ui.text("#new-secret").await.starts_with("whsec_"));
+    assert!(
+        ui.text("#endpoints")
+            .await
+            .contains("http://127.0.0.1:9/hook")
+    );
+    ui.shoot("settings-webhooks").await;
+    ui.keyboard_walk("settings-webhooks").await;
 }
 
 #[tokio::test]
@@ -232,6 +417,8 @@ async fn the_dashboard_works_in_a_real_browser() {
 
     ui.go("/dashboard/login").await;
     ui.shoot("sign-in").await;
+    ui.keyboard_walk("sign-in").await;
+    ui.go("/dashboard/login").await;
     // Keyboard: the first Tab reaches the skip link.
     ui.c.find(Locator::Css("body"))
         .await
@@ -255,55 +442,55 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(ui.has("figure.chart svg").await);
     ui.shoot("overview").await;
 
-    // Keyboard walk of the overview: Tab moves through the controls in order
-    // and every stop is a link, button or form field.
+    // Keyboard walk of every page (more below): each control reachable, each focus visible.
     ui.go("/dashboard").await;
-    let body = ui.c.find(Locator::Css("body")).await.unwrap();
-    for _ in 0..12 {
-        body.send_keys("\u{E004}").await.unwrap();
-        let e = ui.c.active_element().await.unwrap();
-        let tag = e.tag_name().await.unwrap().to_lowercase();
-        assert!(
-            ["a", "button", "input", "select", "textarea", "summary"].contains(&tag.as_str()),
-            "focus on a {tag}"
-        );
-    }
+    ui.keyboard_walk("overview").await;
 
     // The inbox, the conversation, take over and reply.
     ui.go("/dashboard/inbox").await;
     assert!(ui.source().await.contains(&conv));
     ui.shoot("inbox").await;
+    ui.keyboard_walk("inbox").await;
     ui.go("/dashboard/conversations").await;
     ui.shoot("conversations").await;
+    ui.keyboard_walk("conversations").await;
     ui.go(&format!("/dashboard/conversations/{conv}")).await;
     ui.click("#take-over").await;
     assert!(ui.text("#assigned").await.contains("owner@shop.example"));
-    ui.fill("#reply-text", "Hello Sam, a person here. Let me look.").await;
+    ui.fill("#reply-text", "Hello Sam, a person here. Let me look.")
+        .await;
     ui.click("#send-reply").await;
     assert_eq!(ui.text("#done").await, "Reply sent.");
     ui.shoot("conversation").await;
+    ui.keyboard_walk("conversation").await;
     let t = app
         .get(&format!("/v1/conversations/{conv}"), app.key(Role::Viewer))
         .await;
-    let last = t.body["messages"].as_array().unwrap().last().unwrap().clone();
+    let last = t.body["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["author"], "human");
     assert_eq!(last["text"], "Hello Sam, a person here. Let me look.");
 
     // Approve the price change.
     ui.go("/dashboard/pricing").await;
     ui.shoot("pricing").await;
+    ui.keyboard_walk("pricing").await;
     ui.click(&format!("#approval-{approval}")).await;
     ui.click("#approve-selected").await;
     assert!(ui.text("#outcomes").await.contains("Approved 2000000001"));
     let q = app
-        .get("/v1/pricing/approvals", app.key(Role::Viewer))
+        .get("/v1/pricing/approvals?status=all", app.key(Role::Viewer))
         .await;
     assert!(
         q.body["items"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|a| a["id"].to_string() == approval && a["status"] == "approved"),
+            .any(|a| a["id"].as_i64() == approval.parse().ok() && a["status"] == "approved"),
         "{}",
         q.body
     );
@@ -316,10 +503,14 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(secret.starts_with("hc_"));
     assert_eq!(app.get("/v1/stats", &secret).await.status, 200);
     ui.shoot("keys").await;
+    ui.keyboard_walk("keys").await;
     ui.go("/dashboard/settings/keys").await;
-    ui.click("button[aria-label='Revoke key browser test']").await;
+    ui.click("button[aria-label='Revoke key browser test']")
+        .await;
     assert!(ui.text("#done").await.contains("Key revoked"));
     assert_eq!(app.get("/v1/stats", &secret).await.status, 401);
+
+    settings_screens(&ui, &app).await;
 
     // Live activity arrives without a reload.
     ui.go("/dashboard/live").await;
@@ -333,6 +524,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     })
     .await;
     ui.shoot("live").await;
+    ui.keyboard_walk("live").await;
 
     // A viewer sees but has nothing to press, and cannot open the keys.
     ui.sign_in("shop", "viewer@shop.example").await;
@@ -342,6 +534,14 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(!ui.has("#approve-selected").await);
     ui.go("/dashboard/settings/keys").await;
     assert!(ui.text("#error-message").await.contains("admin role"));
+    for page in ["users", "agent", "llm", "knowledge", "webhooks"] {
+        ui.go(&format!("/dashboard/settings/{page}")).await;
+        assert!(ui.has("#read-only").await, "{page}");
+        let buttons = ui.c.find_all(Locator::Css("main button")).await.unwrap();
+        assert!(buttons.is_empty(), "{page}: a viewer has a button to press");
+    }
+    ui.go("/dashboard/settings/llm").await;
+    assert!(!ui.source().await.contains(LLM_KEY));
 
     // Another tenant never sees this one's conversations.
     ui.sign_in("other", "owner@other.example").await;
@@ -353,6 +553,18 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(ui.text("#error-message").await.contains("not found"));
     ui.go("/dashboard/inbox").await;
     assert!(!ui.source().await.contains(&conv));
+    // Nor its operators, articles, webhooks or LLM key.
+    for (page, theirs) in [
+        ("users", "owner@shop.example"),
+        ("knowledge", "Gift wrapping"),
+        ("webhooks", "127.0.0.1:9/hook"),
+        ("agent", "Acme Outdoor"),
+    ] {
+        ui.go(&format!("/dashboard/settings/{page}")).await;
+        assert!(!ui.source().await.contains(theirs), "{page} shows {theirs}");
+    }
+    ui.go("/dashboard/settings/llm").await;
+    assert_eq!(ui.text("#llm-key").await, "not set");
 
     ui.c.close().await.unwrap();
     drop(driver);

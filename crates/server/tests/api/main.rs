@@ -5,11 +5,13 @@
 mod access;
 mod bad_input;
 mod behavior;
+mod browser;
 mod cart;
 mod channels;
 mod conversations;
 mod dashboard;
 mod dashboard_screens;
+mod dashboard_settings;
 mod erasure;
 mod events;
 mod fakes;

@@ -49,9 +49,13 @@ async fn the_rollup_counts_conversations_incrementally_per_tenant() {
     for db in testing::all().await {
         let s = &db.store;
         for t in ["shop", "other"] {
-            s.create_tenant(&Tenant { id: tenant(t), name: t.into(), created_at_ms: 1 })
-                .await
-                .unwrap();
+            s.create_tenant(&Tenant {
+                id: tenant(t),
+                name: t.into(),
+                created_at_ms: 1,
+            })
+            .await
+            .unwrap();
         }
         let day = 20_000;
         let a = conversation("shop", "conv_a", day);
@@ -68,35 +72,71 @@ async fn the_rollup_counts_conversations_incrementally_per_tenant() {
         a2.satisfaction = Some(5);
         a2.version = 1;
         a2.updated_at_ms += 60_000;
-        s.save_turn(&TurnWrite::new(&a2, 0, &[said(1, "cancel_order")])).await.unwrap();
+        s.save_turn(&TurnWrite::new(&a2, 0, &[said(1, "cancel_order")]))
+            .await
+            .unwrap();
         let r = s.refresh_rollup(&tenant("shop")).await.unwrap();
         assert_eq!(r.conversations, 2, "{}", db.label);
         let rows = s.daily(&tenant("shop"), day, day, None).await.unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].conversations, rows[0].resolved_by_ai, rows[0].open), (2, 1, 1));
+        assert_eq!(
+            (rows[0].conversations, rows[0].resolved_by_ai, rows[0].open),
+            (2, 1, 1)
+        );
         assert_eq!((rows[0].rating_sum, rows[0].rating_n), (5, 1));
         assert_eq!(rows[0].resolution_sum_ms, 60_000);
 
         let mut b2 = b.clone();
         b2.status = ConversationStatus::Escalated;
-        b2.escalation = Some(Escalation { reason: "customer asked for a person".into(), summary: "s".into(), at_ms: 5 });
+        b2.escalation = Some(Escalation {
+            reason: "customer asked for a person".into(),
+            summary: "s".into(),
+            at_ms: 5,
+        });
         b2.version = 1;
         b2.updated_at_ms = a2.updated_at_ms + 10_000;
-        s.save_turn(&TurnWrite::new(&b2, 0, &[said(1, "talk_to_human")])).await.unwrap();
+        s.save_turn(&TurnWrite::new(&b2, 0, &[said(1, "talk_to_human")]))
+            .await
+            .unwrap();
         s.refresh_rollup(&tenant("shop")).await.unwrap();
-        let rows = s.daily(&tenant("shop"), day - 1, day + 1, Some("chat")).await.unwrap();
-        assert_eq!((rows[0].conversations, rows[0].escalated, rows[0].open), (2, 1, 0), "{}", db.label);
-        assert!(s.daily(&tenant("shop"), day, day, Some("sms")).await.unwrap().is_empty());
-        let reasons = s.top_labels(&tenant("shop"), "escalation", day, day, None, 5).await.unwrap();
-        assert_eq!(reasons, vec![("customer asked for a person".to_string(), 1)]);
-        let intents = s.top_labels(&tenant("shop"), "intent", day, day, None, 5).await.unwrap();
+        let rows = s
+            .daily(&tenant("shop"), day - 1, day + 1, Some("chat"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (rows[0].conversations, rows[0].escalated, rows[0].open),
+            (2, 1, 0),
+            "{}",
+            db.label
+        );
+        assert!(
+            s.daily(&tenant("shop"), day, day, Some("sms"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let reasons = s
+            .top_labels(&tenant("shop"), "escalation", day, day, None, 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            reasons,
+            vec![("customer asked for a person".to_string(), 1)]
+        );
+        let intents = s
+            .top_labels(&tenant("shop"), "intent", day, day, None, 5)
+            .await
+            .unwrap();
         assert_eq!(intents.len(), 2);
         assert_eq!(s.waiting_for_human(&tenant("shop")).await.unwrap(), 1);
 
         let found = s
             .search_conversations(
                 &tenant("shop"),
-                &ConversationFilter { status: Some(ConversationStatus::Escalated), ..Default::default() },
+                &ConversationFilter {
+                    status: Some(ConversationStatus::Escalated),
+                    ..Default::default()
+                },
                 &PageRequest::new(None, Some(10)),
             )
             .await
@@ -106,17 +146,33 @@ async fn the_rollup_counts_conversations_incrementally_per_tenant() {
         let by_rating = s
             .search_conversations(
                 &tenant("shop"),
-                &ConversationFilter { rating: Some(5), from_day: Some(day), to_day: Some(day), ..Default::default() },
+                &ConversationFilter {
+                    rating: Some(5),
+                    from_day: Some(day),
+                    to_day: Some(day),
+                    ..Default::default()
+                },
                 &PageRequest::new(None, Some(10)),
             )
             .await
             .unwrap();
         assert_eq!(by_rating.items.len(), 1);
         // The other tenant's conversation is in neither tenant's rollup until its own refresh.
-        assert!(s.daily(&tenant("other"), day, day, None).await.unwrap().is_empty());
+        assert!(
+            s.daily(&tenant("other"), day, day, None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         s.refresh_rollup(&tenant("other")).await.unwrap();
-        assert_eq!(s.daily(&tenant("other"), day, day, None).await.unwrap()[0].conversations, 1);
-        assert_eq!(s.daily(&tenant("shop"), day, day, None).await.unwrap()[0].conversations, 2);
+        assert_eq!(
+            s.daily(&tenant("other"), day, day, None).await.unwrap()[0].conversations,
+            1
+        );
+        assert_eq!(
+            s.daily(&tenant("shop"), day, day, None).await.unwrap()[0].conversations,
+            2
+        );
         db.finish().await;
     }
 }

@@ -3,6 +3,7 @@
 
 mod behavior;
 mod conversations;
+mod dashboard;
 mod events;
 mod fixture;
 mod knowledge;
@@ -11,3 +12,4 @@ mod outbox;
 mod platform;
 mod pricing;
 mod retail;
+mod settings;
