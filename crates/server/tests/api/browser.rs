@@ -193,6 +193,14 @@ impl Ui {
         self.fill("#email", email).await;
         self.fill("#password", PASSWORD).await;
         self.click("#sign-in").await;
+        // The click returns before the form post's navigation ends.
+        self.wait_for("the sign-in to leave the login page", async || {
+            self.c
+                .current_url()
+                .await
+                .is_ok_and(|u| u.path() != "/dashboard/login")
+        })
+        .await;
         let url = self.c.current_url().await.unwrap();
         assert_eq!(
             url.path(),
