@@ -259,23 +259,35 @@ impl ConversationStore for SqlStore {
             .and_then(|c| c.split_once(':'))
             .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_string())))
             .unwrap_or((i64::MAX, String::new()));
-        let rows = sqlx::query(
-            "select doc from conversations where tenant_id = $1 and ($2 = '' or status = $2) \
-             and (updated_at_ms < $3 or (updated_at_ms = $3 and id < $4)) \
-             order by updated_at_ms desc, id desc limit $5",
-        )
-        .bind(t.as_str())
-        .bind(status.map(|s| s.as_str()).unwrap_or_default())
-        .bind(before_ms)
-        .bind(if before_id.is_empty() {
-            "\u{10FFFF}".to_string()
-        } else {
-            before_id
-        })
-        .bind(i64::from(page.limit) + 1)
-        .fetch_all(&self.read)
-        .await
-        .map_err(map)?;
+        // Two statements rather than `($2 = '' or status = $2)`, which keeps
+        // SQLite from using either index and sorts the whole tenant.
+        let q = match status {
+            Some(s) => sqlx::query(
+                "select doc from conversations where tenant_id = $1 and status = $2 \
+                 and (updated_at_ms < $3 or (updated_at_ms = $3 and id < $4)) \
+                 order by updated_at_ms desc, id desc limit $5",
+            )
+            .bind(t.as_str())
+            .bind(s.as_str()),
+            None => sqlx::query(
+                "select doc from conversations where tenant_id = $1 and $2 = '' \
+                 and (updated_at_ms < $3 or (updated_at_ms = $3 and id < $4)) \
+                 order by updated_at_ms desc, id desc limit $5",
+            )
+            .bind(t.as_str())
+            .bind(""),
+        };
+        let rows = q
+            .bind(before_ms)
+            .bind(if before_id.is_empty() {
+                "\u{10FFFF}".to_string()
+            } else {
+                before_id
+            })
+            .bind(i64::from(page.limit) + 1)
+            .fetch_all(&self.read)
+            .await
+            .map_err(map)?;
         let mut items: Vec<Conversation> = rows
             .iter()
             .map(|r| decode(&r.try_get::<String, _>(0).map_err(map)?))
