@@ -553,58 +553,11 @@ async fn the_agents_page_charts_reputation_for_this_stores_agents_only() {
 #[tokio::test]
 async fn the_loyalty_page_shows_the_program_networks_and_settlements_between_merchants() {
     let (app, _dir) = app_with_ledger().await;
-    let shop_owner = app.key(Role::Owner).to_string();
-    let shop_agent = app.key(Role::Agent).to_string();
-    let other = app.other_key.clone();
     let program = json!({"currency": "USD", "earn": {"points": 1, "cents": 1},
         "redeem": {"points": 1, "cents": 1},
         "tiers": [{"name": "silver", "threshold": 100}, {"name": "gold", "threshold": 1000}]});
-    for key in [&shop_owner, &other] {
-        let r = app.put("/v1/loyalty/program", key, &program).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    let r = app
-        .post(
-            "/v1/loyalty/networks",
-            &other,
-            &json!({"network": "coalition", "currency": "USD", "rate": {"points": 2, "cents": 1}}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    for m in ["shop", "other"] {
-        let r = app
-            .post(
-                "/v1/loyalty/networks/coalition/admit",
-                &other,
-                &json!({"merchant": m}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    for key in [&shop_owner, &other] {
-        let r = app
-            .post("/v1/loyalty/networks/coalition/join", key, &json!({}))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
     // Earned at "other", 3,000 points spent at "shop": "other" owes "shop" $15.00.
-    let r = app
-        .post(
-            "/v1/loyalty/earn",
-            &other,
-            &json!({"customer_id": "card-9", "network": "coalition", "amount": 50.0, "idempotency_key": "o-1"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = app
-        .post(
-            "/v1/loyalty/redeem",
-            &shop_agent,
-            &json!({"customer_id": "card-9", "network": "coalition", "points": 3000, "idempotency_key": "d-1"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-
+    crate::loyalty_proofs::network_with_a_debt(&app, &program).await;
     let d = signed_in(&app, "shop", "val@shop.example", Role::Viewer).await;
     let page = d.get("/dashboard/loyalty").await;
     assert_eq!(page.status, 200, "{}", page.body);

@@ -161,15 +161,15 @@ async fn receipts_and_threshold_proofs_verify_offline_and_name_no_customer() {
     assert_eq!(tree_size(&app).await, size);
 }
 
-/// "other" runs a network that "shop" joins; a card earns at "other" and
-/// redeems 3,000 points at "shop", so "other" owes "shop" $15.00.
-async fn network_with_a_debt(app: &TestApp) {
+/// "other" runs a network that "shop" joins, both on `program`; a card
+/// earns $50.00 worth at "other" and redeems 3,000 points at "shop", so
+/// "other" owes "shop" $15.00.
+pub async fn network_with_a_debt(app: &TestApp, program: &Value) {
     let shop_owner = app.key(Role::Owner).to_string();
     let other = app.other_key.clone();
-    let program = json!({"currency": "USD", "earn": {"points": 1, "cents": 1}, "redeem": {"points": 1, "cents": 1}});
     for key in [&shop_owner, &other] {
         assert_eq!(
-            app.put("/v1/loyalty/program", key, &program).await.status,
+            app.put("/v1/loyalty/program", key, program).await.status,
             200
         );
     }
@@ -215,7 +215,8 @@ async fn network_with_a_debt(app: &TestApp) {
 #[tokio::test]
 async fn settlement_payments_reduce_what_is_owed_and_never_exceed_it() {
     let (app, _dir) = app().await;
-    network_with_a_debt(&app).await;
+    let program = json!({"currency": "USD", "earn": {"points": 1, "cents": 1}, "redeem": {"points": 1, "cents": 1}});
+    network_with_a_debt(&app, &program).await;
     let shop_admin = app.key(Role::Admin).to_string();
     let pay = |amount: f64, key: &str| {
         json!({"from": "other", "network": "coalition", "currency": "USD",
