@@ -26,8 +26,8 @@ use crate::memory::Memory;
 use crate::nlu::Nlu;
 use crate::nlu::Understanding;
 use crate::nlu::intents::Intent;
-use crate::ports::{ConversationStore, KnowledgeSearch, LoyaltyPoints, TenantSettingsSource};
-use crate::ports::{MemoryStore, TurnWrite};
+use crate::ports::{ConversationStore, KnowledgeSearch, LoyaltyPoints, MemoryStore};
+use crate::ports::{TenantBrainSource, TenantSettingsSource, TurnWrite};
 use crate::replies::Voice;
 use crate::state::DialogueState;
 
@@ -98,6 +98,8 @@ pub struct Agent {
     memory: Option<Arc<Memory>>,
     /// Per-tenant voice and escalation thresholds ([`Agent::with_settings`]).
     settings: Option<Arc<dyn TenantSettingsSource>>,
+    /// Tenants' own LLM providers ([`Agent::with_tenant_brains`]).
+    tenant_brains: Option<Arc<dyn TenantBrainSource>>,
 }
 
 /// How the agent speaks and when it escalates, for one tenant's turn.
@@ -106,6 +108,8 @@ struct Tuning {
     limits: hc_domain::EscalationSettings,
     /// The tenant's accepted cancel reasons, when settings are wired.
     cancel_reasons: Option<Vec<String>>,
+    /// The tenant's own brain, else the agent's.
+    brain: Arc<Brain>,
 }
 
 /// A new conversation id: 128 bits from the OS random source. The id is also
@@ -176,6 +180,7 @@ impl Agent {
             loyalty: None,
             memory: None,
             settings: None,
+            tenant_brains: None,
         }
     }
 
@@ -191,6 +196,11 @@ impl Agent {
     /// back to the configured voice (logged), so a turn never fails on them.
     async fn tuning(&self, tenant: &TenantId) -> Tuning {
         let mut t = self.tenant_tuning(tenant).await;
+        if let Some(source) = &self.tenant_brains
+            && let Some(own) = source.brain(tenant).await
+        {
+            t.brain = own;
+        }
         // Without a tenant's own list, the retail policy's reasons (which the
         // cancel tool enforces) are what the offline brain asks for and matches.
         if t.cancel_reasons.is_none() {
@@ -210,6 +220,7 @@ impl Agent {
             voice: self.voice.clone(),
             limits: Default::default(),
             cancel_reasons: None,
+            brain: self.brain.clone(),
         };
         let Some(source) = &self.settings else {
             return configured();
@@ -219,6 +230,7 @@ impl Agent {
                 voice: Arc::new(Voice::for_tenant(&s, &self.voice.brand)),
                 limits: s.escalation,
                 cancel_reasons: s.cancel_reasons.clone(),
+                brain: self.brain.clone(),
             },
             Err(e) => {
                 tracing::warn!(tenant = %tenant, error = %e, "tenant settings unavailable; using the defaults");
@@ -230,6 +242,14 @@ impl Agent {
     /// The opening line of a conversation in `tenant`'s voice.
     pub async fn greeting_for(&self, tenant: &TenantId) -> String {
         self.tenant_tuning(tenant).await.voice.greeting(None)
+    }
+
+    /// Answers a tenant's turns with its own LLM provider when `source` has
+    /// one for it (the merchant set it in the dashboard); other tenants get
+    /// the agent's brain.
+    pub fn with_tenant_brains(mut self, source: Arc<dyn TenantBrainSource>) -> Self {
+        self.tenant_brains = Some(source);
+        self
     }
 
     /// Answers with `brain` (an LLM or hybrid) instead of the built-in engine alone.
@@ -470,7 +490,7 @@ impl Agent {
         let tuning = self.tuning(tenant).await;
         let mut state: DialogueState = serde_json::from_value(c.state.clone()).unwrap_or_default();
         let actor = Actor::new(tenant.clone(), format!("agent:{id}"));
-        let llm = self.brain.llm_for(&understanding, &state, &text).cloned();
+        let llm = tuning.brain.llm_for(&understanding, &state, &text).cloned();
         let history = match llm {
             Some(_) => self.store.messages(tenant, id).await?,
             None => Vec::new(),
@@ -667,7 +687,7 @@ impl Agent {
             .done
             .map(|d| format!("{} I did this: {d}. ", tuning.voice.ok()))
             .unwrap_or_default();
-        match self.brain.on_failure {
+        match tuning.brain.on_failure {
             OnLlmFailure::Handoff => Turn {
                 reply: format!(
                     "{done}I'm connecting you with a member of our team. They'll see everything we've discussed."

@@ -27,5 +27,5 @@ pub use engine::{Agent, AgentEvent, Deliver, Stats, TurnResult};
 pub use error::{Error, Result};
 pub use gate::{KNOWLEDGE_TOOL, LOYALTY_TOOL, knowledge_tool_spec, loyalty_tool_spec};
 pub use memory::{Memory, memory_summary};
-pub use ports::{KnowledgeSearch, LoyaltyPoints, TenantSettingsSource};
+pub use ports::{KnowledgeSearch, LoyaltyPoints, TenantBrainSource, TenantSettingsSource};
 pub use replies::{Tone, Voice};

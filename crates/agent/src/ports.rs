@@ -150,3 +150,13 @@ pub trait TenantSettingsSource: Send + Sync {
     /// when it set none).
     async fn settings(&self, t: &TenantId) -> StoreResult<std::sync::Arc<TenantSettings>>;
 }
+
+/// A tenant's own LLM provider, set by the merchant (dashboard settings).
+/// The server implements it over the stored, encrypted settings with a
+/// short-lived cache.
+#[async_trait]
+pub trait TenantBrainSource: Send + Sync {
+    /// The brain for the tenant's turns when it set its own provider; `None`
+    /// when it did not (the agent's configured brain answers).
+    async fn brain(&self, t: &TenantId) -> Option<std::sync::Arc<crate::Brain>>;
+}

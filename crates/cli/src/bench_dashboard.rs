@@ -266,6 +266,12 @@ pub async fn dashboard_pages(
     let today = time_of(now_ms());
     let year_ago = time_of(now_ms() - 365 * DAY_MS);
     let escalated = "conv_bench00000000";
+    let customer = hc_commerce::demo::demo_store(crate::commands::DEMO_SEED)
+        .users
+        .keys()
+        .next()
+        .map(|u| u.to_string())
+        .context("the demo store has customers")?;
     let pages = vec![
         ("overview (14 days)", "/dashboard".to_string()),
         (
@@ -287,7 +293,12 @@ pub async fn dashboard_pages(
             format!("/dashboard/conversations/{escalated}"),
         ),
         ("inbox", "/dashboard/inbox".into()),
+        ("customers", "/dashboard/customers".into()),
+        ("customers (search)", "/dashboard/customers?q=an".into()),
+        ("customer", format!("/dashboard/customers/{customer}")),
         ("pricing", "/dashboard/pricing".into()),
+        ("loyalty", "/dashboard/loyalty".into()),
+        ("agents", "/dashboard/agents".into()),
         ("settings", "/dashboard/settings".into()),
         ("settings/users", "/dashboard/settings/users".into()),
         ("settings/keys", "/dashboard/settings/keys".into()),

@@ -51,7 +51,17 @@ impl AppState {
             Duration::from_millis(config.settings_cache_ttl_ms),
         ));
         tools.retail().use_policy_source(settings.clone());
-        let agent = agent.with_settings(settings.clone());
+        let tenant_brains = Arc::new(crate::tenant_brains::TenantBrains::new(
+            platform.clone(),
+            agent.brain().clone(),
+            Duration::from_millis(config.settings_cache_ttl_ms),
+        ));
+        let agent = agent
+            .with_settings(settings.clone())
+            .with_tenant_brains(tenant_brains.clone());
+        let pricing = Arc::new(crate::pricing::PricingRuntime::new(Duration::from_millis(
+            config.quote_cache_ms,
+        )));
         install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -97,10 +107,12 @@ impl AppState {
             ledger: None,
             loyalty: None,
             settings,
+            tenant_brains,
+            shopper_live: tokio::sync::broadcast::channel(256).0,
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             demo_tracker_key: Arc::new(tokio::sync::OnceCell::new()),
             intent,
-            pricing: Default::default(),
+            pricing,
             recommenders: Default::default(),
             dashboard: Arc::new(crate::dashboard::DashboardState::new(&config_dashboard)),
             customer_models: Default::default(),

@@ -39,6 +39,11 @@ pub struct ServerConfig {
     /// Seeds every pricing step's random draws (reproducible steps for tests
     /// and demos; leave unset in production, where each step draws afresh).
     pub pricing_seed: Option<u64>,
+    /// How long a price quote (`GET /v1/pricing/quote/{item}`) is served
+    /// from memory. This process's repricing, approvals and catalog edits
+    /// apply at once; a change through another process sharing the
+    /// database, within this time (0 = read the catalog every time).
+    pub quote_cache_ms: u64,
     /// The operator dashboard at `/dashboard` (`[server.dashboard]`).
     pub dashboard: DashboardConfig,
     /// Customer scores and triggers (`[server.behavior]`).
@@ -98,6 +103,7 @@ impl Default for ServerConfig {
             dashboard: DashboardConfig::default(),
             behavior: BehaviorConfig::default(),
             pricing_seed: None,
+            quote_cache_ms: 1_000,
         }
     }
 }

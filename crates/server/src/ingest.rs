@@ -188,11 +188,19 @@ pub async fn store(
     events: Vec<Event>,
 ) -> Result<Appended, IngestError> {
     let observations = pricing_observations(&events);
+    // Built only while a live page listens: ingestion at full rate pays nothing.
+    let live = (state.shopper_live.receiver_count() > 0).then(|| {
+        crate::dashboard::live::ShopperActivity::of_batch(tenant, source.as_str(), &events)
+    });
     let appended = state
         .platform
         .append_events(tenant, events)
         .await
         .map_err(IngestError::Store)?;
+    if let Some(live) = live {
+        // Nobody listening any more is fine.
+        let _ = state.shopper_live.send(live);
+    }
     learn_prices(state, tenant, observations, &appended).await;
     metrics::counter!("hc_events_accepted_total", "source" => source.as_str())
         .increment(appended.accepted);

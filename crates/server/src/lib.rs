@@ -21,9 +21,11 @@ mod observe;
 mod openapi;
 pub mod outbox;
 pub mod pricing;
+mod quotes;
 pub mod reputation;
 mod settings;
 mod state;
+mod tenant_brains;
 mod tenant_webhooks;
 mod webhooks;
 

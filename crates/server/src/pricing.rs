@@ -328,14 +328,26 @@ fn grid(rules: &Rules, fixed: bool, base: Money) -> Vec<f64> {
         .collect()
 }
 
-/// This process's pricing state: tenants whose legacy model was imported,
+/// This process's pricing state: the quote cache, tenants whose legacy model was imported,
 /// items known to have demand rows (no catalog lookup needed), and the
 /// learning queue fed by event ingestion.
 #[derive(Default)]
 pub struct PricingRuntime {
+    /// Quotes served from memory (`GET /v1/pricing/quote/{item}`).
+    pub quotes: crate::quotes::QuoteCache,
     imported: Mutex<HashSet<TenantId>>,
     known: Mutex<HashSet<(TenantId, ItemId)>>,
     pub(crate) learner: tokio::sync::OnceCell<tokio::sync::mpsc::Sender<crate::ingest::LearnJob>>,
+}
+
+impl PricingRuntime {
+    /// A runtime whose quotes live `quote_ttl` in memory (zero: not cached).
+    pub fn new(quote_ttl: std::time::Duration) -> Self {
+        Self {
+            quotes: crate::quotes::QuoteCache::new(quote_ttl, 1_000_000),
+            ..Self::default()
+        }
+    }
 }
 
 /// The rows of a book: one per item (with its category) and per category.
@@ -742,6 +754,7 @@ pub async fn reprice(
     }
     // Catalog edits whose item then failed still count: they are what shoppers see.
     let outcome = state.platform.apply_prices(t, &live).await?;
+    state.pricing.quotes.forget_tenant(t);
     for (i, refused) in outcome.iter().enumerate() {
         let Some(why) = refused else { continue };
         let item = live[i].item_id.to_string();
@@ -826,11 +839,12 @@ pub async fn decide(
                 other => rules_error(other),
             })?;
     }
-    match state
+    let decided = state
         .platform
         .decide_price(t, id, approve, item.current, at_ms)
-        .await
-    {
+        .await;
+    state.pricing.quotes.forget_tenant(t);
+    match decided {
         Ok(Some(done)) => Ok(done),
         Ok(None) => Err(ApiError::not_found("approval")),
         Err(hc_store::Error::Conflict(why)) => {

@@ -83,6 +83,10 @@ pub struct AppState {
     pub loyalty: Option<Arc<LoyaltyApi>>,
     /// The tenants' effective agent settings, shared with the agent and the tools.
     pub settings: Arc<crate::settings::SettingsCache>,
+    /// Stored behavior batches, for the dashboard's live page.
+    pub shopper_live: tokio::sync::broadcast::Sender<crate::dashboard::live::ShopperActivity>,
+    /// The tenants' own LLM providers, as the agent uses them.
+    pub tenant_brains: Arc<crate::tenant_brains::TenantBrains>,
     /// The purchase-intent model scoring live sessions (`events.intent_model`).
     pub intent: Option<Arc<hc_behavior::intent::IntentModel>>,
     /// The demo shop's tracker key, issued on the first `/demo` visit.

@@ -149,6 +149,41 @@ pub struct Outcomes {
     pub rating_n: i64,
 }
 
+/// Positional arguments of a statement assembled from the filters given,
+/// numbered `$1, $2, …` as they are added (the same on both backends).
+#[derive(Default)]
+struct Params(Vec<Param>);
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+impl Params {
+    fn text(&mut self, v: &str) -> String {
+        self.0.push(Param::Text(v.to_owned()));
+        format!("${}", self.0.len())
+    }
+
+    fn int(&mut self, v: i64) -> String {
+        self.0.push(Param::Int(v));
+        format!("${}", self.0.len())
+    }
+
+    fn bind<'q>(
+        self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        for a in self.0 {
+            q = match a {
+                Param::Text(v) => q.bind(v),
+                Param::Int(v) => q.bind(v),
+            };
+        }
+        q
+    }
+}
+
 /// Which conversations a search returns; every field optional.
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
@@ -582,31 +617,48 @@ impl DashboardStore for SqlStore {
             .and_then(|c| c.split_once(':'))
             .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.to_string())))
             .unwrap_or((i64::MAX, "\u{10FFFF}".to_string()));
+        // Only the filters given become conditions: `($n = '' or col = $n)`
+        // hides from the planner which index serves the order, and SQLite
+        // then sorted the whole tenant from the day index (seconds at 1M).
+        let mut p = Params::default();
+        let mut sql = format!(
+            "select {FACT_COLUMNS} from conversation_facts where tenant_id = {}",
+            p.text(t.as_str())
+        );
+        if let Some(status) = f.status {
+            sql += &format!(" and status = {}", p.text(status.as_str()));
+        }
+        if let Some(channel) = &f.channel {
+            sql += &format!(" and channel = {}", p.text(channel));
+        }
+        if let Some(intent) = &f.intent {
+            sql += &format!(" and intent = {}", p.text(intent));
+        }
+        if let Some(rating) = f.rating {
+            sql += &format!(" and rating = {}", p.int(rating));
+        }
+        if let Some(from) = f.from_day {
+            sql += &format!(" and day >= {}", p.int(from));
+        }
+        if let Some(to) = f.to_day {
+            sql += &format!(" and day <= {}", p.int(to));
+        }
         // A prefix as a range: the same SQL on both backends, and indexable.
-        let customer_from = f.customer.clone().unwrap_or_default();
-        let customer_to = format!("{customer_from}\u{10FFFF}");
-        let sql = sqlx::AssertSqlSafe(format!(
-            "select {FACT_COLUMNS} from conversation_facts where tenant_id = $1 \
-             and ($2 = '' or status = $2) and ($3 = '' or channel = $3) \
-             and ($4 = '' or intent = $4) and ($5 < 0 or rating = $5) \
-             and day >= $6 and day <= $7 \
-             and ($8 = '' or (customer_id >= $8 and customer_id < $12)) \
-             and (updated_at_ms < $9 or (updated_at_ms = $9 and conversation_id < $10)) \
-             order by updated_at_ms desc, conversation_id desc limit $11"
-        ));
-        let rows = sqlx::query(sql)
-            .bind(t.as_str())
-            .bind(f.status.map(|s| s.as_str()).unwrap_or_default())
-            .bind(f.channel.clone().unwrap_or_default())
-            .bind(f.intent.clone().unwrap_or_default())
-            .bind(f.rating.unwrap_or(-1))
-            .bind(f.from_day.unwrap_or(i64::MIN / 2))
-            .bind(f.to_day.unwrap_or(i64::MAX / 2))
-            .bind(customer_from)
-            .bind(before_ms)
-            .bind(before_id)
-            .bind(i64::from(page.limit) + 1)
-            .bind(customer_to)
+        if let Some(prefix) = f.customer.as_deref().filter(|c| !c.is_empty()) {
+            sql += &format!(
+                " and customer_id >= {} and customer_id < {}",
+                p.text(prefix),
+                p.text(&format!("{prefix}\u{10FFFF}"))
+            );
+        }
+        let (ms, id) = (p.int(before_ms), p.text(&before_id));
+        sql += &format!(
+            " and (updated_at_ms < {ms} or (updated_at_ms = {ms} and conversation_id < {id})) \
+             order by updated_at_ms desc, conversation_id desc limit {}",
+            p.int(i64::from(page.limit) + 1)
+        );
+        let rows = p
+            .bind(sqlx::query(sqlx::AssertSqlSafe(sql)))
             .fetch_all(&self.read)
             .await
             .map_err(map)?;

@@ -105,10 +105,9 @@ pub async fn create_product(
             hc_commerce::Error::AlreadyExists(format!("product {}", product.product_id)).into(),
         );
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(retail.upsert_product(&actor, product).await?),
-    ))
+    let created = retail.upsert_product(&actor, product).await?;
+    state.pricing.quotes.forget_tenant(&actor.tenant);
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Creates or replaces a product (manager role). The body's id must match the path.
@@ -130,11 +129,8 @@ pub async fn update_product(
             "product_id in the body differs from the path",
         ));
     }
-    Ok(Json(
-        state
-            .tools
-            .retail()
-            .upsert_product(&principal.actor(), product)
-            .await?,
-    ))
+    let actor = principal.actor();
+    let updated = state.tools.retail().upsert_product(&actor, product).await?;
+    state.pricing.quotes.forget_tenant(&actor.tenant);
+    Ok(Json(updated))
 }

@@ -288,7 +288,9 @@ pub async fn get_price(
 
 /// The price a shopper sees now: the item's live catalog price, which the
 /// repricing steps set (the same the catalog, the agent and the tracker
-/// show). One primary-key read; no pricing decision is made per request.
+/// show). No pricing decision is made per request: the quote comes from
+/// this process's quote cache (`server.quote_cache_ms`), else from one
+/// primary-key read of the catalog.
 #[utoipa::path(get, path = "/v1/pricing/quote/{item_id}", tag = "pricing",
     params(("item_id" = String, Path)),
     responses((status = 200, body = serde_json::Value, description = "`{item_id, price, available}`"),
@@ -301,18 +303,27 @@ pub async fn quote(
 ) -> ApiResult<Json<Value>> {
     principal.require(Role::Viewer)?;
     let id = item_id(id)?;
-    let product = state
-        .tools
-        .retail()
-        .store()
-        .product_of_item(&principal.key.tenant_id, &id)
-        .await?;
-    let variant = product
-        .as_ref()
-        .and_then(|p| p.variants.get(&id))
-        .ok_or_else(|| ApiError::not_found("item"))?;
+    let t = &principal.key.tenant_id;
+    let cache = &state.pricing.quotes;
+    let quote = match cache.get(t, &id) {
+        Some(q) => q,
+        None => {
+            let loaded = std::time::Instant::now();
+            let product = state.tools.retail().store().product_of_item(t, &id).await?;
+            let variant = product
+                .as_ref()
+                .and_then(|p| p.variants.get(&id))
+                .ok_or_else(|| ApiError::not_found("item"))?;
+            let q = crate::quotes::Quote {
+                price: variant.price,
+                available: variant.available,
+            };
+            cache.put(t, id.clone(), q, loaded);
+            q
+        }
+    };
     Ok(Json(
-        json!({"item_id": id, "price": variant.price, "available": variant.available}),
+        json!({"item_id": id, "price": quote.price, "available": quote.available}),
     ))
 }
 

@@ -1,19 +1,64 @@
-//! Live activity: the conversations happening now, and conversation events
-//! (escalations, resolutions, hand-backs, human replies) pushed to the page
-//! over Server-Sent Events as the agent emits them.
+//! Live activity: the conversations happening now, conversation events
+//! (escalations, resolutions, hand-backs, human replies) as the agent emits
+//! them, and shoppers' behavior events (page and product views, carts,
+//! purchases, in-store sensors) as they are stored, pushed to the page over
+//! Server-Sent Events.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use hc_commerce::PageRequest;
-use hc_domain::{ConversationStatus, Role};
+use hc_domain::{ConversationStatus, Role, TenantId};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{DashResult, PageCtx, Signed, format_time, render, require};
 use crate::state::AppState;
+
+/// Shown per stored batch on the live page; the rest are counted.
+pub const SHOPPER_EVENTS_PER_BATCH: usize = 20;
+
+/// A stored batch of behavior events as the live page shows it:
+/// `{source, total, events: [{type, session_id, customer_id?, product_id?,
+/// item_id?, page_type?, query?, at_ms}]}` (at most
+/// [`SHOPPER_EVENTS_PER_BATCH`] events; `total` counts the whole batch).
+#[derive(Clone, Debug)]
+pub struct ShopperActivity {
+    pub tenant: TenantId,
+    pub data: Arc<serde_json::Value>,
+}
+
+impl ShopperActivity {
+    pub fn of_batch(tenant: &TenantId, source: &str, events: &[hc_domain::Event]) -> Self {
+        let shown: Vec<serde_json::Value> = events
+            .iter()
+            .take(SHOPPER_EVENTS_PER_BATCH)
+            .map(|e| {
+                serde_json::json!({
+                    "type": e.kind,
+                    "session_id": e.session_id,
+                    "customer_id": e.customer_id,
+                    "product_id": e.product_id,
+                    "item_id": e.item_id,
+                    "page_type": e.page_type,
+                    "query": e.query.as_ref().map(|q| q.chars().take(100).collect::<String>()),
+                    "at_ms": e.timestamp_ms,
+                })
+            })
+            .collect();
+        Self {
+            tenant: tenant.clone(),
+            data: Arc::new(serde_json::json!({
+                "source": source,
+                "total": events.len(),
+                "events": shown,
+            })),
+        }
+    }
+}
 
 pub struct LiveRow {
     pub id: String,
@@ -54,17 +99,17 @@ pub async fn live_page(State(state): State<AppState>, signed: Signed) -> DashRes
     })
 }
 
-/// `text/event-stream` of the tenant's conversation events: `activity`
-/// events with `{event, id, status, channel, at_ms, author?, text?}`.
+/// `text/event-stream` of the tenant's activity: `activity` events for
+/// conversations (`{event, id, status, channel, at_ms, author?, text?}`)
+/// and `shopper` events for stored behavior batches ([`ShopperActivity`]).
 pub async fn live_events(State(state): State<AppState>, signed: Signed) -> Response {
     if !signed.can(Role::Viewer) {
         return super::DashError::forbidden(Role::Viewer, &signed).into_response();
     }
     let tenant = signed.operator.tenant_id.clone();
-    let rx = state.agent.subscribe();
-    let stream = futures_util::stream::unfold(rx, move |mut rx| {
-        let tenant = tenant.clone();
-        async move {
+    let conversations = futures_util::stream::unfold(
+        (state.agent.subscribe(), tenant.clone()),
+        |(mut rx, tenant)| async move {
             loop {
                 match rx.recv().await {
                     Ok(e) if e.conversation.tenant_id == tenant => {
@@ -78,15 +123,30 @@ pub async fn live_events(State(state): State<AppState>, signed: Signed) -> Respo
                             "text": e.message.as_ref().map(|m| m.text.chars().take(200).collect::<String>()),
                         });
                         let event = Event::default().event("activity").data(data.to_string());
-                        return Some((Ok::<_, Infallible>(event), rx));
+                        return Some((Ok::<_, Infallible>(event), (rx, tenant)));
                     }
                     Ok(_) | Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => return None,
                 }
             }
-        }
-    });
-    Sse::new(stream)
+        },
+    );
+    let shoppers = futures_util::stream::unfold(
+        (state.shopper_live.subscribe(), tenant),
+        |(mut rx, tenant)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(a) if a.tenant == tenant => {
+                        let event = Event::default().event("shopper").data(a.data.to_string());
+                        return Some((Ok::<_, Infallible>(event), (rx, tenant)));
+                    }
+                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Sse::new(futures_util::stream::select(conversations, shoppers))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

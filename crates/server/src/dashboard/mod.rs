@@ -12,7 +12,7 @@ pub mod charts;
 mod conversations;
 mod customers;
 mod keys;
-mod live;
+pub(crate) mod live;
 mod login;
 mod loyalty;
 mod overview;
@@ -242,11 +242,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(from_fn(security_headers))
 }
 
+/// The sections that fit a phone's bottom bar (with "More" beside them).
+const PHONE_TABS: [&str; 4] = ["Overview", "Live", "Conversations", "Inbox"];
+
 /// A tab of the navigation.
 pub struct Tab {
     pub href: &'static str,
     pub label: &'static str,
     pub active: bool,
+    /// Shown in the phone's bottom bar; the others sit under "More" there.
+    pub primary: bool,
 }
 
 /// What the layout needs on every signed-in page.
@@ -286,10 +291,16 @@ impl PageCtx {
                     href,
                     label,
                     active: label == active,
+                    primary: PHONE_TABS.contains(&label),
                 })
                 .collect(),
             can_act: s.can(Role::Agent),
         }
+    }
+
+    /// The current section is one of those under "More" on a phone.
+    pub fn more_active(&self) -> bool {
+        self.tabs.iter().any(|t| t.active && !t.primary)
     }
 }
 

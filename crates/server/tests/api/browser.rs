@@ -1,8 +1,10 @@
 //! The dashboard in headless Chromium over WebDriver (chromedriver): sign
 //! in, the overview's figures against the store, taking over an escalated
 //! conversation and replying, approving a price change, creating and
-//! revoking an API key, live updates over SSE, a keyboard walk, a viewer who
-//! cannot change anything and a tenant who never sees another's data.
+//! revoking an API key, the customer, loyalty and agent screens, erasing a
+//! customer, the phone's bottom bar, live updates over SSE, a keyboard walk,
+//! a viewer who cannot change anything and a tenant who never sees another's
+//! data.
 //! Screenshots of every page at desktop and phone widths go to
 //! `target/ci-artifacts/screenshots`.
 //!
@@ -20,7 +22,8 @@ use hc_domain::Role;
 use serde_json::json;
 
 use crate::dashboard::{PASSWORD, escalated, operator};
-use crate::helpers::{TestApp, spawn_app};
+use crate::dashboard_screens::app_with_ledger;
+use crate::helpers::TestApp;
 
 const DESKTOP: (u32, u32) = (1280, 900);
 const PHONE: (u32, u32) = (390, 844);
@@ -177,13 +180,17 @@ impl Ui {
 
     /// The current page at desktop and phone widths.
     async fn shoot(&self, name: &str) {
-        for (label, (w, h)) in [("desktop", DESKTOP), ("phone", PHONE)] {
-            self.c.set_window_size(w, h).await.unwrap();
-            let png = self.c.screenshot().await.unwrap();
-            assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
-            std::fs::write(self.shots.join(format!("{name}-{label}.png")), png).unwrap();
-        }
+        self.shoot_as(&format!("{name}-desktop"), DESKTOP).await;
+        self.shoot_as(&format!("{name}-phone"), PHONE).await;
         self.c.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+    }
+
+    /// The current page at one size, as `name.png`.
+    async fn shoot_as(&self, name: &str, (w, h): (u32, u32)) {
+        self.c.set_window_size(w, h).await.unwrap();
+        let png = self.c.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 
     async fn sign_in(&self, tenant: &str, email: &str) {
@@ -228,7 +235,7 @@ impl Ui {
             .execute(
                 "const els = [...document.querySelectorAll('a[href], button, input, select, \
                  textarea, summary, [tabindex]')].filter(e => e.tabIndex >= 0 && !e.disabled \
-                 && e.type !== 'hidden' && e.getClientRects().length > 0); \
+                 && e.type !== 'hidden' && e.checkVisibility()); \
                  els.forEach((e, i) => e.setAttribute('data-walk', String(i))); \
                  document.activeElement && document.activeElement.blur(); \
                  window.scrollTo(0, 0); return els.length;",
@@ -395,6 +402,181 @@ async fn settings_screens(ui: &Ui, app: &TestApp) {
     ui.keyboard_walk("settings-webhooks").await;
 }
 
+/// Points for the customer the browser erases, and a registered, deployed
+/// agent with a measured reputation; returns the points.
+async fn loyalty_and_agents(app: &TestApp) -> u64 {
+    let earn = app
+        .post(
+            "/v1/loyalty/earn",
+            app.key(Role::Agent),
+            &json!({"customer_id": "zoe_muller_1", "points": 75, "idempotency_key": "order-1"}),
+        )
+        .await;
+    assert_eq!(earn.status, 200, "{}", earn.body);
+    let admin = app.key(Role::Admin).to_string();
+    let config = json!({"persona": {"name": "Ava"}, "policy": {}, "model": "offline"});
+    let r = app
+        .post(
+            "/v1/registry/agents",
+            &admin,
+            &json!({"agent_id": "ava-shop", "config": config}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            "/v1/registry/agents/ava-shop/reputation",
+            &admin,
+            &json!({"period_start": 1, "period_end": 2, "conversations": 100, "resolved": 80, "satisfaction": 0.9}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    75
+}
+
+/// Customers (search, a customer's page, erasure from the browser), loyalty
+/// and agents: shown, walked with the keyboard and photographed.
+async fn customer_screens(ui: &Ui, app: &TestApp, points: u64) {
+    ui.go("/dashboard/customers").await;
+    ui.fill("#c-q", "zoe").await;
+    ui.c.find(Locator::Css("#c-q"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    ui.wait_for("the search result", async || {
+        ui.has("#customer-list").await && ui.text("#customer-list").await.contains("zoe_muller_1")
+    })
+    .await;
+    assert!(!ui.text("#customer-list").await.contains("sam_lee_2"));
+    ui.shoot("customers").await;
+    ui.keyboard_walk("customers").await;
+
+    ui.go("/dashboard/customers/zoe_muller_1").await;
+    assert_eq!(
+        ui.text("#loyalty-balance").await,
+        format!("{points} points")
+    );
+    ui.shoot("customer").await;
+    ui.keyboard_walk("customer").await;
+    // Erase: a wrong confirmation is answered next to the field and erases nothing.
+    ui.fill("#erase-confirm", "sam_lee_2").await;
+    ui.click("#erase-customer").await;
+    assert!(
+        ui.text("#confirm-error")
+            .await
+            .contains("not this customer")
+    );
+    let before = app
+        .get("/v1/customers/zoe_muller_1", app.key(Role::Owner))
+        .await;
+    assert_eq!(
+        before.body["email"], "Zoe.Muller@example.com",
+        "{}",
+        before.body
+    );
+    ui.fill("#erase-confirm", "zoe_muller_1").await;
+    ui.click("#erase-customer").await;
+    let done = ui.text("#done").await;
+    assert!(
+        done.contains(&format!("shredded ({points} points forfeited)")),
+        "{done}"
+    );
+    assert!(ui.has("#no-loyalty").await);
+    let after = app
+        .get("/v1/customers/zoe_muller_1", app.key(Role::Owner))
+        .await;
+    let text = after.body.to_string();
+    assert!(
+        !text.contains("Zoe") && !text.contains("example.com"),
+        "{text}"
+    );
+    let balance = app
+        .get("/v1/loyalty/balance/zoe_muller_1", app.key(Role::Viewer))
+        .await;
+    assert_eq!(balance.body["balance"], 0, "{}", balance.body);
+    // Another customer is untouched.
+    let sam = app
+        .get("/v1/customers/sam_lee_2", app.key(Role::Owner))
+        .await;
+    assert!(sam.body.to_string().contains("Sam"), "{}", sam.body);
+    ui.shoot("customer-erased").await;
+
+    ui.go("/dashboard/loyalty").await;
+    assert!(ui.has("#checkpoint").await);
+    ui.shoot("loyalty").await;
+    ui.keyboard_walk("loyalty").await;
+    ui.go("/dashboard/agents").await;
+    assert!(ui.source().await.contains("ava-shop"));
+    ui.shoot("agents").await;
+    ui.keyboard_walk("agents").await;
+}
+
+/// At a phone's width the navigation is a bottom bar that fits the screen:
+/// four sections and "More", which opens the rest, by keyboard too.
+async fn phone_navigation(ui: &Ui) {
+    ui.c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    ui.go("/dashboard").await;
+    let fit = ui
+        .c
+        .execute(
+            "const n = document.querySelector('nav.tabs'); const r = n.getBoundingClientRect(); \
+             const out = [...n.querySelectorAll('a, summary')].filter(e => e.checkVisibility()) \
+             .filter(e => { const b = e.getBoundingClientRect(); return b.left < r.left - 0.5 || b.right > r.right + 0.5; }); \
+             return [n.scrollWidth <= n.clientWidth + 1, out.length, r.bottom >= window.innerHeight - 1, \
+             [...n.querySelectorAll('a')].filter(e => e.checkVisibility()).map(e => e.textContent)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fit[0], true, "the bottom bar scrolls sideways: {fit}");
+    assert_eq!(fit[1], 0, "a tab is cut off: {fit}");
+    assert_eq!(fit[2], true, "the bar is not at the bottom: {fit}");
+    assert_eq!(
+        fit[3],
+        json!(["Overview", "Live", "Conversations", "Inbox"]),
+        "{fit}"
+    );
+    assert!(
+        !ui.c
+            .find(Locator::Css("#more-tabs a[href='/dashboard/settings']"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    ui.keyboard_walk("overview-phone").await;
+    ui.click("#more-tabs summary").await;
+    let settings =
+        ui.c.find(Locator::Css("#more-tabs a[href='/dashboard/settings']"))
+            .await
+            .unwrap();
+    assert!(settings.is_displayed().await.unwrap());
+    ui.shoot_as("overview-phone-more", PHONE).await;
+    settings.click().await.unwrap();
+    ui.wait_for("the settings page", async || {
+        ui.c.current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/dashboard/settings")
+    })
+    .await;
+    // Settings is under "More": the summary shows that the page is there.
+    assert!(ui.has("#more-tabs summary.current").await);
+    ui.c.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+    // At desktop width every section is a tab and "More" is gone.
+    assert!(
+        !ui.c
+            .find(Locator::Css("#more-tabs"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+}
+
 #[tokio::test]
 async fn the_dashboard_works_in_a_real_browser() {
     let (Some(driver_path), Some(binary)) = (chromedriver(), chromium()) else {
@@ -407,8 +589,9 @@ async fn the_dashboard_works_in_a_real_browser() {
              chromium-driver; .ci/run does) or set HC_SKIP_BROWSER=1 to skip explicitly"
         );
     };
-    let app = spawn_app().await;
+    let (app, _ledger_dir) = app_with_ledger().await;
     let conv = escalated(&app).await;
+    let erased_points = loyalty_and_agents(&app).await;
     let approval = pending_approval(&app).await;
     operator(&app, "shop", "owner@shop.example", Role::Owner).await;
     operator(&app, "shop", "viewer@shop.example", Role::Viewer).await;
@@ -519,6 +702,8 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert_eq!(app.get("/v1/stats", &secret).await.status, 401);
 
     settings_screens(&ui, &app).await;
+    customer_screens(&ui, &app, erased_points).await;
+    phone_navigation(&ui).await;
 
     // Live activity arrives without a reload.
     ui.go("/dashboard/live").await;
@@ -529,6 +714,17 @@ async fn the_dashboard_works_in_a_real_browser() {
     let second = escalated(&app).await;
     ui.wait_for("a live event", async || {
         ui.text("#live-events").await.contains(&second)
+    })
+    .await;
+    let view = json!([{"event_id": "browser-live-1", "type": "product_view",
+        "timestamp_ms": hc_domain::now_ms(), "session_id": "browser-session",
+        "item_id": "2000000001", "page_type": "product"}]);
+    let r = app.post("/v1/events", app.key(Role::Agent), &view).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    ui.wait_for("a live shopper event", async || {
+        ui.text("#live-events")
+            .await
+            .contains("product_view · session browser-session · item 2000000001")
     })
     .await;
     ui.shoot("live").await;
@@ -542,6 +738,9 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(!ui.has("#approve-selected").await);
     ui.go("/dashboard/settings/keys").await;
     assert!(ui.text("#error-message").await.contains("admin role"));
+    ui.go("/dashboard/customers/sam_lee_2").await;
+    assert!(ui.text("#customer-id").await.contains("sam_lee_2"));
+    assert!(!ui.has("#erase-customer").await && !ui.has("#export-customer").await);
     for page in ["users", "agent", "llm", "knowledge", "webhooks"] {
         ui.go(&format!("/dashboard/settings/{page}")).await;
         assert!(ui.has("#read-only").await, "{page}");
@@ -561,6 +760,10 @@ async fn the_dashboard_works_in_a_real_browser() {
     assert!(ui.text("#error-message").await.contains("not found"));
     ui.go("/dashboard/inbox").await;
     assert!(!ui.source().await.contains(&conv));
+    ui.go("/dashboard/customers/sam_lee_2").await;
+    assert_eq!(ui.text("#error-message").await, "No such customer.");
+    ui.go("/dashboard/agents").await;
+    assert!(!ui.source().await.contains("ava-shop"));
     // Nor its operators, articles, webhooks or LLM key.
     for (page, theirs) in [
         ("users", "owner@shop.example"),

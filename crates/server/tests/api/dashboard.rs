@@ -697,3 +697,87 @@ async fn api_keys_are_created_once_revoked_and_show_last_use() {
     assert_eq!(app.get("/v1/stats", &secret).await.status, 401);
     app.finish().await;
 }
+
+/// Reads the SSE body until an event of `kind` whose data contains `needle`
+/// arrives (or 10 s pass); returns every `kind` event's data seen.
+async fn sse_until<B: AsRef<[u8]>>(
+    body: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    kind: &str,
+    needle: &str,
+) -> Vec<String> {
+    use futures_util::StreamExt as _;
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let seen: Vec<String> = text
+            .split("\n\n")
+            .filter(|b| b.contains(&format!("event: {kind}")))
+            .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("data: ")))
+            .map(str::to_string)
+            .collect();
+        if seen.iter().any(|d| d.contains(needle)) {
+            return seen;
+        }
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} event with {needle}; got {text}"))
+            .expect("the stream stays open")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+    }
+}
+
+#[tokio::test]
+async fn shopper_events_reach_the_live_page_of_their_store_only() {
+    let app = spawn_app().await;
+    let d = signed_in(&app, "shop", "live@shop.example", Role::Viewer).await;
+    let r = d
+        .http
+        .get(format!("{}/dashboard/live/events", d.base))
+        .header("cookie", format!("hc_session={}", d.cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut body = r.bytes_stream();
+    // The stream is open once the first byte (a comment or event) could be
+    // sent; give the subscription a moment before the events are posted.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let now = hc_domain::now_ms();
+    // Another store's event first: it must never show here.
+    let theirs = json!([{"event_id": "o1", "type": "product_view", "timestamp_ms": now,
+        "session_id": "their-session", "product_id": "1000000001", "page_type": "product"}]);
+    let r = app.post("/v1/events", &app.other_key, &theirs).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let ours: Vec<serde_json::Value> = (0..25)
+        .map(|i| {
+            json!({"event_id": format!("l{i}"), "type": "product_view", "timestamp_ms": now,
+                   "session_id": "live-session", "customer_id": "zoe_muller_1",
+                   "item_id": "2000000001", "page_type": "product"})
+        })
+        .collect();
+    let r = app
+        .post("/v1/events", app.key(Role::Agent), &json!(ours))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let seen = sse_until(&mut body, "shopper", "live-session").await;
+    assert!(
+        seen.iter().all(|d| !d.contains("their-session")),
+        "{seen:?}"
+    );
+    let batch: serde_json::Value = serde_json::from_str(seen.last().unwrap()).unwrap();
+    assert_eq!(batch["total"], 25);
+    assert_eq!(batch["source"], "api");
+    let events = batch["events"].as_array().unwrap();
+    assert_eq!(events.len(), 20, "at most 20 shown per batch");
+    assert_eq!(events[0]["type"], "product_view");
+    assert_eq!(events[0]["item_id"], "2000000001");
+    assert_eq!(events[0]["customer_id"], "zoe_muller_1");
+    app.finish().await;
+}

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use crate::dashboard::{escalated, signed_in};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with_ledger};
 
-async fn app_with_ledger() -> (TestApp, tempfile::TempDir) {
+/// The fixture app with a ledger (loyalty and the agent registry on).
+pub(crate) async fn app_with_ledger() -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let signer = NoteSigner::from_seed("shop.test/ledger", [3; 32]).unwrap();
     let (ledger, _) = Ledger::open(

@@ -431,6 +431,92 @@ async fn hybrid_mode_answers_confident_turns_offline_and_the_rest_with_the_model
     app.finish().await;
 }
 
+/// A merchant's own provider, saved on the dashboard, answers that store's
+/// conversations (hybrid over a server without an LLM) with its key and
+/// model; another store stays on the built-in engine; clearing it returns
+/// the store to the built-in engine at once.
+#[tokio::test]
+async fn a_stores_own_provider_from_the_dashboard_answers_its_conversations() {
+    let fake = FakeLlm::start(ProviderKind::Openai, |_| {
+        FakeReply::text("Penguins are not my department, but orders are.")
+    })
+    .await
+    .unwrap();
+    let app = crate::helpers::spawn_app().await;
+    let sonnet = "could you compose a sonnet about penguins in the style of shakespeare";
+    // Before: the server has no LLM; the built-in engine answers.
+    let id = open(&app).await;
+    let turn = say(&app, &id, sonnet).await;
+    assert_eq!(turn["reply"]["brain"], "offline", "{turn}");
+
+    let d = crate::dashboard::signed_in(&app, "shop", "adm@shop.example", Role::Admin).await;
+    let r = d
+        .post(
+            "/dashboard/settings/llm",
+            &[
+                ("provider", "openai"),
+                ("base_url", fake.base_url.as_str()),
+                ("model", "store-model"),
+                ("api_key", "sk-store-own-key"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // A confident request stays with the built-in engine (hybrid) ...
+    let id = open(&app).await;
+    let turn = say(&app, &id, "I want to cancel my order").await;
+    assert_eq!(turn["reply"]["brain"], "offline", "{turn}");
+    assert!(fake.received().is_empty());
+    // ... the rest goes to the store's model, with its key.
+    let id = open(&app).await;
+    let turn = say(&app, &id, sonnet).await;
+    assert_eq!(turn["reply"]["brain"], "llm", "{turn}");
+    assert!(
+        reply(&turn).contains("enguins are not my department, but orders are."),
+        "{turn}"
+    );
+    let got = fake.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].header("authorization"),
+        Some("Bearer sk-store-own-key")
+    );
+    assert_eq!(got[0].body["model"], "store-model");
+
+    // Another store is not answered by this one's provider.
+    let r = app
+        .post(
+            "/v1/conversations",
+            &app.other_key,
+            &json!({"channel": "chat"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let other = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &format!("/v1/conversations/{other}/messages"),
+            &app.other_key,
+            &json!({"text": sonnet}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["reply"]["brain"], "offline", "{}", r.body);
+    assert_eq!(fake.received().len(), 1);
+
+    // Cleared: the built-in engine again, at once.
+    let r = d
+        .post("/dashboard/settings/llm", &[("action", "clear")])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = open(&app).await;
+    let turn = say(&app, &id, sonnet).await;
+    assert_eq!(turn["reply"]["brain"], "offline", "{turn}");
+    assert_eq!(fake.received().len(), 1);
+    app.finish().await;
+}
+
 /// `(event, data)` pairs of a server-sent-events body.
 fn sse_events(body: &str) -> Vec<(String, Value)> {
     body.split("\n\n")

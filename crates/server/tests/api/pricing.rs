@@ -164,6 +164,16 @@ async fn an_auto_step_prices_within_the_rules_and_the_catalog_shows_it() {
         .post("/v1/pricing/reprice", app.key(Role::Viewer), &json!({}))
         .await;
     assert_eq!(r.status, 403);
+    // A quote served (and so cached) before the step must not outlive it.
+    let before = app
+        .get(&format!("/v1/pricing/quote/{SHIRT}"), app.key(Role::Viewer))
+        .await;
+    assert_eq!(
+        before.body["price"].as_f64(),
+        Some(50.88),
+        "{}",
+        before.body
+    );
     let out = reprice(&app, Value::Null).await;
     let price = out["prices"][SHIRT].as_f64().unwrap();
     assert!((40.0..=45.0).contains(&price), "{out}");
@@ -228,6 +238,15 @@ async fn an_auto_step_prices_within_the_rules_and_the_catalog_shows_it() {
     app.finish().await;
 }
 
+/// What `GET /v1/pricing/quote/{item}` quotes.
+async fn quoted(app: &TestApp, item: &str) -> f64 {
+    let r = app
+        .get(&format!("/v1/pricing/quote/{item}"), app.key(Role::Viewer))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["price"].as_f64().unwrap()
+}
+
 #[tokio::test]
 async fn approve_mode_queues_changes_and_approval_rechecks_the_rules() {
     let app = spawn_app().await;
@@ -273,6 +292,7 @@ async fn approve_mode_queues_changes_and_approval_rechecks_the_rules() {
     let r = app.post(&approve, &manager, &json!({})).await;
     assert_eq!((r.status, r.code()), (409, "outside_rules"), "{}", r.body);
     assert_eq!(catalog_price(&app, SHIRT).await, 50.88);
+    assert_eq!(quoted(&app, SHIRT).await, 50.88);
     let r = app.get("/v1/pricing/approvals", &manager).await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
 
@@ -281,6 +301,8 @@ async fn approve_mode_queues_changes_and_approval_rechecks_the_rules() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "approved");
     assert_eq!(catalog_price(&app, SHIRT).await, to);
+    // The quote cached above gives way to the approved price at once.
+    assert_eq!(quoted(&app, SHIRT).await, to);
     let r = app.post(&approve, &manager, &json!({})).await;
     assert_eq!((r.status, r.code()), (409, "not_pending"));
     let r = app

@@ -132,6 +132,7 @@ pub async fn save_llm(
     if field(&fields, "action") == Some("clear") {
         let record = audit(&signed, "llm.clear", format!("tenant:{t}"), json!({}));
         state.platform.put_tenant_llm(t, None, &record).await?;
+        state.tenant_brains.invalidate(t);
         let done = Some("The store now uses the server's LLM provider. Its key was deleted.");
         return show(
             &state,
@@ -204,6 +205,7 @@ pub async fn save_llm(
         .platform
         .put_tenant_llm(t, Some(&llm), &record)
         .await?;
+    state.tenant_brains.invalidate(t);
     show(
         &state,
         &signed,
