@@ -772,6 +772,35 @@ impl Agent {
             .await
     }
 
+    /// The agent writes first (a trigger's proactive message): `text` is
+    /// stored as the agent's message on the conversation, which stays with
+    /// the AI, and `deliver` queues it on the conversation's channel in the
+    /// same transaction. The customer's reply continues the conversation.
+    pub async fn proactive_message_delivering(
+        &self,
+        tenant: &TenantId,
+        id: &ConversationId,
+        text: &str,
+        deliver: impl FnOnce(&Conversation, &Message) -> Option<NewDelivery>,
+    ) -> Result<Conversation> {
+        let text = clean(text)?;
+        let (c, message) = self
+            .staff_action_delivering(
+                tenant,
+                id,
+                |c, _| {
+                    if !c.status.accepts_messages() {
+                        return Err(Error::ConversationClosed(c.id.clone(), c.status.as_str()));
+                    }
+                    Ok(Some((Author::Agent, text)))
+                },
+                deliver,
+            )
+            .await?;
+        self.emit_message("message.proactive", &c, message);
+        Ok(c)
+    }
+
     /// [`Agent::human_reply`]; `deliver` builds the outbox delivery that
     /// carries the stored reply to the customer's channel (SMS, email), stored
     /// in the same transaction as the message, or `None` to deliver nothing.

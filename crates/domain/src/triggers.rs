@@ -33,7 +33,15 @@ pub struct NewTrigger {
     pub condition: TriggerCondition,
     /// Where the webhook is POSTed (`http` or `https`).
     pub webhook_url: String,
+    /// A proactive message: when the trigger fires about a known customer,
+    /// the agent emails them this text (`{first_name}` is replaced) in a
+    /// new conversation their reply continues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
+
+/// Longest proactive message, in characters.
+pub const MAX_PROACTIVE_CHARS: usize = 2000;
 
 /// A stored trigger.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,7 +50,18 @@ pub struct Trigger {
     pub name: String,
     pub condition: TriggerCondition,
     pub webhook_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     pub created_at_ms: i64,
+}
+
+impl Trigger {
+    /// The proactive message for a customer, `{first_name}` filled in.
+    pub fn message_for(&self, first_name: &str) -> Option<String> {
+        self.message
+            .as_ref()
+            .map(|m| m.replace("{first_name}", first_name.trim()))
+    }
 }
 
 impl NewTrigger {
@@ -67,6 +86,17 @@ impl NewTrigger {
         }
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return bad("webhook_url must not contain spaces or control characters".into());
+        }
+        if let Some(m) = &self.message {
+            let n = m.trim().chars().count();
+            if n == 0 || n > MAX_PROACTIVE_CHARS {
+                return bad(format!(
+                    "message must be 1 to {MAX_PROACTIVE_CHARS} characters"
+                ));
+            }
+            if m.chars().any(|c| c.is_control() && c != '\n') {
+                return bad("message must be plain text (no control characters)".into());
+            }
         }
         match &self.condition {
             TriggerCondition::ChurnRisk { threshold } => {
@@ -98,6 +128,45 @@ mod tests {
         let t: NewTrigger = serde_json::from_value(v).map_err(|e| e.to_string())?;
         t.validate().map_err(|e| e.to_string())?;
         Ok(t)
+    }
+
+    #[test]
+    fn a_proactive_message_is_plain_text_of_bounded_length() {
+        let with = |m: serde_json::Value| {
+            parse(
+                serde_json::json!({"name": "cart", "webhook_url": "https://h.example/x",
+                "condition": {"kind": "churn_risk", "threshold": 0.7}, "message": m}),
+            )
+        };
+        let ok = with(serde_json::json!("Hi {first_name}, can I help?")).unwrap();
+        let stored = Trigger {
+            id: "trg_1".into(),
+            name: ok.name,
+            condition: ok.condition,
+            webhook_url: ok.webhook_url,
+            message: ok.message,
+            created_at_ms: 0,
+        };
+        assert_eq!(
+            stored.message_for(" Zoe ").as_deref(),
+            Some("Hi Zoe, can I help?")
+        );
+        assert!(
+            with(serde_json::json!("  "))
+                .unwrap_err()
+                .contains("1 to 2000")
+        );
+        assert!(
+            with(serde_json::json!("x".repeat(2001)))
+                .unwrap_err()
+                .contains("1 to 2000")
+        );
+        assert!(
+            with(serde_json::json!("bell\u{7}"))
+                .unwrap_err()
+                .contains("plain text")
+        );
+        assert!(with(serde_json::json!(5)).is_err(), "not a string");
     }
 
     #[test]

@@ -236,6 +236,8 @@ pub async fn rescore(state: &AppState, t: &TenantId, refit: bool) -> ApiResult<R
         .await
         .map_err(ApiError::internal)?;
         let mut firings = Vec::new();
+        // Per firing: its trigger and customer (for a proactive message).
+        let mut about: Vec<(&Trigger, String)> = Vec::new();
         if !triggers.is_empty() {
             let before: HashMap<String, Option<f64>> = state
                 .platform
@@ -250,6 +252,7 @@ pub async fn rescore(state: &AppState, t: &TenantId, refit: bool) -> ApiResult<R
                 };
                 for (tr, threshold) in &triggers {
                     if *was < *threshold && now_p >= *threshold {
+                        about.push((tr, r.user_id.clone()));
                         firings.push(Firing {
                             trigger_id: tr.id.clone(),
                             subject: format!("customer:{}:{now}", r.user_id),
@@ -271,11 +274,16 @@ pub async fn rescore(state: &AppState, t: &TenantId, refit: bool) -> ApiResult<R
         }
         customers += records.len() as u64;
         scored_churn += records.iter().filter(|r| r.churn.is_some()).count() as u64;
-        fired += state
+        let new = state
             .platform
             .put_customer_scores(t, &records, &firings)
             .await?;
-        if fired > 0 {
+        for &i in &new {
+            let (tr, customer) = &about[i];
+            crate::proactive::on_firing(state, t, tr, Some(customer)).await;
+        }
+        fired += new.len() as u64;
+        if !new.is_empty() {
             state.outbox_wake.notify_one();
         }
         after = Some(last);
@@ -364,6 +372,8 @@ pub async fn sweep_triggers(state: &AppState) -> ApiResult<u64> {
             ended_by
         };
         let mut firings = Vec::new();
+        // Per firing: the session's customer, if known (a proactive message).
+        let mut customers: Vec<Option<String>> = Vec::new();
         for s in &sessions {
             if !abandoned(s) || min_cart_value.is_some_and(|m| s.cart_value < m) {
                 continue;
@@ -391,6 +401,7 @@ pub async fn sweep_triggers(state: &AppState) -> ApiResult<u64> {
             {
                 continue;
             }
+            customers.push(s.customer_id.as_ref().map(|c| c.to_string()));
             firings.push(Firing {
                 trigger_id: st.trigger.id.clone(),
                 subject: format!("session:{}", s.id),
@@ -407,10 +418,14 @@ pub async fn sweep_triggers(state: &AppState) -> ApiResult<u64> {
                 ),
             });
         }
-        fired += state
+        let new = state
             .platform
             .fire(t, &firings, Some((&st.trigger.id, cursor)))
             .await?;
+        for &i in &new {
+            crate::proactive::on_firing(state, t, &st.trigger, customers[i].as_ref()).await;
+        }
+        fired += new.len() as u64;
     }
     if fired > 0 {
         state.outbox_wake.notify_one();

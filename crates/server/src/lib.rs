@@ -21,6 +21,7 @@ mod observe;
 mod openapi;
 pub mod outbox;
 pub mod pricing;
+mod proactive;
 mod quotes;
 pub mod reputation;
 mod settings;

@@ -81,13 +81,13 @@ pub trait BehaviorStore: Send + Sync {
         through: &str,
     ) -> Result<Vec<CustomerScoreRecord>>;
     /// Replaces the scores of these customers and records `firings`, in one
-    /// transaction; returns how many firings were new.
+    /// transaction; returns the indexes of the firings that were new.
     async fn put_customer_scores(
         &self,
         t: &TenantId,
         scores: &[CustomerScoreRecord],
         firings: &[Firing],
-    ) -> Result<u64>;
+    ) -> Result<Vec<usize>>;
     /// How many customers have a stored score.
     async fn count_customer_scores(&self, t: &TenantId) -> Result<u64>;
 
@@ -108,13 +108,13 @@ pub trait BehaviorStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<hc_domain::Session>>;
     /// Records `firings` and moves the trigger's cursor, in one transaction;
-    /// returns how many firings were new.
+    /// returns the indexes of the firings that were new.
     async fn fire(
         &self,
         t: &TenantId,
         firings: &[Firing],
         cursor: Option<(&str, i64)>,
-    ) -> Result<u64>;
+    ) -> Result<Vec<usize>>;
 }
 
 /// The parts of an order document the history needs.
@@ -248,15 +248,16 @@ fn trigger_of(t: &TenantId, r: &sqlx::any::AnyRow) -> Result<Trigger> {
 }
 
 /// Records new firings on `tx`: the firing row first (so two processes
-/// cannot both queue the webhook), then its outbox delivery.
+/// cannot both queue the webhook), then its outbox delivery. Returns the
+/// indexes (into `firings`) of those recorded now; the others had fired.
 async fn record_firings(
     tx: &mut sqlx::AnyConnection,
     t: &TenantId,
     firings: &[Firing],
-) -> Result<u64> {
+) -> Result<Vec<usize>> {
     let now = hc_domain::now_ms();
-    let mut fired = 0;
-    for f in firings {
+    let mut fired = Vec::new();
+    for (index, f) in firings.iter().enumerate() {
         let inserted = sqlx::query(
             "insert into trigger_firings (tenant_id, trigger_id, subject, delivery_id, fired_at_ms) \
              values ($1, $2, $3, 0, $4) on conflict (tenant_id, trigger_id, subject) do nothing",
@@ -284,7 +285,7 @@ async fn record_firings(
         .execute(&mut *tx)
         .await
         .map_err(map)?;
-        fired += 1;
+        fired.push(index);
     }
     Ok(fired)
 }
@@ -565,7 +566,7 @@ impl BehaviorStore for SqlStore {
         t: &TenantId,
         scores: &[CustomerScoreRecord],
         firings: &[Firing],
-    ) -> Result<u64> {
+    ) -> Result<Vec<usize>> {
         const ROWS: usize = 400;
         let mut tx = self.begin_write().await?;
         for chunk in scores.chunks(ROWS) {
@@ -739,7 +740,7 @@ impl BehaviorStore for SqlStore {
         t: &TenantId,
         firings: &[Firing],
         cursor: Option<(&str, i64)>,
-    ) -> Result<u64> {
+    ) -> Result<Vec<usize>> {
         let mut tx = self.begin_write().await?;
         let fired = record_firings(&mut tx, t, firings).await?;
         if let Some((id, at)) = cursor {

@@ -345,7 +345,7 @@ fn channel_unavailable(message: impl Into<String>) -> ApiError {
 /// conversations opened through the API (no contact: the integration
 /// delivers). An error, before anything is stored, when the tenant has no
 /// account to send with or the text cannot be sent that way.
-async fn reply_route(
+pub(crate) async fn reply_route(
     state: &AppState,
     c: &Conversation,
     text: &str,

@@ -33,7 +33,7 @@ fn random_hex(bytes: usize) -> String {
 /// Creates a trigger. The answer carries `secret` once: each webhook has
 /// `X-HC-Signature: sha256=<hex HMAC-SHA256 of the body under it>`. Admin only.
 #[utoipa::path(post, path = "/v1/triggers", tag = "triggers",
-    request_body(content = serde_json::Value, description = "`{name, webhook_url, condition: {kind: churn_risk, threshold} | {kind: cart_abandoned, min_cart_value?, min_intent?}}`"),
+    request_body(content = serde_json::Value, description = "`{name, webhook_url, condition: {kind: churn_risk, threshold} | {kind: cart_abandoned, min_cart_value?, min_intent?}, message?}`: `message` (plain text, `{first_name}` replaced) is emailed to the customer by the agent when the trigger fires about a known customer"),
     responses((status = 201, description = "`{trigger, secret}`", body = serde_json::Value),
               (status = 422, body = crate::openapi::ErrorBody), (status = 403, body = crate::openapi::ErrorBody)),
     security(("api_key" = [])))]
@@ -69,6 +69,7 @@ pub async fn create_trigger(
         name: body.name.trim().to_string(),
         condition: body.condition,
         webhook_url: body.webhook_url,
+        message: body.message.map(|m| m.trim().to_string()),
         created_at_ms: now_ms(),
     };
     let secret = format!("whsec_{}", random_hex(24));
@@ -81,7 +82,7 @@ pub async fn create_trigger(
             action: "trigger.create".into(),
             target: format!("trigger:{}", trigger.id),
             at_ms: now_ms(),
-            detail: json!({"name": trigger.name, "condition": trigger.condition, "webhook_url": trigger.webhook_url}),
+            detail: json!({"name": trigger.name, "condition": trigger.condition, "webhook_url": trigger.webhook_url, "message": trigger.message}),
         })
         .await?;
     Ok((

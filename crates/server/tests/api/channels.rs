@@ -721,3 +721,81 @@ async fn the_channel_webhooks_are_in_the_openapi_document() {
     );
     app.finish().await;
 }
+
+/// A cart-abandoned trigger with a message: when the session ends, the agent
+/// emails the customer first (their name filled in), once; their reply
+/// continues that conversation with the agent.
+#[tokio::test]
+async fn a_trigger_has_the_agent_email_the_customer_first_and_the_reply_continues_it() {
+    let (pm, fake) = spawn_postmark(0).await;
+    let mut cfg = channels_config(Some(pm), None);
+    cfg.behavior.trigger_sweep_secs = 1;
+    let app = spawn_app_with(hc_store::testing::sqlite().await, cfg, MINI_DB).await;
+    let admin = app.key(Role::Admin).to_string();
+    let bad = json!({"name": "cart", "webhook_url": "http://127.0.0.1:9/hook",
+        "condition": {"kind": "cart_abandoned"}, "message": "   "});
+    let r = app.post("/v1/triggers", &admin, &bad).await;
+    assert_eq!((r.status, r.code()), (422, "invalid_trigger"), "{}", r.body);
+    let rule = json!({"name": "cart", "webhook_url": "http://127.0.0.1:9/hook",
+        "condition": {"kind": "cart_abandoned", "min_cart_value": 20.00},
+        "message": "Hi {first_name}, your cart is still waiting. Reply here and I can help you finish your order."});
+    let r = app.post("/v1/triggers", &admin, &rule).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["trigger"]["message"], rule["message"], "{}", r.body);
+
+    // Zoe's session ends in 1.5 s with a cart and no purchase; a guest's too.
+    let at = hc_domain::now_ms() - hc_domain::SESSION_GAP_MS + 1_500;
+    let events = json!([
+        {"event_id": "a1", "type": "add_to_cart", "timestamp_ms": at, "session_id": "zoe-cart",
+         "customer_id": "zoe_muller_1", "product_id": "1000000001", "quantity": 1, "price": 50.88},
+        {"event_id": "g1", "type": "add_to_cart", "timestamp_ms": at, "session_id": "guest-cart",
+         "product_id": "1000000001", "quantity": 1, "price": 50.88},
+    ]);
+    let r = app.post("/v1/events", app.key(Role::Agent), &events).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let sent = fake.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(sent.len(), 1, "one email, to the known customer only");
+    let email = &sent[0].1;
+    assert_eq!(email["To"], "zoe.muller@example.com", "{email}");
+    assert_eq!(email["From"], "help@shop.example");
+    assert!(
+        email["TextBody"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hi Zoë, your cart is still waiting."),
+        "{email}"
+    );
+    let all = conversations(&app).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    let c = &all[0];
+    assert_eq!(c["channel"], "email");
+    assert_eq!(c["status"], "open", "the conversation stays with the AI");
+    assert_eq!(c["messages"][0]["author"], "agent");
+
+    // Zoe replies: the same conversation, answered by the agent.
+    let reply = inbound_email("Re: A note from Shop", "what's in my cart?").to_string();
+    let a = post_inbound(&app, Some(("postmark", "s3cret:pass")), reply).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let all = conversations(&app).await;
+    assert_eq!(all.len(), 1, "the reply continues the conversation");
+    let messages = all[0]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert_eq!(messages[1]["author"], "customer");
+    assert_eq!(messages[2]["author"], "agent");
+
+    // Later sweeps do not send the message again.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let to_zoe_first = fake
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, e)| {
+            e["TextBody"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Hi Zoë, your cart"))
+        })
+        .count();
+    assert_eq!(to_zoe_first, 1);
+    app.finish().await;
+}
