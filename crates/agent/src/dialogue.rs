@@ -1187,7 +1187,11 @@ pub(crate) fn choose(text: &str, actions: &[Action<'_>]) -> Choice {
                 };
                 into.extend(hits.into_iter().map(|i| (i, negation)));
             }
-            let hits = if specific.is_empty() { shared } else { specific };
+            let hits = if specific.is_empty() {
+                shared
+            } else {
+                specific
+            };
             for (i, neg) in hits {
                 let into = if neg { &mut negated } else { &mut named };
                 if !into.contains(&i) {
@@ -1200,9 +1204,7 @@ pub(crate) fn choose(text: &str, actions: &[Action<'_>]) -> Choice {
     named.retain(|i| !negated.contains(i));
     named.sort_unstable();
     negated.sort_unstable();
-    if all && negated.is_empty() && (!only || named.is_empty()) {
-        Choice::All
-    } else if named.len() == n {
+    if (all && negated.is_empty() && (!only || named.is_empty())) || named.len() == n {
         Choice::All
     } else if !named.is_empty() {
         Choice::Only(named)
@@ -1569,7 +1571,12 @@ impl Dialogue<'_, '_> {
             );
         }
         // Several actions read back together: the answer says which to do.
-        if self.gate.state.proposal.as_ref().is_some_and(|p| !p.also.is_empty())
+        if self
+            .gate
+            .state
+            .proposal
+            .as_ref()
+            .is_some_and(|p| !p.also.is_empty())
             && let Some(t) = self.answer_read_back(text, u).await
         {
             return t;
@@ -3615,16 +3622,11 @@ impl Dialogue<'_, '_> {
             self.gate.state.queue.clear();
             self.refused = false;
             let _ = self.advance(&next.text, &nu).await;
-            let proposed = self
-                .gate
-                .state
-                .proposal
-                .take()
-                .filter(|p| {
-                    self.gate.state.queue.is_empty()
-                        && !self.refused
-                        && READ_BACK_TOGETHER.contains(&p.tool.as_str())
-                });
+            let proposed = self.gate.state.proposal.take().filter(|p| {
+                self.gate.state.queue.is_empty()
+                    && !self.refused
+                    && READ_BACK_TOGETHER.contains(&p.tool.as_str())
+            });
             let Some(p) = proposed else {
                 break;
             };
@@ -3693,7 +3695,10 @@ impl Dialogue<'_, '_> {
                 if yes {
                     return Some(self.execute_chosen(&rest).await);
                 }
-                let dropped: Vec<String> = left_out.iter().map(|&i| action_label(&actions[i])).collect();
+                let dropped: Vec<String> = left_out
+                    .iter()
+                    .map(|&i| action_label(&actions[i]))
+                    .collect();
                 if rest.is_empty() {
                     return Some(self.decline_read_back());
                 }
@@ -3788,8 +3793,10 @@ impl Dialogue<'_, '_> {
         let Some(p) = self.gate.state.proposal.as_mut() else {
             return;
         };
-        let further: Vec<crate::state::QueuedRequest> =
-            std::mem::take(&mut p.also).into_iter().map(|a| a.request).collect();
+        let further: Vec<crate::state::QueuedRequest> = std::mem::take(&mut p.also)
+            .into_iter()
+            .map(|a| a.request)
+            .collect();
         for (i, r) in further.into_iter().enumerate() {
             self.gate.state.queue.insert(i, r);
         }
@@ -3876,7 +3883,11 @@ impl Dialogue<'_, '_> {
         self.gate.state.goal = None;
         self.customer_cache = None;
         let actions = p.actions();
-        let chosen: Vec<usize> = chosen.iter().copied().filter(|&i| i < actions.len()).collect();
+        let chosen: Vec<usize> = chosen
+            .iter()
+            .copied()
+            .filter(|&i| i < actions.len())
+            .collect();
         self.gate.state.confirmed = chosen
             .iter()
             .map(|&i| fingerprint(actions[i].tool, actions[i].arguments))
@@ -4205,7 +4216,12 @@ mod tests {
         tools
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.to_string(), json!({"order_id": format!("#W000000{}", i + 1)})))
+            .map(|(i, t)| {
+                (
+                    t.to_string(),
+                    json!({"order_id": format!("#W000000{}", i + 1)}),
+                )
+            })
             .collect()
     }
 
@@ -4225,7 +4241,13 @@ mod tests {
     #[test]
     fn an_answer_to_several_actions_names_which_to_do() {
         let two = ["cancel_pending_order", "return_delivered_order_items"];
-        for all in ["yes, both", "yes to both", "Yes, go ahead with both.", "yes to everything", "do both please"] {
+        for all in [
+            "yes, both",
+            "yes to both",
+            "Yes, go ahead with both.",
+            "yes to everything",
+            "do both please",
+        ] {
             assert_eq!(choice(all, &two), Choice::All, "{all}");
         }
         for unnamed in ["yes", "yes please go ahead", "no", "ok"] {
@@ -4244,9 +4266,16 @@ mod tests {
         for second in ["just the return", "only the second", "the last one only"] {
             assert_eq!(choice(second, &two), Choice::Only(vec![1]), "{second}");
         }
-        assert_eq!(choice("no to both", &two), Choice::All, "the caller reads the no");
+        assert_eq!(
+            choice("no to both", &two),
+            Choice::All,
+            "the caller reads the no"
+        );
         assert_eq!(choice("not the return", &two), Choice::Except(vec![1]));
-        assert_eq!(choice("skip the cancellation", &two), Choice::Except(vec![0]));
+        assert_eq!(
+            choice("skip the cancellation", &two),
+            Choice::Except(vec![0])
+        );
         assert_eq!(
             choice("only W0000002", &two),
             Choice::Only(vec![1]),
@@ -4275,7 +4304,10 @@ mod tests {
         }
         assert!(fits_together(&[
             a("modify_pending_order_address", &address),
-            a("cancel_pending_order", &json!({"order_id": "#W2", "reason": "x"}))
+            a(
+                "cancel_pending_order",
+                &json!({"order_id": "#W2", "reason": "x"})
+            )
         ]));
         assert!(!fits_together(&[
             a("cancel_pending_order", &cancel),
@@ -4328,7 +4360,7 @@ mod tests {
         fn status(&self, order: &str) -> String {
             let db = self.store.snapshot();
             let id = OrderId::parse(order).unwrap();
-            serde_json::to_value(&db.orders[&id].status)
+            serde_json::to_value(db.orders[&id].status)
                 .unwrap()
                 .as_str()
                 .unwrap()
@@ -4361,7 +4393,10 @@ mod tests {
                 format!(
                     "{}{}",
                     fingerprint(&c.name, &c.arguments),
-                    c.error.as_ref().map(|e| format!(" -> {}", e.code)).unwrap_or_default()
+                    c.error
+                        .as_ref()
+                        .map(|e| format!(" -> {}", e.code))
+                        .unwrap_or_default()
                 )
             })
             .collect()
@@ -4377,21 +4412,38 @@ mod tests {
             reply.contains("2. Return T-Shirt") && reply.contains("PayPal"),
             "the return is read back with its item and refund method: {reply}"
         );
-        let p = chat.state.proposal.clone().expect("a proposal awaits the yes");
+        let p = chat
+            .state
+            .proposal
+            .clone()
+            .expect("a proposal awaits the yes");
         let read_back: Vec<String> = p
             .actions()
             .iter()
             .map(|a| fingerprint(a.tool, a.arguments))
             .collect();
         assert_eq!(read_back.len(), 2);
-        assert!(chat.state.queue.is_empty(), "the return joined the proposal");
+        assert!(
+            chat.state.queue.is_empty(),
+            "the return joined the proposal"
+        );
 
         let (reply, calls) = chat.say("yes, both").await;
-        assert_eq!(written(&calls), read_back, "exactly what was read back, in order");
+        assert_eq!(
+            written(&calls),
+            read_back,
+            "exactly what was read back, in order"
+        );
         assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "cancelled");
         assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "return requested");
-        assert!(reply.contains("1. Order #W7000001 is now cancelled"), "{reply}");
-        assert!(reply.contains("2. The return for order #W7000002"), "{reply}");
+        assert!(
+            reply.contains("1. Order #W7000001 is now cancelled"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("2. The return for order #W7000002"),
+            "{reply}"
+        );
         assert!(chat.state.confirmed.is_empty() && chat.state.proposal.is_none());
     }
 
@@ -4428,7 +4480,10 @@ mod tests {
         chat.asked_for_two().await;
         let (reply, calls) = chat.say("don't do the return").await;
         assert!(written(&calls).is_empty(), "{calls:?}");
-        assert!(reply.contains("To confirm, I'll cancel order #W7000001"), "{reply}");
+        assert!(
+            reply.contains("To confirm, I'll cancel order #W7000001"),
+            "{reply}"
+        );
         let (_, calls) = chat.say("yes").await;
         assert_eq!(written(&calls).len(), 1, "{calls:?}");
         assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "cancelled");
@@ -4448,10 +4503,19 @@ mod tests {
         let (reply, calls) = chat.say("yes both").await;
         let done = written(&calls);
         assert_eq!(done.len(), 2, "{done:?}");
-        assert!(done[0].ends_with("-> order_not_pending") || done[0].contains(" -> "), "{done:?}");
+        assert!(
+            done[0].ends_with("-> order_not_pending") || done[0].contains(" -> "),
+            "{done:?}"
+        );
         assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "return requested");
-        assert!(reply.contains("1. Sorry, I couldn't cancel order #W7000001"), "{reply}");
-        assert!(reply.contains("2. The return for order #W7000002"), "{reply}");
+        assert!(
+            reply.contains("1. Sorry, I couldn't cancel order #W7000001"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("2. The return for order #W7000002"),
+            "{reply}"
+        );
     }
 
     #[tokio::test]
@@ -4463,7 +4527,10 @@ mod tests {
             .say("please cancel order #W7000001, i no longer need it. and i also want to return something from order #W7000002")
             .await;
         assert!(!reply.contains("these 2 things"), "{reply}");
-        assert!(reply.contains("To confirm, I'll cancel order #W7000001"), "{reply}");
+        assert!(
+            reply.contains("To confirm, I'll cancel order #W7000001"),
+            "{reply}"
+        );
         let p = chat.state.proposal.clone().unwrap();
         assert!(p.also.is_empty());
         assert_eq!(chat.state.queue.len(), 1, "the return waits its turn");

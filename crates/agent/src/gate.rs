@@ -433,7 +433,7 @@ mod tests {
         let db = store.snapshot();
         let bottle = hc_domain::OrderId::parse(BOTTLE_ORDER).unwrap();
         assert_eq!(
-            serde_json::to_value(&db.orders[&bottle].status).unwrap(),
+            serde_json::to_value(db.orders[&bottle].status).unwrap(),
             json!("pending"),
             "the write that was not read back changed nothing"
         );

@@ -191,9 +191,7 @@ impl RetailTx for MemTx {
     }
 
     async fn put_order(&mut self, order: &Order) -> StoreResult<()> {
-        self.db
-            .orders
-            .insert(order.order_id.clone(), order.clone());
+        self.db.orders.insert(order.order_id.clone(), order.clone());
         Ok(())
     }
 
@@ -234,7 +232,13 @@ pub const LAMP: &str = "7100000001";
 pub const SHIRT: &str = "7200000001";
 pub const BOTTLE: &str = "7300000001";
 
-fn item(product: &str, name: &str, id: &str, price: f64, options: serde_json::Value) -> serde_json::Value {
+fn item(
+    product: &str,
+    name: &str,
+    id: &str,
+    price: f64,
+    options: serde_json::Value,
+) -> serde_json::Value {
     json!({"name": name, "product_id": product, "item_id": id, "price": price, "options": options})
 }
 
@@ -307,7 +311,10 @@ pub fn shop() -> RetailDb {
 
 /// The retail tools over `store`, with the default policy.
 pub fn tools(store: &MemStore) -> Tools {
-    Tools::new(Retail::new(Arc::new(store.clone()), RetailPolicy::default()))
+    Tools::new(Retail::new(
+        Arc::new(store.clone()),
+        RetailPolicy::default(),
+    ))
 }
 
 /// The actor of test conversations.

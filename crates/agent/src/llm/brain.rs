@@ -260,9 +260,9 @@ pub async fn respond(
             let every = p.actions();
             let chosen: Vec<usize> = match choose(input.text, &every) {
                 Choice::Only(some) => some,
-                Choice::Except(left_out) => (0..every.len())
-                    .filter(|i| !left_out.contains(i))
-                    .collect(),
+                Choice::Except(left_out) => {
+                    (0..every.len()).filter(|i| !left_out.contains(i)).collect()
+                }
                 Choice::All | Choice::Unnamed => (0..every.len()).collect(),
             };
             let actions: Vec<_> = chosen.iter().map(|&i| every[i]).collect();
