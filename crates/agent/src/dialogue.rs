@@ -11,7 +11,7 @@ use crate::nlu::entities::{AddressParts, PaymentHint, phrase_score};
 use crate::nlu::intents::Intent;
 use crate::nlu::{Nlu, Understanding};
 use crate::replies::Voice;
-use crate::state::{Goal, GoalKind, Proposal};
+use crate::state::{Action, FurtherAction, Goal, GoalKind, Proposal};
 
 /// Below this classifier confidence the engine asks rather than acts (the
 /// default of a tenant's `escalation.min_confidence`).
@@ -1046,6 +1046,199 @@ fn quoted(items: &[String]) -> String {
     }
 }
 
+/// Writes that may be read back together with others and confirmed by one
+/// yes (the τ retail writes; a purchase is always proposed on its own).
+const READ_BACK_TOGETHER: [&str; 7] = [
+    "cancel_pending_order",
+    "modify_pending_order_address",
+    "modify_pending_order_payment",
+    "modify_pending_order_items",
+    "exchange_delivered_order_items",
+    "return_delivered_order_items",
+    "modify_user_address",
+];
+
+/// Goals that end in a write (a queued one may join a read-back).
+fn is_write_goal(kind: GoalKind) -> bool {
+    !matches!(
+        kind,
+        GoalKind::OrderStatus | GoalKind::Track | GoalKind::Loyalty | GoalKind::Buy
+    )
+}
+
+/// Words that name an action of this tool in an answer to a read-back.
+fn action_words(tool: &str) -> &'static [&'static str] {
+    match tool {
+        "cancel_pending_order" => &[
+            "cancel",
+            "cancellation",
+            "cancelling",
+            "canceling",
+            "cancelled",
+            "canceled",
+        ],
+        "return_delivered_order_items" => &["return", "returns", "returning", "refund"],
+        "exchange_delivered_order_items" => &["exchange", "exchanging", "swap"],
+        "modify_pending_order_items" => &["swap", "item", "items", "modify", "modification"],
+        "modify_pending_order_address" => &["address", "ship", "shipping", "reroute"],
+        "modify_pending_order_payment" => &["payment", "pay", "charge", "charged"],
+        "modify_user_address" => &["address", "account", "profile", "default", "file"],
+        _ => &[],
+    }
+}
+
+/// What an answer to several actions read back together names.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Choice {
+    /// No action named: a yes covers them all, a no none.
+    Unnamed,
+    /// "both", "all of them", "everything".
+    All,
+    /// "only the first", "just the return", "the cancel yes, not the
+    /// return": the actions (by position) to carry out.
+    Only(Vec<usize>),
+    /// "not the return", "skip the second": the actions to leave out, with
+    /// nothing named to carry out.
+    Except(Vec<usize>),
+}
+
+/// Which of `actions` (read back in this order) the customer's answer
+/// names: by position ("the first", "2", "the last"), by what it does
+/// ("the cancellation", "the address") or by its order number. A name in a
+/// clause with a negation ("not", "don't", "skip", "except", "without")
+/// leaves that action out.
+pub(crate) fn choose(text: &str, actions: &[Action<'_>]) -> Choice {
+    let n = actions.len();
+    let lower = text.to_lowercase();
+    let mut named: Vec<usize> = Vec::new();
+    let mut negated: Vec<usize> = Vec::new();
+    let mut all = false;
+    let mut only = false;
+    let mut opening = true;
+    for clause in lower.split(['.', ',', ';', '!', '?', ':', '(', ')']) {
+        let words: Vec<&str> = clause
+            .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '#')
+            .map(|w| w.trim_start_matches('#'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        // "yes to the cancel but not the return": "but", "and" and "then"
+        // start a new part too.
+        for part in words.split(|w| matches!(*w, "but" | "and" | "then" | "while")) {
+            let mut negation = false;
+            // (action, negated), by words naming one action and by words
+            // naming several ("only the account address": "account" wins).
+            let mut specific: Vec<(usize, bool)> = Vec::new();
+            let mut shared: Vec<(usize, bool)> = Vec::new();
+            for (at, w) in part.iter().enumerate() {
+                // "no, only the first": a leading "no" answers, it negates nothing.
+                let leading = opening && at == 0;
+                if matches!(
+                    *w,
+                    "not"
+                        | "don't"
+                        | "dont"
+                        | "skip"
+                        | "except"
+                        | "without"
+                        | "forget"
+                        | "never"
+                        | "hold"
+                        | "leave"
+                        | "drop"
+                        | "neither"
+                        | "nor"
+                ) || (*w == "no" && !leading)
+                {
+                    negation = true;
+                    continue;
+                }
+                if matches!(*w, "only" | "just" | "solely") {
+                    only = only || !negation;
+                    continue;
+                }
+                if matches!(*w, "both" | "all" | "everything" | "each") {
+                    all = all || !negation;
+                    continue;
+                }
+                let position = match *w {
+                    "first" | "1st" | "1" => Some(0),
+                    "second" | "2nd" | "2" => Some(1),
+                    "third" | "3rd" | "3" => Some(2),
+                    "fourth" | "4th" | "4" => Some(3),
+                    "last" if n > 1 => Some(n - 1),
+                    _ => None,
+                };
+                let hits: Vec<usize> = match position {
+                    Some(i) if i < n => vec![i],
+                    Some(_) => Vec::new(),
+                    None => (0..n)
+                        .filter(|&i| {
+                            action_words(actions[i].tool).iter().any(|a| a == w)
+                                || actions[i].arguments["order_id"]
+                                    .as_str()
+                                    .is_some_and(|o| o.trim_start_matches('#').to_lowercase() == *w)
+                        })
+                        .collect(),
+                };
+                let into = if hits.len() == 1 {
+                    &mut specific
+                } else {
+                    &mut shared
+                };
+                into.extend(hits.into_iter().map(|i| (i, negation)));
+            }
+            let hits = if specific.is_empty() {
+                shared
+            } else {
+                specific
+            };
+            for (i, neg) in hits {
+                let into = if neg { &mut negated } else { &mut named };
+                if !into.contains(&i) {
+                    into.push(i);
+                }
+            }
+            opening = opening && part.is_empty();
+        }
+    }
+    named.retain(|i| !negated.contains(i));
+    named.sort_unstable();
+    negated.sort_unstable();
+    if (all && negated.is_empty() && (!only || named.is_empty())) || named.len() == n {
+        Choice::All
+    } else if !named.is_empty() {
+        Choice::Only(named)
+    } else if !negated.is_empty() {
+        Choice::Except(negated)
+    } else {
+        Choice::Unnamed
+    }
+}
+
+/// A short name of an action, for saying what was left out or failed.
+fn action_label(action: &Action<'_>) -> String {
+    let oid = action.arguments["order_id"].as_str().unwrap_or("");
+    match action.tool {
+        "cancel_pending_order" => format!("cancel order {oid}"),
+        "return_delivered_order_items" => format!("return the items from order {oid}"),
+        "exchange_delivered_order_items" => format!("exchange the items in order {oid}"),
+        "modify_pending_order_items" => format!("change the items in order {oid}"),
+        "modify_pending_order_address" => format!("change the shipping address of order {oid}"),
+        "modify_pending_order_payment" => format!("change the payment method of order {oid}"),
+        "modify_user_address" => "change your default address".to_string(),
+        other => format!("run {other}"),
+    }
+}
+
+/// `cancel order …` as the start of a sentence.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// The brain for one turn.
 pub struct Dialogue<'g, 'a> {
     pub gate: &'g mut Gate<'a>,
@@ -1114,8 +1307,9 @@ impl Dialogue<'_, '_> {
                         "You also asked to {}.",
                         kind.describe().replace("their", "your")
                     );
-                    // A yes covers only the action read back: the next request
-                    // is proposed with its own details and needs its own yes.
+                    // A yes covers only the actions read back: a request that
+                    // could not be read back with the one before is proposed
+                    // with its own details and needs its own yes.
                     (asked, self.advance(&next.text, &nu).await)
                 }
                 (None, Some(q)) => (
@@ -1134,6 +1328,11 @@ impl Dialogue<'_, '_> {
                 reply: format!("{first}\n\n{asked} {}", then.reply),
                 outcome: then.outcome,
             };
+        }
+        // Further writes asked for in the same message, all fully specified:
+        // read back together with the one just proposed, for one yes.
+        if let Some(together) = self.read_back_together(&t).await {
+            t = together;
         }
         // Just identified: a bad last conversation is acknowledged, briefly.
         if anonymous
@@ -1370,6 +1569,17 @@ impl Dialogue<'_, '_> {
             return self.escalate(
                 "the customer asks for compensation (a partial refund or discount), which needs a person",
             );
+        }
+        // Several actions read back together: the answer says which to do.
+        if self
+            .gate
+            .state
+            .proposal
+            .as_ref()
+            .is_some_and(|p| !p.also.is_empty())
+            && let Some(t) = self.answer_read_back(text, u).await
+        {
+            return t;
         }
         // A pending proposal: yes executes it, no drops it, anything else may refine it.
         if self.gate.state.proposal.is_some() {
@@ -1664,23 +1874,38 @@ impl Dialogue<'_, '_> {
         let Some(p) = self.gate.state.proposal.clone() else {
             return false;
         };
-        let args = &p.arguments;
-        if let Some(id) = u.entities.order_ids.first()
-            && args["order_id"].as_str().is_some_and(|o| o != id.as_str())
-        {
-            return true;
+        self.changes_any(u, &p.actions()).await
+    }
+
+    /// The message brings a detail that none of `actions` holds (another
+    /// order, address, item or payment method, or new options for a swap).
+    async fn changes_any(&mut self, u: &Understanding, actions: &[Action<'_>]) -> bool {
+        let arg = |key: &str| -> Vec<&Value> {
+            actions
+                .iter()
+                .map(|a| &a.arguments[key])
+                .filter(|v| !v.is_null())
+                .collect()
+        };
+        if let Some(id) = u.entities.order_ids.first() {
+            let orders = arg("order_id");
+            if !orders.is_empty() && !orders.iter().any(|o| o.as_str() == Some(id.as_str())) {
+                return true;
+            }
         }
         if let Some(a) = &u.entities.address
-            && args["address1"].as_str() != Some(a.address1.as_str())
+            && !arg("address1")
+                .iter()
+                .any(|x| x.as_str() == Some(a.address1.as_str()))
         {
             return true;
         }
         if !u.entities.item_ids.is_empty()
-            && !u
-                .entities
-                .item_ids
-                .iter()
-                .all(|i| args.to_string().contains(i.as_str()))
+            && !u.entities.item_ids.iter().all(|i| {
+                actions
+                    .iter()
+                    .any(|a| a.arguments.to_string().contains(i.as_str()))
+            })
         {
             return true;
         }
@@ -1690,17 +1915,19 @@ impl Dialogue<'_, '_> {
             let Some(customer) = self.customer().await else {
                 return true;
             };
-            let chosen = match_method(&customer, hint, None);
-            return match (chosen, args["payment_method_id"].as_str()) {
-                (Some(m), Some(current)) => m.as_str() != current,
-                // A method we cannot pin down, or a write that takes none.
-                _ => true,
+            let current = arg("payment_method_id");
+            return match match_method(&customer, hint, None) {
+                Some(m) => !current.iter().any(|c| c.as_str() == Some(m.as_str())),
+                // A method we cannot pin down.
+                None => true,
             };
         }
-        matches!(
-            p.tool.as_str(),
-            "exchange_delivered_order_items" | "modify_pending_order_items"
-        ) && !u.entities.options.is_empty()
+        actions.iter().any(|a| {
+            matches!(
+                a.tool,
+                "exchange_delivered_order_items" | "modify_pending_order_items"
+            )
+        }) && !u.entities.options.is_empty()
             && u.entities.yes_no != Some(true)
     }
 
@@ -3314,16 +3541,310 @@ impl Dialogue<'_, '_> {
 
     fn propose(&mut self, tool: &str, arguments: Value, description: String) -> Turn {
         self.gate.state.failures = 0;
-        let reply = format!(
-            "To confirm, I'll {description}. {}",
-            self.voice.confirm_question()
-        );
-        self.gate.state.proposal = Some(Proposal {
-            tool: tool.to_string(),
-            arguments,
-            description,
-        });
+        let proposal = Proposal::new(tool, arguments, description);
+        let reply = self.read_back(&proposal);
+        self.gate.state.proposal = Some(proposal);
         turn(reply)
+    }
+
+    /// The proposal as told to the customer: its one action, or every action
+    /// numbered, with the question.
+    fn read_back(&self, p: &Proposal) -> String {
+        let actions = p.actions();
+        if let [one] = actions.as_slice() {
+            return format!(
+                "To confirm, I'll {}. {}",
+                one.description,
+                self.voice.confirm_question()
+            );
+        }
+        let lines: Vec<String> = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("{}. {}.", i + 1, sentence(a.description)))
+            .collect();
+        format!(
+            "To confirm, I'll do these {} things:\n{}\n{}",
+            actions.len(),
+            lines.join("\n"),
+            self.voice.confirm_all_question()
+        )
+    }
+
+    /// The turn ends on a fresh proposal while further write requests of the
+    /// same message wait in the queue: when every one of them can be fully
+    /// specified now, they join the proposal and all are read back together
+    /// (one numbered list, one question). If any still needs something from
+    /// the customer (or cannot be done), nothing changes and they are taken
+    /// up one at a time after the first, as before.
+    async fn read_back_together(&mut self, t: &Turn) -> Option<Turn> {
+        let first = self.gate.state.proposal.clone()?;
+        let told = self.read_back(&first);
+        if t.outcome != Outcome::Continue
+            || !first.also.is_empty()
+            || !READ_BACK_TOGETHER.contains(&first.tool.as_str())
+            || !t.reply.contains(&told)
+        {
+            return None;
+        }
+        let waiting: Vec<usize> = (0..self.gate.state.queue.len())
+            .filter(|&i| self.gate.state.queue[i].kind.is_some_and(is_write_goal))
+            .collect();
+        if waiting.is_empty() {
+            return None;
+        }
+        // Each request is worked out as if its turn had come; only the
+        // proposal it ends in is kept (what was looked up stays in the
+        // gate's record of calls).
+        let saved = self.gate.state.clone();
+        let refused = std::mem::take(&mut self.refused);
+        let mut also: Vec<FurtherAction> = Vec::new();
+        let mut before = first.arguments["order_id"]
+            .as_str()
+            .and_then(|o| OrderId::parse(o).ok());
+        for &i in &waiting {
+            let next = saved.queue[i].clone();
+            let Some(kind) = next.kind else {
+                break;
+            };
+            let nu = self.nlu.understand(&next.text);
+            let mut goal = Goal::new(kind);
+            goal.context = next.text.clone();
+            goal.address = next.address.clone();
+            if next.same_order && nu.entities.order_ids.is_empty() {
+                goal.order_id = before.clone();
+            }
+            if let Some(id) = &next.order_id {
+                goal.order_id = Some(id.clone());
+            }
+            self.gate.state.goal = Some(goal);
+            self.gate.state.proposal = None;
+            self.gate.state.queue.clear();
+            self.refused = false;
+            let _ = self.advance(&next.text, &nu).await;
+            let proposed = self.gate.state.proposal.take().filter(|p| {
+                self.gate.state.queue.is_empty()
+                    && !self.refused
+                    && READ_BACK_TOGETHER.contains(&p.tool.as_str())
+            });
+            let Some(p) = proposed else {
+                break;
+            };
+            if let Some(o) = p.arguments["order_id"]
+                .as_str()
+                .and_then(|o| OrderId::parse(o).ok())
+            {
+                before = Some(o);
+            }
+            also.push(FurtherAction {
+                tool: p.tool,
+                arguments: p.arguments,
+                description: p.description,
+                request: next,
+            });
+        }
+        *self.gate.state = saved;
+        self.refused = refused;
+        let mut proposal = first;
+        if also.len() < waiting.len() {
+            return None;
+        }
+        proposal.also = also;
+        if !fits_together(&proposal.actions()) {
+            return None;
+        }
+        for &i in waiting.iter().rev() {
+            self.gate.state.queue.remove(i);
+        }
+        let reply = t.reply.replacen(&told, &self.read_back(&proposal), 1);
+        self.gate.state.proposal = Some(proposal);
+        Some(Turn {
+            reply,
+            outcome: t.outcome.clone(),
+        })
+    }
+
+    /// The answer to several actions read back together: a yes carries out
+    /// all of them; "only the first", "just the return", "yes but not the
+    /// cancellation" only those named; "no" none; "not the return" alone
+    /// reads back what is left. `None` when the message is no answer to it
+    /// (new details, another request): the further actions go back to the
+    /// queue and the first is handled as a proposal on its own.
+    async fn answer_read_back(&mut self, text: &str, u: &Understanding) -> Option<Turn> {
+        let p = self.gate.state.proposal.clone()?;
+        let actions = p.actions();
+        let n = actions.len();
+        let yes = u.entities.yes_no == Some(true)
+            || (u.entities.yes_no.is_none() && u.intent == Intent::Affirm);
+        let no = u.entities.yes_no == Some(false)
+            || (u.entities.yes_no.is_none() && u.intent == Intent::Deny);
+        if self.changes_any(u, &actions).await {
+            self.split_read_back();
+            return None;
+        }
+        let everything: Vec<usize> = (0..n).collect();
+        match choose(text, &actions) {
+            Choice::Only(chosen) => Some(self.execute_chosen(&chosen).await),
+            Choice::All if !no => Some(self.execute_chosen(&everything).await),
+            Choice::Unnamed if yes => Some(self.execute_chosen(&everything).await),
+            Choice::Except(left_out) => {
+                let rest: Vec<usize> = everything
+                    .into_iter()
+                    .filter(|i| !left_out.contains(i))
+                    .collect();
+                if yes {
+                    return Some(self.execute_chosen(&rest).await);
+                }
+                let dropped: Vec<String> = left_out
+                    .iter()
+                    .map(|&i| action_label(&actions[i]))
+                    .collect();
+                if rest.is_empty() {
+                    return Some(self.decline_read_back());
+                }
+                // Nothing named to do: what is left is read back for a yes of its own.
+                let Some(kept) = self.keep_actions(&rest) else {
+                    return Some(self.decline_read_back());
+                };
+                let told = self.read_back(&kept);
+                self.gate.state.proposal = Some(kept);
+                Some(turn(format!(
+                    "OK, I won't {}. {told}",
+                    dropped.join(" or ")
+                )))
+            }
+            Choice::All | Choice::Unnamed if no => Some(self.decline_read_back()),
+            // "wait, how long do refunds take?": answered, the proposal stays open.
+            Choice::Unnamed if u.intent == Intent::Policy && self.policy_answerable(u) => {
+                let answer = self.answer_from_articles(text).await;
+                Some(turn(format!(
+                    "{}\n\nShall I go ahead with the changes I listed? Please answer yes or no, or tell me which ones.",
+                    answer.reply
+                )))
+            }
+            _ => {
+                self.split_read_back();
+                None
+            }
+        }
+    }
+
+    /// "no": nothing of the read-back is done.
+    fn decline_read_back(&mut self) -> Turn {
+        self.gate.state.proposal = None;
+        self.gate.state.goal = None;
+        turn(format!(
+            "OK, I haven't changed anything. {}",
+            self.voice.anything_else()
+        ))
+    }
+
+    /// The read-back narrowed to the actions at `keep` (in order), with the
+    /// goal of its new first action.
+    fn keep_actions(&mut self, keep: &[usize]) -> Option<Proposal> {
+        let p = self.gate.state.proposal.take()?;
+        let mut all: Vec<(Proposal, Option<crate::state::QueuedRequest>)> = vec![(
+            Proposal::new(p.tool.clone(), p.arguments.clone(), p.description.clone()),
+            None,
+        )];
+        all.extend(p.also.into_iter().map(|a| {
+            (
+                Proposal::new(a.tool, a.arguments, a.description),
+                Some(a.request),
+            )
+        }));
+        let mut kept: Vec<(Proposal, Option<crate::state::QueuedRequest>)> = all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, x)| x)
+            .collect();
+        if kept.is_empty() {
+            return None;
+        }
+        let (mut first, request) = kept.remove(0);
+        if let Some(r) = request {
+            // The first action is gone: its goal gives way to the new first's.
+            let mut goal = Goal::new(r.kind.unwrap_or(GoalKind::OrderStatus));
+            goal.order_id = first.arguments["order_id"]
+                .as_str()
+                .and_then(|o| OrderId::parse(o).ok());
+            goal.context = r.text;
+            self.gate.state.goal = Some(goal);
+        }
+        first.also = kept
+            .into_iter()
+            .filter_map(|(p, r)| {
+                r.map(|request| FurtherAction {
+                    tool: p.tool,
+                    arguments: p.arguments,
+                    description: p.description,
+                    request,
+                })
+            })
+            .collect();
+        Some(first)
+    }
+
+    /// The customer changes something instead of answering the read-back:
+    /// the first action stays proposed, the others wait in the queue again
+    /// and are taken up one at a time.
+    fn split_read_back(&mut self) {
+        let Some(p) = self.gate.state.proposal.as_mut() else {
+            return;
+        };
+        let further: Vec<crate::state::QueuedRequest> = std::mem::take(&mut p.also)
+            .into_iter()
+            .map(|a| a.request)
+            .collect();
+        for (i, r) in further.into_iter().enumerate() {
+            self.gate.state.queue.insert(i, r);
+        }
+    }
+
+    /// Runs one confirmed action through the gate: the sentence telling its
+    /// result, or the reason it failed.
+    async fn run_confirmed(&mut self, action: &Action<'_>) -> Result<String, String> {
+        let result = self
+            .gate
+            .call(action.tool, action.arguments.clone(), self.confidence)
+            .await;
+        match result {
+            Ok(out) => {
+                self.gate.state.last_order = action.arguments["order_id"]
+                    .as_str()
+                    .and_then(|o| OrderId::parse(o).ok());
+                self.gate
+                    .state
+                    .log
+                    .push(format!("did: {}", action.description));
+                let oid = out["order_id"].as_str().unwrap_or("");
+                Ok(match action.tool {
+                    "cancel_pending_order" => format!("Order {oid} is now cancelled."),
+                    "return_delivered_order_items" => format!(
+                        "The return for order {oid} is requested; you'll receive an email with instructions."
+                    ),
+                    "exchange_delivered_order_items" => {
+                        format!("The exchange for order {oid} is requested.")
+                    }
+                    "place_order" => {
+                        format!("Your order {oid} is placed; we'll email you when it ships.")
+                    }
+                    "modify_pending_order_items"
+                    | "modify_pending_order_address"
+                    | "modify_pending_order_payment" => format!("Order {oid} is updated."),
+                    _ => "Your details are updated.".to_string(),
+                })
+            }
+            Err(e) => {
+                self.gate.state.failures += 1;
+                self.gate.state.log.push(format!(
+                    "tried and failed ({}): {}",
+                    e.code, action.description
+                ));
+                Err(e.message)
+            }
+        }
     }
 
     /// The customer said yes: authorise exactly the proposed call and run it.
@@ -3332,67 +3853,97 @@ impl Dialogue<'_, '_> {
             return turn(self.voice.anything_else());
         };
         self.customer_cache = None;
-        self.gate.state.confirmed = Some(fingerprint(&p.tool, &p.arguments));
-        let result = self
-            .gate
-            .call(&p.tool, p.arguments.clone(), self.confidence)
-            .await;
-        self.gate.state.confirmed = None;
+        let action = p.actions()[0];
+        self.gate.state.confirmed = vec![fingerprint(action.tool, action.arguments)];
+        let result = self.run_confirmed(&action).await;
+        self.gate.state.confirmed.clear();
         self.gate.state.goal = None;
         match result {
-            Ok(out) => {
-                self.gate.state.last_order = p.arguments["order_id"]
-                    .as_str()
-                    .and_then(|o| OrderId::parse(o).ok());
-                self.gate.state.log.push(format!("did: {}", p.description));
-                let detail = match p.tool.as_str() {
-                    "cancel_pending_order" => format!(
-                        "Order {} is now cancelled.",
-                        out["order_id"].as_str().unwrap_or("")
-                    ),
-                    "return_delivered_order_items" => format!(
-                        "The return for order {} is requested; you'll receive an email with instructions.",
-                        out["order_id"].as_str().unwrap_or("")
-                    ),
-                    "exchange_delivered_order_items" => format!(
-                        "The exchange for order {} is requested.",
-                        out["order_id"].as_str().unwrap_or("")
-                    ),
-                    "modify_pending_order_items" => format!(
-                        "Order {} is updated.",
-                        out["order_id"].as_str().unwrap_or("")
-                    ),
-                    "place_order" => format!(
-                        "Your order {} is placed; we'll email you when it ships.",
-                        out["order_id"].as_str().unwrap_or("")
-                    ),
-                    "modify_pending_order_address" | "modify_pending_order_payment" => format!(
-                        "Order {} is updated.",
-                        out["order_id"].as_str().unwrap_or("")
-                    ),
-                    _ => "Your details are updated.".to_string(),
-                };
-                turn(format!(
-                    "{} {detail} {}",
-                    self.voice.ok(),
-                    self.voice.anything_else()
-                ))
-            }
-            Err(e) => {
-                self.gate.state.failures += 1;
-                self.gate
-                    .state
-                    .log
-                    .push(format!("tried and failed ({}): {}", e.code, p.description));
-                turn(format!(
-                    "{} I couldn't do that: {}. {}",
-                    self.voice.sorry(),
-                    e.message,
-                    self.voice.anything_else()
-                ))
-            }
+            Ok(detail) => turn(format!(
+                "{} {detail} {}",
+                self.voice.ok(),
+                self.voice.anything_else()
+            )),
+            Err(why) => turn(format!(
+                "{} I couldn't do that: {why}. {}",
+                self.voice.sorry(),
+                self.voice.anything_else()
+            )),
         }
     }
+
+    /// The customer said yes to the actions at `chosen` (positions in the
+    /// read-back): the gate is told exactly their fingerprints, each runs in
+    /// order, and the reply reports every one (a failure does not stop the
+    /// next) and names what was left out.
+    async fn execute_chosen(&mut self, chosen: &[usize]) -> Turn {
+        let Some(p) = self.gate.state.proposal.take() else {
+            return turn(self.voice.anything_else());
+        };
+        self.gate.state.goal = None;
+        self.customer_cache = None;
+        let actions = p.actions();
+        let chosen: Vec<usize> = chosen
+            .iter()
+            .copied()
+            .filter(|&i| i < actions.len())
+            .collect();
+        self.gate.state.confirmed = chosen
+            .iter()
+            .map(|&i| fingerprint(actions[i].tool, actions[i].arguments))
+            .collect();
+        let mut lines = Vec::new();
+        let mut failed = false;
+        for &i in &chosen {
+            let line = match self.run_confirmed(&actions[i]).await {
+                Ok(detail) => detail,
+                Err(why) => {
+                    failed = true;
+                    format!(
+                        "{} I couldn't {}: {why}.",
+                        self.voice.sorry(),
+                        action_label(&actions[i])
+                    )
+                }
+            };
+            lines.push(format!("{}. {line}", i + 1));
+        }
+        // Nothing confirmed outlives the turn.
+        self.gate.state.confirmed.clear();
+        let left_out: Vec<String> = (0..actions.len())
+            .filter(|i| !chosen.contains(i))
+            .map(|i| format!("{} ({})", i + 1, action_label(&actions[i])))
+            .collect();
+        let head = if failed {
+            "Here's how it went:"
+        } else {
+            self.voice.ok()
+        };
+        let mut reply = format!("{head}\n{}", lines.join("\n"));
+        if !left_out.is_empty() {
+            reply.push_str(&format!(
+                "\nAs you asked, I haven't done {}.",
+                left_out.join(" or ")
+            ));
+        }
+        reply.push('\n');
+        reply.push_str(self.voice.anything_else());
+        turn(reply)
+    }
+}
+
+/// Actions that can be carried out one after the other as read back: no
+/// action twice, and no order both cancelled and changed.
+fn fits_together(actions: &[Action<'_>]) -> bool {
+    actions.iter().enumerate().all(|(i, a)| {
+        actions[..i].iter().all(|b| {
+            let same_order = a.arguments["order_id"].is_string()
+                && a.arguments["order_id"] == b.arguments["order_id"];
+            fingerprint(a.tool, a.arguments) != fingerprint(b.tool, b.arguments)
+                && !(same_order
+                    && (a.tool == "cancel_pending_order" || b.tool == "cancel_pending_order"))
+        })
+    })
 }
 
 #[cfg(test)]
@@ -3659,5 +4210,332 @@ mod tests {
         );
         assert_eq!(gift_card_short(&customer, "gift_card_1", 59.0), None);
         assert_eq!(gift_card_short(&customer, "paypal_1", 1000.0), None);
+    }
+
+    fn actions(tools: &[&'static str]) -> Vec<(String, Value)> {
+        tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    t.to_string(),
+                    json!({"order_id": format!("#W000000{}", i + 1)}),
+                )
+            })
+            .collect()
+    }
+
+    fn choice(text: &str, tools: &[&'static str]) -> Choice {
+        let owned = actions(tools);
+        let list: Vec<Action<'_>> = owned
+            .iter()
+            .map(|(tool, arguments)| Action {
+                tool,
+                arguments,
+                description: "",
+            })
+            .collect();
+        choose(text, &list)
+    }
+
+    #[test]
+    fn an_answer_to_several_actions_names_which_to_do() {
+        let two = ["cancel_pending_order", "return_delivered_order_items"];
+        for all in [
+            "yes, both",
+            "yes to both",
+            "Yes, go ahead with both.",
+            "yes to everything",
+            "do both please",
+        ] {
+            assert_eq!(choice(all, &two), Choice::All, "{all}");
+        }
+        for unnamed in ["yes", "yes please go ahead", "no", "ok"] {
+            assert_eq!(choice(unnamed, &two), Choice::Unnamed, "{unnamed}");
+        }
+        for first in [
+            "only the first",
+            "no, only the first one",
+            "just the cancellation",
+            "yes to the cancel but not the return",
+            "only 1",
+            "cancel it but don't do the return",
+        ] {
+            assert_eq!(choice(first, &two), Choice::Only(vec![0]), "{first}");
+        }
+        for second in ["just the return", "only the second", "the last one only"] {
+            assert_eq!(choice(second, &two), Choice::Only(vec![1]), "{second}");
+        }
+        assert_eq!(
+            choice("no to both", &two),
+            Choice::All,
+            "the caller reads the no"
+        );
+        assert_eq!(choice("not the return", &two), Choice::Except(vec![1]));
+        assert_eq!(
+            choice("skip the cancellation", &two),
+            Choice::Except(vec![0])
+        );
+        assert_eq!(
+            choice("only W0000002", &two),
+            Choice::Only(vec![1]),
+            "an order number names its action"
+        );
+        // A word that names one action wins over one that names both.
+        let addresses = ["modify_pending_order_address", "modify_user_address"];
+        assert_eq!(
+            choice("only the account address", &addresses),
+            Choice::Only(vec![1])
+        );
+        assert_eq!(choice("yes both addresses", &addresses), Choice::All);
+    }
+
+    #[test]
+    fn actions_on_one_order_fit_together_unless_one_cancels_it() {
+        let cancel = json!({"order_id": "#W1", "reason": "no longer needed"});
+        let address = json!({"order_id": "#W1", "address1": "1 A St"});
+        let other = json!({"order_id": "#W2", "address1": "1 A St"});
+        fn a<'a>(tool: &'a str, arguments: &'a Value) -> Action<'a> {
+            Action {
+                tool,
+                arguments,
+                description: "",
+            }
+        }
+        assert!(fits_together(&[
+            a("modify_pending_order_address", &address),
+            a(
+                "cancel_pending_order",
+                &json!({"order_id": "#W2", "reason": "x"})
+            )
+        ]));
+        assert!(!fits_together(&[
+            a("cancel_pending_order", &cancel),
+            a("modify_pending_order_address", &address)
+        ]));
+        assert!(!fits_together(&[
+            a("modify_pending_order_address", &other),
+            a("modify_pending_order_address", &other)
+        ]));
+    }
+
+    /// A conversation with the offline brain over the test shop.
+    struct Chat {
+        store: crate::testkit::MemStore,
+        tools: hc_commerce::Tools,
+        nlu: std::sync::Arc<Nlu>,
+        voice: Voice,
+        state: crate::state::DialogueState,
+    }
+
+    impl Chat {
+        fn new() -> Self {
+            let store = crate::testkit::MemStore::new(crate::testkit::shop());
+            Self {
+                tools: crate::testkit::tools(&store),
+                store,
+                nlu: Nlu::builtin(),
+                voice: Voice::default(),
+                state: crate::state::DialogueState::default(),
+            }
+        }
+
+        async fn say(&mut self, text: &str) -> (String, Vec<hc_domain::ToolCallRecord>) {
+            let u = self.nlu.understand(text);
+            let mut gate = Gate::new(&self.tools, crate::testkit::actor(), &mut self.state);
+            let mut dialogue = Dialogue {
+                gate: &mut gate,
+                nlu: &self.nlu,
+                voice: &self.voice,
+                limits: EscalationSettings::default(),
+                cancel_reasons: None,
+                confidence: u.confidence,
+                customer_cache: None,
+                refused: false,
+            };
+            let reply = dialogue.respond(text, &u).await.reply;
+            (reply, gate.into_calls())
+        }
+
+        fn status(&self, order: &str) -> String {
+            let db = self.store.snapshot();
+            let id = OrderId::parse(order).unwrap();
+            serde_json::to_value(db.orders[&id].status)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+
+        /// Signed in, with a cancel and a return asked for in one message.
+        async fn asked_for_two(&mut self) -> String {
+            self.say(crate::testkit::EMAIL).await;
+            let (reply, calls) = self
+                .say("please cancel order #W7000001, i no longer need it. and return the t-shirt from order #W7000002, refund to my paypal")
+                .await;
+            assert!(
+                !calls.iter().any(|c| writes(&c.name)),
+                "nothing is written before the yes: {calls:?}"
+            );
+            reply
+        }
+    }
+
+    fn writes(tool: &str) -> bool {
+        READ_BACK_TOGETHER.contains(&tool) || tool == "place_order"
+    }
+
+    fn written(calls: &[hc_domain::ToolCallRecord]) -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| writes(&c.name))
+            .map(|c| {
+                format!(
+                    "{}{}",
+                    fingerprint(&c.name, &c.arguments),
+                    c.error
+                        .as_ref()
+                        .map(|e| format!(" -> {}", e.code))
+                        .unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn one_read_back_lists_every_action_and_one_yes_does_them_all() {
+        let mut chat = Chat::new();
+        let reply = chat.asked_for_two().await;
+        assert!(reply.contains("these 2 things"), "{reply}");
+        assert!(reply.contains("1. Cancel order #W7000001"), "{reply}");
+        assert!(
+            reply.contains("2. Return T-Shirt") && reply.contains("PayPal"),
+            "the return is read back with its item and refund method: {reply}"
+        );
+        let p = chat
+            .state
+            .proposal
+            .clone()
+            .expect("a proposal awaits the yes");
+        let read_back: Vec<String> = p
+            .actions()
+            .iter()
+            .map(|a| fingerprint(a.tool, a.arguments))
+            .collect();
+        assert_eq!(read_back.len(), 2);
+        assert!(
+            chat.state.queue.is_empty(),
+            "the return joined the proposal"
+        );
+
+        let (reply, calls) = chat.say("yes, both").await;
+        assert_eq!(
+            written(&calls),
+            read_back,
+            "exactly what was read back, in order"
+        );
+        assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "cancelled");
+        assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "return requested");
+        assert!(
+            reply.contains("1. Order #W7000001 is now cancelled"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("2. The return for order #W7000002"),
+            "{reply}"
+        );
+        assert!(chat.state.confirmed.is_empty() && chat.state.proposal.is_none());
+    }
+
+    #[tokio::test]
+    async fn only_the_first_carries_out_one_and_no_carries_out_none() {
+        let mut chat = Chat::new();
+        chat.asked_for_two().await;
+        let (reply, calls) = chat.say("only the first").await;
+        assert_eq!(written(&calls).len(), 1, "{calls:?}");
+        assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "cancelled");
+        assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "delivered");
+        assert!(reply.contains("haven't done 2"), "{reply}");
+
+        let mut chat = Chat::new();
+        chat.asked_for_two().await;
+        let (reply, calls) = chat.say("just the return please").await;
+        assert_eq!(written(&calls).len(), 1, "{calls:?}");
+        assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "pending");
+        assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "return requested");
+        assert!(reply.contains("haven't done 1"), "{reply}");
+
+        let mut chat = Chat::new();
+        chat.asked_for_two().await;
+        let (reply, calls) = chat.say("no").await;
+        assert!(written(&calls).is_empty(), "{calls:?}");
+        assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "pending");
+        assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "delivered");
+        assert!(reply.contains("haven't changed anything"), "{reply}");
+    }
+
+    #[tokio::test]
+    async fn leaving_one_out_without_a_yes_reads_back_the_rest() {
+        let mut chat = Chat::new();
+        chat.asked_for_two().await;
+        let (reply, calls) = chat.say("don't do the return").await;
+        assert!(written(&calls).is_empty(), "{calls:?}");
+        assert!(
+            reply.contains("To confirm, I'll cancel order #W7000001"),
+            "{reply}"
+        );
+        let (_, calls) = chat.say("yes").await;
+        assert_eq!(written(&calls).len(), 1, "{calls:?}");
+        assert_eq!(chat.status(crate::testkit::LAMP_ORDER), "cancelled");
+        assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "delivered");
+    }
+
+    #[tokio::test]
+    async fn a_failed_action_is_reported_and_the_next_still_runs() {
+        let mut chat = Chat::new();
+        chat.asked_for_two().await;
+        // The lamp ships between the read-back and the yes.
+        let mut db = chat.store.snapshot();
+        let lamp = OrderId::parse(crate::testkit::LAMP_ORDER).unwrap();
+        db.orders[&lamp].status = serde_json::from_value(json!("processed")).unwrap();
+        chat.store = crate::testkit::MemStore::new(db);
+        chat.tools = crate::testkit::tools(&chat.store);
+        let (reply, calls) = chat.say("yes both").await;
+        let done = written(&calls);
+        assert_eq!(done.len(), 2, "{done:?}");
+        assert!(
+            done[0].ends_with("-> order_not_pending") || done[0].contains(" -> "),
+            "{done:?}"
+        );
+        assert_eq!(chat.status(crate::testkit::SHIRT_ORDER), "return requested");
+        assert!(
+            reply.contains("1. Sorry, I couldn't cancel order #W7000001"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("2. The return for order #W7000002"),
+            "{reply}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_still_missing_a_detail_is_taken_up_after_the_first() {
+        let mut chat = Chat::new();
+        chat.say(crate::testkit::EMAIL).await;
+        // Which item of the delivered order is not said.
+        let (reply, _) = chat
+            .say("please cancel order #W7000001, i no longer need it. and i also want to return something from order #W7000002")
+            .await;
+        assert!(!reply.contains("these 2 things"), "{reply}");
+        assert!(
+            reply.contains("To confirm, I'll cancel order #W7000001"),
+            "{reply}"
+        );
+        let p = chat.state.proposal.clone().unwrap();
+        assert!(p.also.is_empty());
+        assert_eq!(chat.state.queue.len(), 1, "the return waits its turn");
+        let (reply, calls) = chat.say("yes").await;
+        assert_eq!(written(&calls).len(), 1, "{calls:?}");
+        assert!(reply.contains("Which items from #W7000002"), "{reply}");
     }
 }

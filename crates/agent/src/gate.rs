@@ -6,7 +6,10 @@
 //!   own records (another customer's order looks exactly like a missing one);
 //! - one customer per conversation;
 //! - a write runs only if the customer explicitly confirmed that exact call
-//!   (the same tool and arguments) in their last message.
+//!   (the same tool and arguments) in their last message. A yes to several
+//!   actions read back together confirms each of them, once, and nothing
+//!   else: [`DialogueState::confirmed`] holds one fingerprint per action read
+//!   back and named in the yes, and each call uses up its own.
 //!
 //! Every call, allowed or refused, is recorded with the engine's confidence.
 //!
@@ -343,14 +346,14 @@ impl<'a> Gate<'a> {
             && !UNCONFIRMED_WRITES.contains(&name);
         if is_write {
             let wanted = fingerprint(name, arguments);
-            if self.state.confirmed.as_deref() != Some(wanted.as_str()) {
+            let Some(at) = self.state.confirmed.iter().position(|c| *c == wanted) else {
                 return Err(refusal(
                     "confirmation_required",
                     "the customer has not explicitly confirmed this exact action",
                 ));
-            }
+            };
             // A confirmation authorises one call.
-            self.state.confirmed = None;
+            self.state.confirmed.remove(at);
         }
         Ok(())
     }
@@ -371,4 +374,89 @@ impl<'a> Gate<'a> {
 pub fn address_arguments(key: &str, id: &str, a: &hc_domain::Address) -> Value {
     json!({key: id, "address1": a.address1, "address2": a.address2, "city": a.city,
            "state": a.state, "country": a.country, "zip": a.zip})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{self, BOTTLE_ORDER, LAMP_ORDER, SHIRT_ORDER, USER};
+
+    fn cancel(order: &str) -> Value {
+        json!({"order_id": order, "reason": "no longer needed"})
+    }
+
+    #[tokio::test]
+    async fn a_yes_to_several_actions_authorises_each_once_and_nothing_else() {
+        let store = testkit::MemStore::new(testkit::shop());
+        let tools = testkit::tools(&store);
+        let mut state = DialogueState {
+            customer: Some(UserId::parse(USER).unwrap()),
+            ..DialogueState::default()
+        };
+        let ret = json!({"order_id": SHIRT_ORDER, "item_ids": [testkit::SHIRT],
+                         "payment_method_id": "paypal_7000001"});
+        // Read back and confirmed: the lamp order's cancellation and the return.
+        state.confirmed = vec![
+            fingerprint("cancel_pending_order", &cancel(LAMP_ORDER)),
+            fingerprint("return_delivered_order_items", &ret),
+        ];
+        let mut gate = Gate::new(&tools, testkit::actor(), &mut state);
+
+        // A write that was not read back is refused, even beside confirmed ones.
+        let other = gate
+            .call("cancel_pending_order", cancel(BOTTLE_ORDER), 1.0)
+            .await
+            .unwrap_err();
+        assert_eq!(other.code, "confirmation_required");
+        // So is a read-back action with other arguments (another refund method).
+        let mut changed = ret.clone();
+        changed["payment_method_id"] = json!("gift_card_7000001");
+        let e = gate
+            .call("return_delivered_order_items", changed, 1.0)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "confirmation_required");
+
+        gate.call("cancel_pending_order", cancel(LAMP_ORDER), 1.0)
+            .await
+            .expect("confirmed");
+        // Each confirmation is used up by its call.
+        let again = gate
+            .call("cancel_pending_order", cancel(LAMP_ORDER), 1.0)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code, "confirmation_required");
+        gate.call("return_delivered_order_items", ret, 1.0)
+            .await
+            .expect("confirmed");
+        assert!(gate.state.confirmed.is_empty());
+        let db = store.snapshot();
+        let bottle = hc_domain::OrderId::parse(BOTTLE_ORDER).unwrap();
+        assert_eq!(
+            serde_json::to_value(db.orders[&bottle].status).unwrap(),
+            json!("pending"),
+            "the write that was not read back changed nothing"
+        );
+    }
+
+    #[test]
+    fn a_confirmation_stored_as_one_fingerprint_still_reads() {
+        let stored = |confirmed: Option<Value>| -> DialogueState {
+            let mut v = serde_json::to_value(DialogueState::default()).unwrap();
+            match confirmed {
+                Some(c) => v["confirmed"] = c,
+                None => {
+                    v.as_object_mut().unwrap().remove("confirmed");
+                }
+            }
+            serde_json::from_value(v).unwrap()
+        };
+        assert_eq!(
+            stored(Some(json!("cancel:x"))).confirmed,
+            vec!["cancel:x".to_string()]
+        );
+        assert!(stored(Some(Value::Null)).confirmed.is_empty());
+        assert!(stored(None).confirmed.is_empty());
+        assert_eq!(stored(Some(json!(["a", "b"]))).confirmed.len(), 2);
+    }
 }

@@ -21,6 +21,8 @@ pub mod nlu;
 pub mod ports;
 pub mod replies;
 pub mod state;
+#[cfg(test)]
+mod testkit;
 
 pub use config::{AgentConfig, Brain, BrainMode, OnLlmFailure};
 pub use engine::{Agent, AgentEvent, Deliver, Stats, TurnResult};

@@ -85,6 +85,18 @@ impl Voice {
         }
     }
 
+    /// The question after several actions read back together.
+    pub fn confirm_all_question(&self) -> &'static str {
+        match self.tone {
+            Tone::Friendly => {
+                "Shall I go ahead with all of them? (yes/no, or tell me which ones, e.g. \"only the first\")"
+            }
+            Tone::Formal => {
+                "Would you like me to proceed with all of them? Please answer yes or no, or tell me which ones."
+            }
+        }
+    }
+
     pub fn confirm_question(&self) -> &'static str {
         match self.tone {
             Tone::Friendly => "Shall I go ahead? (yes/no)",

@@ -109,6 +109,56 @@ pub struct Proposal {
     pub arguments: serde_json::Value,
     /// The exact action as told to the customer.
     pub description: String,
+    /// Further writes asked for in the same message, each fully specified
+    /// and read back with this one in a numbered list: one yes covers
+    /// exactly these and this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<FurtherAction>,
+}
+
+impl Proposal {
+    pub fn new(tool: impl Into<String>, arguments: serde_json::Value, description: String) -> Self {
+        Self {
+            tool: tool.into(),
+            arguments,
+            description,
+            also: Vec::new(),
+        }
+    }
+
+    /// Every action read back, in the order told: this one, then the further ones.
+    pub fn actions(&self) -> Vec<Action<'_>> {
+        std::iter::once(Action {
+            tool: &self.tool,
+            arguments: &self.arguments,
+            description: &self.description,
+        })
+        .chain(self.also.iter().map(|a| Action {
+            tool: &a.tool,
+            arguments: &a.arguments,
+            description: &a.description,
+        }))
+        .collect()
+    }
+}
+
+/// One write of a [`Proposal`], as read back.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Action<'a> {
+    pub tool: &'a str,
+    pub arguments: &'a serde_json::Value,
+    pub description: &'a str,
+}
+
+/// A write read back together with a [`Proposal`]'s first one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FurtherAction {
+    pub tool: String,
+    pub arguments: serde_json::Value,
+    pub description: String,
+    /// The request it answers, queued again when the customer changes the
+    /// proposal instead of answering it.
+    pub request: QueuedRequest,
 }
 
 /// Everything the engine remembers between turns of one conversation.
@@ -118,8 +168,10 @@ pub struct DialogueState {
     pub customer: Option<UserId>,
     pub goal: Option<Goal>,
     pub proposal: Option<Proposal>,
-    /// The fingerprint of the one write the customer just confirmed.
-    pub confirmed: Option<String>,
+    /// The fingerprints of the writes the customer just confirmed: the
+    /// actions read back and named in the yes. The gate lets each run once.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub confirmed: Vec<String>,
     /// Consecutive turns the engine could not make progress on.
     pub failures: u32,
     /// Declined out-of-scope requests so far.
@@ -147,6 +199,22 @@ pub struct DialogueState {
     /// same order ("… and charge my visa instead").
     #[serde(default)]
     pub last_order: Option<OrderId>,
+}
+
+/// `confirmed` as stored before a yes could cover several actions (one
+/// fingerprint or none) or as a list.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<Stored>::deserialize(d)? {
+        None => Vec::new(),
+        Some(Stored::One(f)) => vec![f],
+        Some(Stored::Many(f)) => f,
+    })
 }
 
 /// A request made in the same message as another, waiting its turn.

@@ -9,7 +9,7 @@ use hc_domain::{Author, LlmUsage, Message};
 use serde_json::{Value, json};
 
 use super::{ChatMessage, DeltaSink, Llm, LlmError, Request, ToolCall, ToolSpec};
-use crate::dialogue::{Outcome, Turn};
+use crate::dialogue::{Choice, Outcome, Turn, choose};
 use crate::gate::{Gate, fingerprint};
 use crate::replies::{Tone, Voice};
 use crate::state::Proposal;
@@ -252,33 +252,55 @@ pub async fn respond(
     messages.push(ChatMessage::User(input.text.to_string()));
     let mut note = None;
     let mut done = None;
-    // A stated proposal: an explicit yes runs exactly that call; anything else drops it.
+    // A stated proposal: an explicit yes runs exactly the calls read back
+    // (one, or the numbered list the offline engine stated); anything else drops it.
     if let Some(p) = gate.state.proposal.take() {
         if input.yes_no == Some(true) {
-            gate.state.confirmed = Some(fingerprint(&p.tool, &p.arguments));
-            let result = gate.call(&p.tool, p.arguments.clone(), 1.0).await;
-            gate.state.confirmed = None;
-            if result.is_ok() {
-                gate.state.log.push(format!("did: {}", p.description));
-                done = Some(p.description.clone());
+            // Several actions read back together: "yes, only the first" runs only that one.
+            let every = p.actions();
+            let chosen: Vec<usize> = match choose(input.text, &every) {
+                Choice::Only(some) => some,
+                Choice::Except(left_out) => {
+                    (0..every.len()).filter(|i| !left_out.contains(i)).collect()
+                }
+                Choice::All | Choice::Unnamed => (0..every.len()).collect(),
+            };
+            let actions: Vec<_> = chosen.iter().map(|&i| every[i]).collect();
+            gate.state.confirmed = actions
+                .iter()
+                .map(|a| fingerprint(a.tool, a.arguments))
+                .collect();
+            let mut ran = Vec::new();
+            for (n, a) in actions.iter().enumerate() {
+                let result = gate.call(a.tool, a.arguments.clone(), 1.0).await;
+                if result.is_ok() {
+                    gate.state.log.push(format!("did: {}", a.description));
+                    ran.push(a.description.to_string());
+                }
+                let (content, is_error) = tool_result(&result);
+                let id = format!("confirmed_{n}");
+                messages.push(ChatMessage::Assistant {
+                    text: String::new(),
+                    tool_calls: vec![ToolCall {
+                        id: id.clone(),
+                        name: a.tool.to_string(),
+                        arguments: Ok(a.arguments.clone()),
+                    }],
+                });
+                messages.push(ChatMessage::ToolResult {
+                    call_id: id,
+                    content,
+                    is_error,
+                });
             }
-            let (content, is_error) = tool_result(&result);
-            messages.push(ChatMessage::Assistant {
-                text: String::new(),
-                tool_calls: vec![ToolCall {
-                    id: "confirmed_0".into(),
-                    name: p.tool.clone(),
-                    arguments: Ok(p.arguments.clone()),
-                }],
-            });
-            messages.push(ChatMessage::ToolResult {
-                call_id: "confirmed_0".into(),
-                content,
-                is_error,
-            });
+            gate.state.confirmed.clear();
+            if !ran.is_empty() {
+                done = Some(ran.join("; "));
+            }
+            let tools: Vec<&str> = actions.iter().map(|a| a.tool).collect();
             note = Some(format!(
                 "The customer confirmed and the system ran {}: tell them the result.",
-                p.tool
+                tools.join(" and ")
             ));
         } else if input.yes_no == Some(false) {
             note = Some(format!(
@@ -361,11 +383,8 @@ pub async fn respond(
                         match &result {
                             Err(e) if is_write && e.code == "confirmation_required" => {
                                 let description = describe(&call.name, args);
-                                proposed = Some(Proposal {
-                                    tool: call.name.clone(),
-                                    arguments: args.clone(),
-                                    description,
-                                });
+                                proposed =
+                                    Some(Proposal::new(call.name.clone(), args.clone(), description));
                                 (
                                     json!({"status": "awaiting_customer_confirmation"}).to_string(),
                                     false,

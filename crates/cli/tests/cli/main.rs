@@ -486,9 +486,9 @@ fn eval_agent_scores_scenarios_by_final_state_and_replies() {
 
 /// The held-out batches (docs/EVALUATION.md, "Held-out scenarios") parse as
 /// scenario files, no scenario name appears twice across the development set
-/// and the five batches, every order and customer they expect exists in the
+/// and the six batches, every order and customer they expect exists in the
 /// τ-retail database, and an expected order is the expected customer's.
-/// Batches 2 to 5 also share no expected record with the earlier files. The
+/// Batches 2 to 6 also share no expected record with the earlier files. The
 /// database checks are skipped when `../shared/data` is absent.
 #[test]
 fn heldout_scenarios_reference_real_tau_records() {
@@ -502,20 +502,23 @@ fn heldout_scenarios_reference_real_tau_records() {
     let batch3 = read("tau_scenarios_heldout3.json");
     let batch4 = read("tau_scenarios_heldout4.json");
     let batch5 = read("tau_scenarios_heldout5.json");
+    let batch6 = read("tau_scenarios_heldout6.json");
     let list = |file: &Value| file["scenarios"].as_array().unwrap().clone();
-    let (dev, batch1, batch2, batch3, batch4, batch5) = (
+    let (dev, batch1, batch2, batch3, batch4, batch5, batch6) = (
         list(&dev),
         list(&batch1),
         list(&batch2),
         list(&batch3),
         list(&batch4),
         list(&batch5),
+        list(&batch6),
     );
     assert!(batch1.len() >= 40, "{}", batch1.len());
     assert!(batch2.len() >= 60, "{}", batch2.len());
     assert!(batch3.len() >= 70, "{}", batch3.len());
     assert!(batch4.len() >= 70, "{}", batch4.len());
     assert!(batch5.len() >= 70, "{}", batch5.len());
+    assert!(batch6.len() >= 80, "{}", batch6.len());
     let mut names = std::collections::BTreeSet::new();
     for s in dev
         .iter()
@@ -524,6 +527,7 @@ fn heldout_scenarios_reference_real_tau_records() {
         .chain(&batch3)
         .chain(&batch4)
         .chain(&batch5)
+        .chain(&batch6)
     {
         let name = s["name"].as_str().unwrap();
         assert!(names.insert(name), "{name} is used twice");
@@ -534,6 +538,7 @@ fn heldout_scenarios_reference_real_tau_records() {
         .chain(&batch3)
         .chain(&batch4)
         .chain(&batch5)
+        .chain(&batch6)
     {
         assert!(!s["turns"].as_array().unwrap().is_empty(), "{}", s["name"]);
     }
@@ -542,6 +547,7 @@ fn heldout_scenarios_reference_real_tau_records() {
         ("h3_", &batch3),
         ("h4_", &batch4),
         ("h5_", &batch5),
+        ("h6_", &batch6),
     ] {
         for s in batch {
             assert!(
@@ -551,7 +557,7 @@ fn heldout_scenarios_reference_real_tau_records() {
             );
             assert!(
                 s["expect"]["changed_only"].is_array(),
-                "{}: batches 2 to 5 always check that nothing else changed",
+                "{}: batches 2 to 6 always check that nothing else changed",
                 s["name"]
             );
         }
@@ -579,7 +585,7 @@ fn heldout_scenarios_reference_real_tau_records() {
     };
     let mut earlier: std::collections::BTreeSet<String> =
         dev.iter().chain(&batch1).flat_map(expected_ids).collect();
-    for batch in [&batch2, &batch3, &batch4, &batch5] {
+    for batch in [&batch2, &batch3, &batch4, &batch5, &batch6] {
         for s in batch {
             for id in expected_ids(s) {
                 assert!(
@@ -607,6 +613,7 @@ fn heldout_scenarios_reference_real_tau_records() {
         .chain(&batch3)
         .chain(&batch4)
         .chain(&batch5)
+        .chain(&batch6)
     {
         let name = &s["name"];
         let expect = &s["expect"];

@@ -159,7 +159,7 @@ async fn in_a_conversation_adding_needs_identification_and_checkout_needs_a_yes(
         .unwrap_err();
     assert_eq!(e.code, "confirmation_required");
     drop(gate);
-    state.confirmed = Some(fingerprint("checkout_cart", &checkout));
+    state.confirmed = vec![fingerprint("checkout_cart", &checkout)];
     let mut gate = Gate::new(&tools, actor, &mut state);
     let order = gate.call("checkout_cart", checkout, 0.9).await.unwrap();
     assert_eq!(order["items"][0]["item_id"], "2000000011");

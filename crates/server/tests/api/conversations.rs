@@ -289,10 +289,10 @@ async fn the_gate_refuses_unconfirmed_writes_and_foreign_records_whichever_brain
     assert_eq!(state.customer, Some(UserId::parse("zoe_muller_1").unwrap()));
     assert_eq!(order_status(&app, "#W0000001").await, "pending");
     // A confirmation authorises exactly one matching call.
-    state.confirmed = Some(fingerprint(
+    state.confirmed = vec![fingerprint(
         "cancel_pending_order",
         &json!({"order_id": "#W0000001", "reason": "ordered by mistake"}),
-    ));
+    )];
     let mut gate = Gate::new(&tools, actor, &mut state);
     let e = gate
         .call("cancel_pending_order", cancel.clone(), 0.9)
@@ -302,7 +302,7 @@ async fn the_gate_refuses_unconfirmed_writes_and_foreign_records_whichever_brain
         e.code, "confirmation_required",
         "confirmed a different reason"
     );
-    gate.state_mut().confirmed = Some(fingerprint("cancel_pending_order", &cancel));
+    gate.state_mut().confirmed = vec![fingerprint("cancel_pending_order", &cancel)];
     gate.call("cancel_pending_order", cancel.clone(), 0.9)
         .await
         .unwrap();
