@@ -113,7 +113,7 @@ impl SasRecConfig {
                 return Err(Error::Invalid(format!("sasrec {name} must be positive")));
             }
         }
-        if self.dim % self.heads != 0 {
+        if !self.dim.is_multiple_of(self.heads) {
             return Err(Error::Invalid(format!(
                 "sasrec heads ({}) must divide dim ({})",
                 self.heads, self.dim
@@ -506,8 +506,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut ca = a.chunks_exact(8);
     let mut cb = b.chunks_exact(8);
     for (x, y) in (&mut ca).zip(&mut cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
+        for ((a, x), y) in acc.iter_mut().zip(x).zip(y) {
+            *a += x * y;
         }
     }
     let tail: f32 = ca
@@ -628,7 +628,7 @@ impl SasRec {
                     &seqs[b * config.batch_size..((b + 1) * config.batch_size).min(seqs.len())];
                 let lr = config.lr * (1.0 - 0.9 * step as f64 / total_steps as f64);
                 let loss = batch_loss(&fwd, &net, batch, n_items, &mut rng, &device);
-                if step % 20 == 0 {
+                if step.is_multiple_of(20) {
                     loss_sum += f64::from(loss.clone().into_scalar::<f32>());
                     loss_n += 1;
                 }
@@ -707,8 +707,8 @@ impl SasRec {
                 let cols = head * dh..(head + 1) * dh;
                 for i in 0..l {
                     let qi = &q[i * d..][cols.clone()];
-                    for j in 0..=i {
-                        p[j] = dot(qi, &k[j * d..][cols.clone()]) * att_scale;
+                    for (j, pj) in p[..=i].iter_mut().enumerate() {
+                        *pj = dot(qi, &k[j * d..][cols.clone()]) * att_scale;
                     }
                     let max = p[..=i].iter().copied().fold(f32::NEG_INFINITY, f32::max);
                     let mut sum = 0.0;
@@ -717,8 +717,8 @@ impl SasRec {
                         sum += *pj;
                     }
                     let oi = &mut out[i * d..][cols.clone()];
-                    for j in 0..=i {
-                        let a = p[j] / sum;
+                    for (j, pj) in p[..=i].iter().enumerate() {
+                        let a = pj / sum;
                         for (o, vj) in oi.iter_mut().zip(&v[j * d..][cols.clone()]) {
                             *o += a * vj;
                         }
