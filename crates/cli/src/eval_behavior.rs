@@ -82,6 +82,49 @@ pub struct RecsArgs {
     /// Cut-off of the ranking metrics.
     #[arg(long, default_value_t = 20)]
     pub k: usize,
+    /// Which recommender to evaluate: `knn` (session-kNN + rules, the
+    /// default), `sasrec` (the self-attentive model alone) or `blend` (kNN +
+    /// rules + SASRec). The last two need a build with feature `sasrec`.
+    #[arg(long, value_enum, default_value_t = RecModel::Knn)]
+    pub model: RecModel,
+    /// SASRec: passes over the training sessions.
+    #[arg(long, default_value_t = 5)]
+    pub sasrec_epochs: usize,
+    /// SASRec: train on the most recent N training sessions only (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub sasrec_sessions: usize,
+    /// SASRec: stop training after this many seconds (checked between batches).
+    #[arg(long)]
+    pub sasrec_max_seconds: Option<f64>,
+    /// SASRec: embedding width.
+    #[arg(long, default_value_t = 64)]
+    pub sasrec_dim: usize,
+    /// SASRec: self-attention blocks.
+    #[arg(long, default_value_t = 2)]
+    pub sasrec_layers: usize,
+    /// SASRec: negatives drawn per batch for the sampled softmax.
+    #[arg(long, default_value_t = 1024)]
+    pub sasrec_negatives: usize,
+    /// SASRec: initial learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    pub sasrec_lr: f64,
+    /// SASRec: weight in the blend (default: the tuned default of `BlendWeights`).
+    #[arg(long)]
+    pub sasrec_weight: Option<f32>,
+    /// SASRec: write the trained model artifact (JSON) here.
+    #[arg(long)]
+    pub save_sasrec: Option<PathBuf>,
+    /// SASRec: load this artifact instead of training.
+    #[arg(long, conflicts_with = "save_sasrec")]
+    pub load_sasrec: Option<PathBuf>,
+}
+
+/// The recommender `eval recs` scores.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecModel {
+    Knn,
+    Sasrec,
+    Blend,
 }
 
 #[derive(clap::Args, Debug)]
@@ -267,15 +310,16 @@ fn rank_of(list: &[(u32, f32)], target: Option<u32>) -> Option<usize> {
 }
 
 fn latency_percentiles(rec: &Recommender, cases: &[(Vec<u32>, u32)], k: usize) -> Value {
-    let mut us: Vec<f64> = cases
-        .iter()
-        .take(5000)
-        .map(|(prefix, _)| {
-            let t = Instant::now();
-            std::hint::black_box(rec.recommend(prefix, k));
-            t.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
+    percentiles(cases.iter().take(5000).map(|(prefix, _)| {
+        let t = Instant::now();
+        std::hint::black_box(rec.recommend(prefix, k));
+        t.elapsed().as_secs_f64() * 1e6
+    }))
+}
+
+/// p50/p99/max in ms of durations given in µs.
+fn percentiles(us: impl Iterator<Item = f64>) -> Value {
+    let mut us: Vec<f64> = us.collect();
     us.sort_by(f64::total_cmp);
     let pct = |p: f64| {
         us.get(((us.len() as f64 - 1.0) * p).round() as usize)
@@ -302,6 +346,9 @@ pub fn recs(args: &RecsArgs) -> Result<()> {
         }
         _ => bail!("give either --test FILE or --split-validation N"),
     };
+    if args.model != RecModel::Knn {
+        return recs_sasrec(args, &train, &cases, mode);
+    }
     let started = Instant::now();
     let rec = Recommender::train(&train, RecConfig::default()).context("training")?;
     let train_seconds = started.elapsed().as_secs_f64();
@@ -325,6 +372,134 @@ pub fn recs(args: &RecsArgs) -> Result<()> {
         report["tuning"] = tune(&rec, &train, &cases, args.k)?;
     }
     print(&report)
+}
+
+#[cfg(not(feature = "sasrec"))]
+fn recs_sasrec(
+    args: &RecsArgs,
+    _train: &[Vec<u32>],
+    _cases: &[(Vec<u32>, u32)],
+    _mode: &str,
+) -> Result<()> {
+    bail!(
+        "--model {:?} needs the SASRec model: build with `--features sasrec`",
+        args.model
+    )
+}
+
+/// `--model sasrec|blend`: trains (or loads) SASRec, computes every
+/// component once per case and ranks SASRec alone, kNN + rules, and their
+/// blends from them.
+#[cfg(feature = "sasrec")]
+fn recs_sasrec(
+    args: &RecsArgs,
+    train: &[Vec<u32>],
+    cases: &[(Vec<u32>, u32)],
+    mode: &str,
+) -> Result<()> {
+    use hc_behavior::recs::sasrec::{SasRec, SasRecConfig};
+    use std::sync::Arc;
+
+    let mut config = RecConfig::default();
+    if let Some(w) = args.sasrec_weight {
+        config.weights.sasrec = w;
+    }
+    let started = Instant::now();
+    let base = Recommender::train(train, config.clone()).context("training kNN and rules")?;
+    let knn_seconds = started.elapsed().as_secs_f64();
+    let model = match &args.load_sasrec {
+        Some(path) => SasRec::load(path).with_context(|| format!("loading {}", path.display()))?,
+        None => {
+            let sconfig = SasRecConfig {
+                epochs: args.sasrec_epochs,
+                recent_sessions: args.sasrec_sessions,
+                max_seconds: args.sasrec_max_seconds,
+                dim: args.sasrec_dim,
+                layers: args.sasrec_layers,
+                negatives: args.sasrec_negatives,
+                lr: args.sasrec_lr,
+                ..SasRecConfig::default()
+            };
+            let model = SasRec::train_with_progress(train, sconfig, &mut |epoch, loss| {
+                eprintln!("sasrec epoch {epoch}: mean loss {loss:.4}");
+            })
+            .context("training SASRec")?;
+            if let Some(path) = &args.save_sasrec {
+                model
+                    .save(path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            model
+        }
+    };
+    let model = Arc::new(model);
+    let rec = base.with_sasrec(model.clone());
+
+    let keep = 100;
+    let allow = |_: u32| true;
+    let started = Instant::now();
+    let comps: Vec<Components> = cases.iter().map(|(p, _)| rec.components(p, keep)).collect();
+    let components_seconds = started.elapsed().as_secs_f64();
+    let score = |w: &BlendWeights| {
+        let mut acc = RankAccumulator::default();
+        for (c, (_, target)) in comps.iter().zip(cases) {
+            let list = rec.blend(c, w, args.k, &allow);
+            acc.add(rank_of(&list, rec.catalog.dense(*target)));
+        }
+        acc.finish()
+    };
+    let figures =
+        |m: recs::RankMetrics| json!({"p_at_k": 100.0 * m.p_at_k, "mrr_at_k": 100.0 * m.mrr_at_k});
+    let w = rec.config.weights;
+    let only = |knn: f32, rules: f32, sasrec: f32| BlendWeights { knn, rules, sasrec };
+    let sasrec_alone = score(&only(0.0, 0.0, 1.0));
+    let knn_rules = score(&only(w.knn, w.rules, 0.0));
+    let blend = score(&w);
+    let mut grid = serde_json::Map::new();
+    for ws in [0.1, 0.25, 0.5, 1.0, 2.0] {
+        grid.insert(
+            format!("knn{}_rules{}_sasrec{ws}", w.knn, w.rules),
+            figures(score(&only(w.knn, w.rules, ws))),
+        );
+    }
+    let m = if args.model == RecModel::Sasrec {
+        sasrec_alone
+    } else {
+        blend
+    };
+
+    // Latency of one query: SASRec alone, and the whole blend.
+    let sasrec_latency = percentiles(cases.iter().take(5000).map(|(prefix, _)| {
+        let t = Instant::now();
+        std::hint::black_box(model.top(prefix, args.k));
+        t.elapsed().as_secs_f64() * 1e6
+    }));
+    print(&json!({
+        "p_at_20": if args.k == 20 { json!(100.0 * m.p_at_k) } else { Value::Null },
+        "mrr_at_20": if args.k == 20 { json!(100.0 * m.mrr_at_k) } else { Value::Null },
+        "p_at_k": 100.0 * m.p_at_k, "mrr_at_k": 100.0 * m.mrr_at_k, "k": args.k,
+        "n": m.n,
+        "mode": mode,
+        "model": format!("{:?}", args.model).to_lowercase(),
+        "train_sessions": train.len(),
+        "items": rec.catalog.len(),
+        "knn_train_seconds": knn_seconds,
+        "sasrec": {
+            "config": model.config(),
+            "training": model.report(),
+            "loaded": args.load_sasrec.is_some(),
+            "latency": sasrec_latency,
+        },
+        "components_seconds": components_seconds,
+        "figures": {
+            "sasrec": figures(sasrec_alone),
+            "knn_rules": figures(knn_rules),
+            "blend": figures(blend),
+            "blend_grid": grid,
+        },
+        "latency": latency_percentiles(&rec, cases, args.k),
+        "config": rec.config,
+    }))
 }
 
 /// Component and blend figures on the validation cases (components are
@@ -417,7 +592,11 @@ fn tune(
             (1.0, 0.5),
             (1.0, 1.0),
         ] {
-            let w = BlendWeights { knn: wk, rules: wr };
+            let w = BlendWeights {
+                knn: wk,
+                rules: wr,
+                sasrec: 0.0,
+            };
             grid.insert(format!("knn{wk}_rules{wr}"), score(&r, &comps, &w));
         }
         eprintln!("tuned {name}");

@@ -9,6 +9,8 @@
 //!   match count more, rare items count more).
 //! - [`rules::SequentialRules`]: "b follows a within n steps" rules weighted
 //!   by 1/distance, read for the session's last items.
+//! - `sasrec::SasRec` (cargo feature `sasrec`): a self-attentive sequence
+//!   model trained on CPU; an optional third component of the blend.
 //! - [`Recommender`]: a weighted blend of the component scores (each scaled
 //!   to its own maximum), filled up with popular items.
 //!
@@ -17,6 +19,8 @@
 
 pub mod knn;
 pub mod rules;
+#[cfg(feature = "sasrec")]
+pub mod sasrec;
 
 use std::collections::HashMap;
 
@@ -106,6 +110,14 @@ impl Catalog {
 pub struct BlendWeights {
     pub knn: f32,
     pub rules: f32,
+    /// The SASRec component; used only when a model is attached
+    /// (`Recommender::with_sasrec`, feature `sasrec`).
+    #[serde(default = "default_sasrec_weight")]
+    pub sasrec: f32,
+}
+
+fn default_sasrec_weight() -> f32 {
+    BlendWeights::default().sasrec
 }
 
 impl Default for BlendWeights {
@@ -114,6 +126,7 @@ impl Default for BlendWeights {
         Self {
             knn: 1.0,
             rules: 0.25,
+            sasrec: 1.0,
         }
     }
 }
@@ -126,12 +139,16 @@ pub struct RecConfig {
     pub weights: BlendWeights,
 }
 
-/// A trained session recommender: kNN + sequential rules + popularity.
+/// A trained session recommender: kNN + sequential rules (+ SASRec when
+/// attached) + popularity.
 #[derive(Debug, Clone)]
 pub struct Recommender {
     pub catalog: Catalog,
     pub knn: knn::SessionKnn,
     pub rules: rules::SequentialRules,
+    /// The optional self-attentive component (shared, read-only).
+    #[cfg(feature = "sasrec")]
+    pub sasrec: Option<std::sync::Arc<sasrec::SasRec>>,
     pub config: RecConfig,
 }
 
@@ -141,6 +158,8 @@ pub struct Recommender {
 pub struct Components {
     pub knn: Vec<(u32, f32)>,
     pub rules: Vec<(u32, f32)>,
+    /// Empty unless a SASRec model is attached (feature `sasrec`).
+    pub sasrec: Vec<(u32, f32)>,
 }
 
 fn top_scaled(scores: HashMap<u32, f32>, keep: usize) -> Vec<(u32, f32)> {
@@ -176,8 +195,32 @@ impl Recommender {
             catalog,
             knn,
             rules,
+            #[cfg(feature = "sasrec")]
+            sasrec: None,
             config,
         })
+    }
+
+    /// Adds a trained SASRec model as a blend component (weighted by
+    /// `config.weights.sasrec`). Its items unknown to the catalogue are
+    /// never recommended through it.
+    #[cfg(feature = "sasrec")]
+    pub fn with_sasrec(mut self, model: std::sync::Arc<sasrec::SasRec>) -> Recommender {
+        self.sasrec = Some(model);
+        self
+    }
+
+    /// The attached SASRec model's top `keep` items (dense indexes), best 1.
+    fn sasrec_top(&self, _session: &[u32], _keep: usize) -> Vec<(u32, f32)> {
+        #[cfg(feature = "sasrec")]
+        if let Some(model) = &self.sasrec {
+            return model
+                .top(_session, _keep)
+                .into_iter()
+                .filter_map(|(id, s)| self.catalog.dense(id).map(|d| (d, s)))
+                .collect();
+        }
+        Vec::new()
     }
 
     /// Each component's top `keep` items for a session (dense indexes).
@@ -189,6 +232,7 @@ impl Recommender {
         Components {
             knn: top_scaled(self.knn.score(&s), keep),
             rules: top_scaled(self.rules.score(&s), keep),
+            sasrec: self.sasrec_top(session, keep),
         }
     }
 
@@ -201,12 +245,16 @@ impl Recommender {
         k: usize,
         allow: &dyn Fn(u32) -> bool,
     ) -> Vec<(u32, f32)> {
-        let mut scores: HashMap<u32, f32> = HashMap::with_capacity(c.knn.len() + c.rules.len());
-        for &(i, s) in &c.knn {
-            *scores.entry(i).or_default() += weights.knn * s;
-        }
-        for &(i, s) in &c.rules {
-            *scores.entry(i).or_default() += weights.rules * s;
+        let mut scores: HashMap<u32, f32> =
+            HashMap::with_capacity(c.knn.len() + c.rules.len() + c.sasrec.len());
+        for (component, w) in [
+            (&c.knn, weights.knn),
+            (&c.rules, weights.rules),
+            (&c.sasrec, weights.sasrec),
+        ] {
+            for &(i, s) in component {
+                *scores.entry(i).or_default() += w * s;
+            }
         }
         let mut ranked: Vec<(u32, f32)> = scores
             .into_iter()

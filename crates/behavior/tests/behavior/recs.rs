@@ -21,6 +21,7 @@ fn session_recommenders_beat_popularity_by_far_on_diginetica() {
             weights: BlendWeights {
                 knn: 0.0,
                 rules: 0.0,
+                sasrec: 0.0,
             },
             ..RecConfig::default()
         };

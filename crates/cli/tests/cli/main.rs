@@ -721,6 +721,48 @@ fn eval_recs_and_clv_print_their_figures_and_refuse_bad_files() {
         "{err}"
     );
 
+    // The SASRec component: a clear refusal without the cargo feature, the
+    // blend's figures with it.
+    let save = p("sasrec.json");
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "eval",
+            "recs",
+            "--train",
+            &p("train.txt"),
+            "--test",
+            &p("test.tsv"),
+            "--model",
+            "blend",
+            "--sasrec-epochs",
+            "3",
+            "--sasrec-dim",
+            "16",
+            "--sasrec-layers",
+            "1",
+            "--sasrec-negatives",
+            "8",
+            "--save-sasrec",
+            &save,
+        ],
+    );
+    if cfg!(feature = "sasrec") {
+        assert!(ok, "{err}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["n"], 3);
+        assert_eq!(report["model"], "blend");
+        assert!(
+            report["figures"]["sasrec"]["p_at_k"].is_number(),
+            "{report}"
+        );
+        assert_eq!(report["sasrec"]["training"]["epochs_run"], 3);
+        assert!(std::path::Path::new(&save).exists());
+    } else {
+        assert!(!ok);
+        assert!(err.contains("--features sasrec"), "{err}");
+    }
+
     let mut purchases = String::from("customer_id,date,number_of_cds,dollar_value\n");
     for c in 0..200 {
         purchases.push_str(&format!("{c:05},19970101,1,10.00\n"));
