@@ -112,15 +112,17 @@ impl hc_agent::TenantBrainSource for TenantBrains {
             }
         };
         let updated_at_ms = stored.as_ref().map(|s| s.updated_at_ms);
-        let mut entries = self.lock();
-        let reuse = entries
+        let reuse = self
+            .lock()
             .get(t)
             .filter(|e| e.updated_at_ms == updated_at_ms)
             .map(|e| e.brain.clone());
+        // A new client is built outside the lock (it sets up an HTTP client).
         let brain = match reuse {
             Some(b) => b,
             None => stored.as_ref().map(|s| Arc::new(self.build(s))),
         };
+        let mut entries = self.lock();
         if self.generation.load(Ordering::Acquire) == generation {
             entries.insert(
                 t.clone(),
