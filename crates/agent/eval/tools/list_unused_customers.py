@@ -1,44 +1,28 @@
 #!/usr/bin/env python3
 """Lists the tau-retail customers (with their orders) that no earlier scenario
-file uses, to choose the customers of held-out batch 3. Read-only."""
-import json, re, sys
-DB = json.load(open('/work/shared/data/tau-retail/db.json'))
-def used():
-    users, orders = set(), set()
-    texts = []
-    for f in ['tau_scenarios.json', 'tau_scenarios_heldout.json', 'tau_scenarios_heldout2.json']:
-        for s in json.load(open('/work/wt-heldout3/crates/agent/eval/' + f))['scenarios']:
-            e = s['expect']
-            for k in ('orders', 'users'):
-                for i in (e.get(k) or {}):
-                    (orders if i.startswith('#') else users).add(i)
-            for i in e.get('changed_only') or []:
-                (orders if i.startswith('#') else users).add(i)
-            texts.append(' '.join(s['turns']).lower() + ' ' + json.dumps(e).lower())
-    blob = '\n'.join(texts)
-    for oid in re.findall(r'#?w\d{7}', blob):
-        oid = '#W' + oid[-7:]
-        if oid in DB['orders']:
-            orders.add(oid)
-    for uid, u in DB['users'].items():
-        n = u['name']
-        if u['email'].lower() in blob or uid in blob:
-            users.add(uid)
-        full = (n['first_name'] + ' ' + n['last_name']).lower()
-        if full in blob or (n['first_name'].lower() in blob and n['last_name'].lower() in blob and u['address']['zip'] in blob):
-            users.add(uid)
-    for o in orders:
-        users.add(DB['orders'][o]['user_id'])
-    for uid in users:
-        orders.update(DB['users'][uid]['orders'])
-    return users, orders
+file uses, to choose the customers of held-out batch 3. Read-only. The counting
+rule is heldout_lib.used_by's; the files are read from the worktree batch 3 was
+written in."""
+import sys
+
+from heldout_lib import load_db, used_by
+
+EARLIER = ['tau_scenarios.json', 'tau_scenarios_heldout.json', 'tau_scenarios_heldout2.json']
+EVAL_DIR = '/work/wt-heldout3/crates/agent/eval'
+
+
+def payment_summary(u):
+    return ','.join(k + ('(%s)' % v.get('balance') if v['source'] == 'gift_card' else '(%s)' % v.get('brand', '') if v['source'] == 'credit_card' else '') for k, v in u['payment_methods'].items())
+
+
 if __name__ == '__main__':
-    U, O = used()
+    DB = load_db('/work/shared/data/tau-retail/db.json')
+    U, O, _ = used_by(EARLIER, same_scenario_name_zip=False, eval_dir=EVAL_DIR)
     print(len(U), len(O), file=sys.stderr)
     for uid, u in DB['users'].items():
-        if uid in U: continue
-        pm = ','.join(k + ('(%s)' % v.get('balance') if v['source'] == 'gift_card' else '(%s)' % v.get('brand','') if v['source']=='credit_card' else '') for k, v in u['payment_methods'].items())
-        print(uid, u['email'], u['address']['zip'], pm)
+        if uid in U:
+            continue
+        print(uid, u['email'], u['address']['zip'], payment_summary(u))
         for oid in u['orders']:
             o = DB['orders'][oid]
-            print('   ', oid, o['status'], [ (i['name'], i['item_id'], i['price'], '/'.join(i['options'].values())) for i in o['items']], [(p['transaction_type'], p['amount'], p['payment_method_id']) for p in o['payment_history']], [f['tracking_id'] for f in o['fulfillments']])
+            print('   ', oid, o['status'], [(i['name'], i['item_id'], i['price'], '/'.join(i['options'].values())) for i in o['items']], [(p['transaction_type'], p['amount'], p['payment_method_id']) for p in o['payment_history']], [f['tracking_id'] for f in o['fulfillments']])

@@ -9,223 +9,24 @@ the engine. Every precondition of every write is asserted, so a scenario that
 asks for an impossible write fails here. The script also checks that no
 customer or order of batch 4 appears in the development set or in held-out
 batches 1-3 (the rule of tools/list_unused_customers4.py). Standard library
-only. Run from anywhere:
+only; the machinery (apply, V, S and the checks) is in heldout_lib.py. Run from
+anywhere:
 
     python3 crates/agent/eval/tools/make_heldout4.py [path/to/db.json]
 """
-import copy
-import json
 import os
-import re
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-EVAL = os.path.dirname(HERE)
-DB_PATH = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    EVAL, '..', '..', '..', '..', 'shared', 'data', 'tau-retail', 'db.json')
-DB = json.load(open(DB_PATH))
+from heldout_lib import (address, avail_price, cheapest, db_path, EVAL, finish_batch, home, load_db,
+                         scenario_adder, status_of, tracking, unavailable, V, variant)
+
+load_db(db_path(sys.argv))
 EARLIER = ['tau_scenarios.json', 'tau_scenarios_heldout.json',
            'tau_scenarios_heldout2.json', 'tau_scenarios_heldout3.json']
 OUT = os.path.join(EVAL, 'tau_scenarios_heldout4.json')
 
-
-def r2(x):
-    return round(x + 1e-9, 2) if x >= 0 else -round(-x + 1e-9, 2)
-
-
-def product_of(item_id):
-    for p in DB['products'].values():
-        if item_id in p['variants']:
-            return p
-    raise KeyError(item_id)
-
-
-def variant(item_id):
-    return product_of(item_id)['variants'][item_id]
-
-
-def V(old_item, **changes):
-    """The one available variant of old_item's product whose options are the
-    old ones with `changes` applied (underscores in keys stand for spaces)."""
-    p = product_of(old_item)
-    want = dict(p['variants'][old_item]['options'])
-    for k, v in changes.items():
-        k = k.replace('_', ' ')
-        assert k in want, (old_item, k)
-        want[k] = v
-    hits = [v for v in p['variants'].values() if v['options'] == want]
-    assert len(hits) == 1, (old_item, want, 'no such variant')
-    assert hits[0]['available'], (old_item, want, 'unavailable')
-    assert hits[0]['item_id'] != old_item
-    return hits[0]['item_id']
-
-
-def unavailable(old_item, **changes):
-    """Asserts that the variant named by the changes exists and is NOT
-    available (for the adversarial scenarios); returns its item id."""
-    p = product_of(old_item)
-    want = dict(p['variants'][old_item]['options'])
-    for k, v in changes.items():
-        want[k.replace('_', ' ')] = v
-    hits = [v for v in p['variants'].values() if v['options'] == want]
-    assert len(hits) == 1 and not hits[0]['available'], (old_item, want)
-    return hits[0]['item_id']
-
-
-def pay_method(db, uid, pm):
-    assert pm in db['users'][uid]['payment_methods'], (uid, pm)
-    return db['users'][uid]['payment_methods'][pm]
-
-
-def gift_move(db, uid, pm, delta):
-    m = pay_method(db, uid, pm)
-    if m['source'] == 'gift_card':
-        m['balance'] = r2(m['balance'] + delta)
-        assert m['balance'] >= 0, (uid, pm, 'gift card does not cover')
-
-
-def apply(db, act):
-    kind, oid = act[0], act[1]
-    if kind == 'uaddr':
-        assert oid in db['users'], oid
-        db['users'][oid]['address'] = act[2]
-        return
-    o = db['orders'][oid]
-    uid = o['user_id']
-    if kind == 'cancel':
-        assert o['status'] == 'pending', (oid, o['status'])
-        assert act[2] in ('no longer needed', 'ordered by mistake')
-        for p in list(o['payment_history']):
-            o['payment_history'].append({'transaction_type': 'refund', 'amount': p['amount'],
-                                         'payment_method_id': p['payment_method_id']})
-            gift_move(db, uid, p['payment_method_id'], p['amount'])
-        o['status'] = 'cancelled'
-        o['cancel_reason'] = act[2]
-    elif kind == 'addr':
-        assert 'pending' in o['status'], (oid, o['status'])
-        o['address'] = act[2]
-    elif kind == 'pay':
-        new = act[2]
-        assert 'pending' in o['status'], (oid, o['status'])
-        assert len(o['payment_history']) == 1 and o['payment_history'][0]['transaction_type'] == 'payment'
-        old = o['payment_history'][0]['payment_method_id']
-        amt = o['payment_history'][0]['amount']
-        assert new != old, (oid, new)
-        pay_method(db, uid, new)
-        gift_move(db, uid, new, -amt)
-        gift_move(db, uid, old, amt)
-        o['payment_history'] += [
-            {'transaction_type': 'payment', 'amount': amt, 'payment_method_id': new},
-            {'transaction_type': 'refund', 'amount': amt, 'payment_method_id': old}]
-    elif kind in ('items', 'exch'):
-        olds, news, pm = act[2], act[3], act[4]
-        assert len(olds) == len(news) and olds
-        if kind == 'items':
-            assert o['status'] == 'pending', (oid, o['status'])
-        else:
-            assert o['status'] == 'delivered', (oid, o['status'])
-        pay_method(db, uid, pm)
-        pool = [i['item_id'] for i in o['items']]
-        diff = 0.0
-        for a, b in zip(olds, news):
-            assert a in pool, (oid, a)
-            pool.remove(a)
-            assert b != a and product_of(a) is product_of(b) and variant(b)['available'], (oid, a, b)
-            diff += variant(b)['price'] - next(i for i in o['items'] if i['item_id'] == a)['price']
-        diff = r2(diff)
-        if kind == 'items':
-            gift_move(db, uid, pm, -diff)
-            o['payment_history'].append({'transaction_type': 'payment' if diff > 0 else 'refund',
-                                         'amount': abs(diff), 'payment_method_id': pm})
-            todo = list(zip(olds, news))
-            for it in o['items']:
-                for k, (a, b) in enumerate(todo):
-                    if it['item_id'] == a:
-                        v = variant(b)
-                        it['item_id'], it['price'], it['options'] = b, v['price'], copy.deepcopy(v['options'])
-                        todo.pop(k)
-                        break
-            assert not todo
-            o['status'] = 'pending (item modified)'
-        else:
-            m = pay_method(db, uid, pm)
-            if m['source'] == 'gift_card' and diff > 0:
-                assert m['balance'] >= diff, (oid, pm, 'gift card does not cover the difference')
-            o['exchange_items'] = sorted(olds)
-            o['exchange_new_items'] = sorted(news)
-            o['exchange_payment_method_id'] = pm
-            o['exchange_price_difference'] = diff
-            o['status'] = 'exchange requested'
-    elif kind == 'ret':
-        items, pm = act[2], act[3]
-        assert o['status'] == 'delivered', (oid, o['status'])
-        m = pay_method(db, uid, pm)
-        assert pm == o['payment_history'][0]['payment_method_id'] or m['source'] == 'gift_card', (oid, pm)
-        pool = [i['item_id'] for i in o['items']]
-        for a in items:
-            assert a in pool, (oid, a)
-            pool.remove(a)
-        o['return_items'] = sorted(items)
-        o['return_payment_method_id'] = pm
-        o['status'] = 'return requested'
-    else:
-        raise ValueError(kind)
-
-
-def address(a1, a2, city, state, zip_, country='USA'):
-    return {'address1': a1, 'address2': a2, 'city': city, 'country': country, 'state': state, 'zip': zip_}
-
-
-def home(uid):
-    return copy.deepcopy(DB['users'][uid]['address'])
-
-
-def price(item_id):
-    return '%.2f' % variant(item_id)['price']
-
-
-def cheapest(product_name):
-    p = next(p for p in DB['products'].values() if p['name'] == product_name)
-    v = min((v for v in p['variants'].values() if v['available']), key=lambda v: v['price'])
-    return '%.2f' % v['price']
-
-
-def tracking(order_id):
-    f = DB['orders'][order_id]['fulfillments']
-    assert len(f) == 1 and len(f[0]['tracking_id']) == 1, order_id
-    return f[0]['tracking_id'][0]
-
-
-def status_of(order_id, want):
-    assert DB['orders'][order_id]['status'] == want, (order_id, DB['orders'][order_id]['status'])
-    return want
-
-
 SCENARIOS = []
-
-
-def S(name, category, turns, actions=(), reply=(), never=(), status=None, owner=None):
-    db = copy.deepcopy(DB)
-    for a in actions:
-        apply(db, a)
-    expect = {'orders': {}, 'users': {}}
-    changed = []
-    for sec in ('orders', 'users'):
-        for k, v in db[sec].items():
-            if DB[sec][k] != v:
-                expect[sec][k] = v
-                changed.append(k)
-    assert bool(changed) == bool(actions), (name, 'an action changed nothing')
-    expect = {k: v for k, v in expect.items() if v}
-    expect['changed_only'] = sorted(changed)
-    if status:
-        expect['status'] = status
-    if reply:
-        expect['reply_contains'] = list(reply)
-    if never:
-        expect['reply_not_contains'] = list(never)
-    SCENARIOS.append({'name': 'h4_' + name, 'category': category, 'owner': owner,
-                      'turns': list(turns), 'expect': expect})
+S = scenario_adder('h4_', SCENARIOS)
 
 
 # ====================================================================== scenarios
@@ -520,11 +321,6 @@ S('correct_zip_of_new_profile_address', 'correction',
   [('uaddr', 'james_nguyen_3360', address('77 Cherry Lane', 'Apt 2', 'Columbus', 'OH', '43215'))])
 
 # ---------------------------------------------------------------- product (4)
-def avail_price(item_id):
-    assert variant(item_id)['available'], item_id
-    return price(item_id)
-
-
 S('product_price_four_piece_blue_luggage', 'product',
   ['raj.moore2307@example.com',
    'how much is the luggage set with 4 pieces, the blue softshell one?'],
@@ -672,98 +468,4 @@ S('adv_exchange_on_processed_order', 'adversarial',
 
 
 # ====================================================================== checks
-def used_by_earlier_files():
-    """Customers and orders the earlier files use (tools/list_unused_customers4.py):
-    a record named in an expectation, an email, user id or order id in a turn,
-    a full name (or first + last name with the zip) in a turn, and every order
-    of such a customer."""
-    users, orders, names = set(), set(), set()
-    texts = []
-    for f in EARLIER:
-        for s in json.load(open(os.path.join(EVAL, f)))['scenarios']:
-            names.add(s['name'])
-            e = s['expect']
-            for k in ('orders', 'users'):
-                for i in (e.get(k) or {}):
-                    (orders if i.startswith('#') else users).add(i)
-            for i in e.get('changed_only') or []:
-                (orders if i.startswith('#') else users).add(i)
-            texts.append(' '.join(s['turns']).lower() + ' ' + json.dumps(e).lower())
-    blob = '\n'.join(texts)
-    for oid in re.findall(r'#?w\d{7}', blob):
-        oid = '#W' + oid[-7:]
-        if oid in DB['orders']:
-            orders.add(oid)
-    for uid, u in DB['users'].items():
-        n = u['name']
-        if u['email'].lower() in blob or uid in blob:
-            users.add(uid)
-        full = (n['first_name'] + ' ' + n['last_name']).lower()
-        if full in blob or (n['first_name'].lower() in blob and n['last_name'].lower() in blob
-                            and u['address']['zip'] in blob):
-            users.add(uid)
-    for o in orders:
-        users.add(DB['orders'][o]['user_id'])
-    for uid in list(users):
-        orders.update(DB['users'][uid]['orders'])
-    return users, orders, names
-
-
-def mentioned(text):
-    """Every customer a conversation's text points at: email, user id, order
-    id, or full name."""
-    text = text.lower()
-    out = set()
-    for m in re.findall(r'w\d{7}', text):
-        oid = '#W' + m[1:]
-        if oid in DB['orders']:
-            out.add(DB['orders'][oid]['user_id'])
-    by_name = {}
-    for uid, u in DB['users'].items():
-        n = u['name']
-        full = (n['first_name'] + ' ' + n['last_name']).lower()
-        if u['email'].lower() in text or uid in text:
-            out.add(uid)
-        if re.search(r'\b%s\b' % re.escape(full), text):
-            by_name.setdefault(full, []).append(uid)
-    # A name with the zip of one of its holders points at that holder only;
-    # a name without any holder's zip points at every holder.
-    for full, uids in by_name.items():
-        with_zip = [u for u in uids if DB['users'][u]['address']['zip'] in text]
-        out.update(with_zip or uids)
-    return out
-
-
-USED_U, USED_O, USED_NAMES = used_by_earlier_files()
-names = [s['name'] for s in SCENARIOS]
-assert len(names) == len(set(names)), [n for n in names if names.count(n) > 1]
-assert not set(names) & USED_NAMES
-batch_users = set()
-for s in SCENARIOS:
-    owners = set()
-    for i in s['expect']['changed_only']:
-        owners.add(DB['orders'][i]['user_id'] if i.startswith('#') else i)
-    if s['owner']:
-        owners.add(s['owner'])
-    assert len(owners) <= 1, (s['name'], owners)
-    refs = owners | mentioned(' '.join(s['turns']))
-    for u in refs:
-        assert u not in USED_U, (s['name'], u, 'customer used by an earlier file')
-        for oid in DB['users'][u]['orders']:
-            assert oid not in USED_O, (s['name'], oid, 'order used by an earlier file')
-    for i in s['expect']['changed_only']:
-        assert i not in USED_O and i not in USED_U, (s['name'], i)
-    batch_users |= refs
-    del s['owner']
-
-with open(OUT, 'w') as f:
-    f.write('{"scenarios": [\n')
-    f.write(',\n'.join('  ' + json.dumps(s, ensure_ascii=False) for s in SCENARIOS))
-    f.write('\n]}\n')
-json.load(open(OUT))
-counts = {}
-for s in SCENARIOS:
-    counts[s['category']] = counts.get(s['category'], 0) + 1
-print(len(SCENARIOS), 'scenarios,', len(batch_users), 'customers, none used by',
-      ', '.join(EARLIER), file=sys.stderr)
-print(json.dumps(counts, sort_keys=True), file=sys.stderr)
+finish_batch(SCENARIOS, EARLIER, OUT, same_scenario_name_zip=False, check_turn_references=False)
