@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Lists the tau-retail customers (with their orders) that no earlier scenario
 file uses, to choose the customers of held-out batch 3. Read-only. The counting
-rule is heldout_lib.used_by's; the files are read from the worktree batch 3 was
-written in."""
+rule is heldout_lib.used_by's."""
+import os
 import sys
 
 from heldout_lib import load_db, used_by
 
 EARLIER = ['tau_scenarios.json', 'tau_scenarios_heldout.json', 'tau_scenarios_heldout2.json']
-EVAL_DIR = '/work/wt-heldout3/crates/agent/eval'
+EVAL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 
 
 def payment_summary(u):
